@@ -1,0 +1,5 @@
+import sys
+
+from analognasbench.cli import main
+
+sys.exit(main())
