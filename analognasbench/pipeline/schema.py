@@ -1,0 +1,125 @@
+"""The dataset schema shared by the pipeline (which writes rows) and the benchmark API (which reads them).
+
+One row per measured architecture. For every metric ``m``: column ``m`` (mean, percent) and ``m_std``; metrics measured
+over R programmings of the chip also keep ``m_reps`` (the R raw values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+#: Seconds after programming at which drift is measured: 1 minute, 1 hour, 1 day, 30 days.
+DRIFT_TIMES: tuple[int, ...] = (60, 3600, 86400, 2592000)
+_DRIFT_LABELS = {60: "60 s", 3600: "1 h", 86400: "1 day", 2592000: "30 days"}
+
+SCHEMA_VERSION = 1
+
+
+class Metric(str, Enum):
+    """Every measured metric (also the column names of the dataset)."""
+
+    BASELINE = "baseline_accuracy"
+    PTQ = "ptq_accuracy"
+    QAT = "qat_accuracy"
+    NOISY = "noisy_accuracy"
+    ANALOG = "analog_accuracy"
+    NOISY_DRIFT_60 = "noisy_drift_60"
+    NOISY_DRIFT_3600 = "noisy_drift_3600"
+    NOISY_DRIFT_86400 = "noisy_drift_86400"
+    NOISY_DRIFT_2592000 = "noisy_drift_2592000"
+    ANALOG_DRIFT_60 = "analog_drift_60"
+    ANALOG_DRIFT_3600 = "analog_drift_3600"
+    ANALOG_DRIFT_86400 = "analog_drift_86400"
+    ANALOG_DRIFT_2592000 = "analog_drift_2592000"
+
+    @classmethod
+    def parse(cls, name: str | Metric) -> Metric:
+        try:
+            return cls(name)
+        except ValueError:
+            raise ValueError(f"unknown metric {name!r}; valid metrics: {', '.join(m.value for m in cls)}") from None
+
+    @property
+    def info(self) -> MetricInfo:
+        return METRIC_INFO[self]
+
+    @property
+    def repeated(self) -> bool:
+        """Measured over R independent programmings of the chip (has ``_std`` over them and ``_reps``)."""
+        return self.info.hardware is not None
+
+    @property
+    def is_drift(self) -> bool:
+        return "_drift_" in self.value
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What a number means: unit, network, hardware, time after programming and aggregation."""
+
+    name: str
+    description: str
+    unit: str
+    network: str  # "digital" (SGD-trained weights), "qat" (QAT fine-tuned), "hwt" (hardware-aware trained)
+    hardware: str | None  # None: digital or int8 simulation; else "aimc" (the dataset's hardware preset)
+    time_s: float | None  # seconds after programming; None where no chip is involved
+    aggregation: str
+
+
+def _drift_pair(t: int) -> tuple[MetricInfo, MetricInfo]:
+    agg = "mean over R independent programmings (std in *_std, raw values in *_reps)"
+    label = _DRIFT_LABELS[t]
+    return (
+        MetricInfo(f"noisy_drift_{t}", f"top-1 test accuracy of the digitally trained network on the AIMC chip {label} "
+                   "after programming, with global drift compensation", "percent", "digital", "aimc", float(t), agg),
+        MetricInfo(f"analog_drift_{t}", f"top-1 test accuracy of the hardware-aware trained network on the AIMC chip "
+                   f"{label} after programming, with global drift compensation", "percent", "hwt", "aimc", float(t), agg),
+    )
+
+
+_REPS = "mean over R independent programmings (std in *_std, raw values in *_reps)"
+METRIC_INFO: dict[Metric, MetricInfo] = {
+    Metric.BASELINE: MetricInfo("baseline_accuracy", "top-1 test accuracy of the digitally trained network in float32",
+                                "percent", "digital", None, None, "single evaluation (std 0)"),
+    Metric.PTQ: MetricInfo("ptq_accuracy", "top-1 test accuracy after post-training int8 quantisation of weights and "
+                           "activations, calibrated on training data", "percent", "digital", None, None,
+                           "single evaluation (std 0)"),
+    Metric.QAT: MetricInfo("qat_accuracy", "top-1 test accuracy in int8 after quantisation-aware fine-tuning",
+                           "percent", "qat", None, None, "single evaluation (std 0)"),
+    Metric.NOISY: MetricInfo("noisy_accuracy", "top-1 test accuracy of the digitally trained network programmed onto "
+                             "the AIMC chip, read right after programming (t = 0)", "percent", "digital", "aimc", 0.0, _REPS),
+    Metric.ANALOG: MetricInfo("analog_accuracy", "top-1 test accuracy of the hardware-aware trained network programmed "
+                              "onto the AIMC chip, read right after programming (t = 0)", "percent", "hwt", "aimc", 0.0, _REPS),
+}
+for _t in DRIFT_TIMES:
+    _noisy, _analog = _drift_pair(_t)
+    METRIC_INFO[Metric(_noisy.name)] = _noisy
+    METRIC_INFO[Metric(_analog.name)] = _analog
+
+METRICS: tuple[Metric, ...] = tuple(Metric)
+REPEATED_METRICS: tuple[Metric, ...] = tuple(m for m in Metric if m.repeated)
+NOISY_SERIES: tuple[Metric, ...] = (Metric.NOISY,) + tuple(Metric(f"noisy_drift_{t}") for t in DRIFT_TIMES)
+ANALOG_SERIES: tuple[Metric, ...] = (Metric.ANALOG,) + tuple(Metric(f"analog_drift_{t}") for t in DRIFT_TIMES)
+
+#: Identity columns of every row.
+ID_COLUMNS: tuple[str, ...] = ("arch_index", "arch", "arch_str", "canonical_index", "params", "flops")
+#: Training stages whose per-epoch curves and wall times are kept (columns ``curve_<stage>`` as JSON text,
+#: ``time_<stage>_s``), and evaluation stages with a wall time only.
+TRAIN_STAGES: tuple[str, ...] = ("digital", "qat", "hwt")
+EVAL_STAGES: tuple[str, ...] = ("baseline", "ptq", "noisy", "analog")
+#: Provenance columns of every row.
+PROVENANCE_COLUMNS: tuple[str, ...] = ("profile_name", "profile_hash", "seed", "device", "repetitions", "created")
+
+
+def metric_columns() -> list[str]:
+    """All metric columns in schema order: ``m``, ``m_std`` and, for repeated metrics, ``m_reps``."""
+    cols: list[str] = []
+    for m in METRICS:
+        cols += [m.value, f"{m.value}_std"] + ([f"{m.value}_reps"] if m.repeated else [])
+    return cols
+
+
+def all_columns() -> list[str]:
+    stage_cols = [f"curve_{s}" for s in TRAIN_STAGES] + [f"time_{s}_s" for s in TRAIN_STAGES + EVAL_STAGES]
+    return list(ID_COLUMNS) + metric_columns() + stage_cols + ["time_total_s"] + list(PROVENANCE_COLUMNS)

@@ -1,0 +1,190 @@
+"""Every encoding of a NAS-Bench-201 cell, and lossless conversion between them.
+
+Encodings (all interconvertible for every one of the 15,625 cells):
+
+* **6-tuple** of op indices over the edges (1->2), (1->3), (1->4), (2->3), (2->4), (3->4); nodes 1..4, node 1 the
+  cell input, node 4 its output. Ops: 0 skip_connect, 1 none, 2 nor_conv_3x3, 3 nor_conv_1x1, 4 avg_pool_3x3. This is
+  the order of the original AnalogNAS-Bench release and of NASLib.
+* **NAS-Bench-201 string**, e.g. ``|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|``:
+  node by node, each incoming edge as ``op~source`` with 0-based nodes, so its edge order is (1->2), (1->3), (2->3),
+  (1->4), (2->4), (3->4) -- not the tuple's.
+* **index** 0..15624: this project's own, the tuple read as a base-5 number, first edge most significant. It is *not*
+  the index of the NAS-Bench-201 / NATS-Bench API.
+* **op matrix**: 4x4 integers, ``M[i, j]`` the op on edge node i+1 -> node j+1 for i < j, -1 elsewhere.
+* **short form** for command lines: the six op digits, e.g. ``201210``.
+
+:func:`parse` accepts any of these (and the tuple written as text) and returns an :class:`Architecture`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from analognasbench.space.ops import EDGES, NUM_ARCHITECTURES, NUM_EDGES, NUM_NODES, NUM_OPS, OP_NAMES, Op
+
+#: Tuple position of each edge in NAS-Bench-201 string order.
+_STR_ORDER: tuple[int, ...] = (0, 1, 3, 2, 4, 5)
+_EXPECTED = (
+    f"a 6-tuple of op indices 0..{NUM_OPS - 1}, an index 0..{NUM_ARCHITECTURES - 1}, a NAS-Bench-201 string "
+    "like '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|', "
+    "or a 6-digit short form like '201210'"
+)
+
+
+class Architecture(tuple):
+    """A validated NAS-Bench-201 cell: an immutable, hashable 6-tuple of op indices.
+
+    It *is* a tuple, so it equals and hashes like the plain tuple that scripts of the original release use as keys.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, ops: Iterable[int]) -> Architecture:
+        if isinstance(ops, Architecture):
+            return ops
+        if isinstance(ops, (str, bytes)) or not isinstance(ops, Iterable):
+            raise ValueError(f"expected {_EXPECTED}; got {ops!r}")
+        values = tuple(ops)
+        if len(values) != NUM_EDGES:
+            raise ValueError(f"an architecture has {NUM_EDGES} edges, got {len(values)} ops in {values!r}")
+        checked = []
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) < NUM_OPS:
+                raise ValueError(f"op indices must be integers 0..{NUM_OPS - 1} ({', '.join(OP_NAMES)}); got {values!r}")
+            checked.append(int(v))
+        return super().__new__(cls, checked)
+
+    def __repr__(self) -> str:
+        return f"Architecture({tuple(self)!r})"
+
+    def __str__(self) -> str:
+        return str(tuple(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Architecture, (tuple(self),))
+
+    @property
+    def ops(self) -> tuple[Op, ...]:
+        return tuple(Op(v) for v in self)
+
+    @property
+    def index(self) -> int:
+        return to_index(self)
+
+    @property
+    def nb201_str(self) -> str:
+        return to_nb201_str(self)
+
+    @property
+    def short(self) -> str:
+        return to_short(self)
+
+    def op_matrix(self) -> np.ndarray:
+        return to_op_matrix(self)
+
+
+def to_index(arch: Iterable[int]) -> int:
+    """The project's index: the tuple as a base-5 number, first edge most significant."""
+    index = 0
+    for v in Architecture(arch):
+        index = index * NUM_OPS + v
+    return index
+
+
+def from_index(index: int) -> Architecture:
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= int(index) < NUM_ARCHITECTURES:
+        raise ValueError(f"architecture index must be an integer 0..{NUM_ARCHITECTURES - 1}; got {index!r}")
+    index = int(index)
+    digits = []
+    for _ in range(NUM_EDGES):
+        index, d = divmod(index, NUM_OPS)
+        digits.append(d)
+    return Architecture(reversed(digits))
+
+
+def to_nb201_str(arch: Iterable[int]) -> str:
+    a = Architecture(arch)
+    nodes = []
+    for target in range(2, NUM_NODES + 1):
+        edges = [f"{OP_NAMES[a[i]]}~{EDGES[i][0] - 1}" for i in _STR_ORDER if EDGES[i][1] == target]
+        nodes.append("|" + "|".join(edges) + "|")
+    return "+".join(nodes)
+
+
+_NODE_RE = re.compile(r"^\|(?:[a-z0-9_]+~\d+\|)+$")
+
+
+def from_nb201_str(text: str) -> Architecture:
+    if not isinstance(text, str):
+        raise ValueError(f"expected a NAS-Bench-201 string, got {text!r}")
+    parts = text.strip().split("+")
+    if len(parts) != NUM_NODES - 1 or not all(_NODE_RE.match(p) for p in parts):
+        raise ValueError(f"malformed NAS-Bench-201 string {text!r}; expected e.g. {to_nb201_str((2, 1, 0, 2, 1, 0))!r}")
+    ops: dict[tuple[int, int], int] = {}
+    for target, part in enumerate(parts, start=2):
+        entries = part.strip("|").split("|")
+        if len(entries) != target - 1:
+            raise ValueError(f"node {target - 1} of {text!r} must have {target - 1} inputs, found {len(entries)}")
+        for entry in entries:
+            name, source = entry.split("~")
+            src = int(source) + 1
+            if not 1 <= src < target or (src, target) in ops:
+                raise ValueError(f"bad or repeated input '~{source}' for node {target - 1} in {text!r}")
+            ops[(src, target)] = int(Op.from_name(name))
+    return Architecture(ops[edge] for edge in EDGES)
+
+
+def to_short(arch: Iterable[int]) -> str:
+    return "".join(str(v) for v in Architecture(arch))
+
+
+def from_short(text: str) -> Architecture:
+    if not (isinstance(text, str) and len(text) == NUM_EDGES and all(c in "01234" for c in text)):
+        raise ValueError(f"short form must be {NUM_EDGES} digits 0..{NUM_OPS - 1}, e.g. '201210'; got {text!r}")
+    return Architecture(int(c) for c in text)
+
+
+def to_op_matrix(arch: Iterable[int]) -> np.ndarray:
+    """4x4 int8 matrix: ``M[i, j]`` is the op on edge node i+1 -> node j+1 (i < j), -1 where there is no edge."""
+    matrix = np.full((NUM_NODES, NUM_NODES), -1, dtype=np.int8)
+    for (src, dst), op in zip(EDGES, Architecture(arch)):
+        matrix[src - 1, dst - 1] = op
+    return matrix
+
+
+def from_op_matrix(matrix: Any) -> Architecture:
+    m = np.asarray(matrix)
+    if m.shape != (NUM_NODES, NUM_NODES):
+        raise ValueError(f"op matrix must be {NUM_NODES}x{NUM_NODES}, got shape {m.shape}")
+    upper = np.triu(np.ones_like(m, dtype=bool), k=1)
+    if np.any(m[~upper] != -1):
+        raise ValueError("op matrix must hold -1 on and below the diagonal (edges only go from lower to higher nodes)")
+    return Architecture(int(m[src - 1, dst - 1]) for src, dst in EDGES)
+
+
+def parse(value: Any) -> Architecture:
+    """Any accepted encoding -> :class:`Architecture`; anything else raises ``ValueError`` saying what was expected."""
+    if isinstance(value, Architecture):
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return from_index(value)
+    if isinstance(value, np.ndarray) and value.shape == (NUM_NODES, NUM_NODES):
+        return from_op_matrix(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("|"):
+            return from_nb201_str(text)
+        if len(text) == NUM_EDGES and text.isdigit():
+            return from_short(text)
+        if text.isdigit():
+            return from_index(int(text))
+        if re.fullmatch(r"[(\[]?\s*\d+(\s*,\s*\d+)*\s*,?\s*[)\]]?", text):
+            return Architecture(int(v) for v in re.findall(r"\d+", text))
+        raise ValueError(f"cannot read architecture {value!r}; expected {_EXPECTED}")
+    if isinstance(value, (tuple, list, np.ndarray)):
+        return Architecture(value)
+    raise ValueError(f"cannot read architecture {value!r} of type {type(value).__name__}; expected {_EXPECTED}")
