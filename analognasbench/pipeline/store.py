@@ -1,0 +1,465 @@
+"""The run store: a crash-safe SQLite (WAL) file holding one row per measured architecture.
+
+Why SQLite: one file, no server, atomic transactions, and several processes can share it. Each finished
+architecture is committed in its own transaction, so killing a sweep at any moment loses nothing that finished.
+
+Layout (see ``_SCHEMA``):
+
+* ``meta``: the store's profile (full JSON and hash) and the store format version. A store holds exactly one
+  profile; rows or sweeps of another profile are refused with :class:`ProfileMismatchError`.
+* ``runs``: keyed by (canonical architecture index, profile hash, seed), with a UNIQUE primary key so no
+  architecture can ever appear twice. ``status`` is ``running`` (claimed by a sweep), ``done`` (``row_json`` holds the
+  schema row) or ``failed`` (``error`` and ``traceback`` hold why; retried only on request).
+* ``owners``: the sweeps that hold claims, with host, pid and a heartbeat. A claim whose owner is dead (same host and
+  its pid gone) or silent for longer than the lease is stale and may be taken over, so a killed sweep's claims never
+  block the next run, while two live sweeps on one store never measure the same architecture twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from analognasbench.pipeline import schema
+
+logger = logging.getLogger(__name__)
+
+STORE_FORMAT = 1
+#: A claim whose owner has not sent a heartbeat for this long is stale (seconds).
+DEFAULT_LEASE_S = 180.0
+#: How long a writer waits for another process's write lock before failing (seconds).
+DEFAULT_BUSY_TIMEOUT_S = 120.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    canonical_index INTEGER NOT NULL,
+    profile_hash TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    arch_index INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+    owner TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    claimed_at REAL,
+    finished_at REAL,
+    row_json TEXT,
+    error TEXT,
+    traceback TEXT,
+    PRIMARY KEY (canonical_index, profile_hash, seed)
+);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+CREATE TABLE IF NOT EXISTS owners (
+    owner TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started REAL NOT NULL,
+    heartbeat REAL NOT NULL
+);
+"""
+
+
+class RunStatus(str, Enum):
+    """State of one (architecture, profile, seed) in the store."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @classmethod
+    def parse(cls, value: str | RunStatus) -> RunStatus:
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(f"unknown run status {value!r}; valid: {', '.join(s.value for s in cls)}") from None
+
+
+class StoreError(ValueError):
+    """The store cannot be used as asked (wrong file, wrong profile, malformed row)."""
+
+
+class ProfileMismatchError(StoreError):
+    """The store was created for another profile; mixing would silently combine different fidelities."""
+
+
+class ProfileLike(Protocol):
+    """What the store needs from a profile (``analognasbench.pipeline.profiles.Profile``)."""
+
+    name: str
+
+    def hash(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """One failed architecture: enough to reproduce and debug it without rerunning the sweep."""
+
+    canonical_index: int
+    arch_index: int
+    seed: int
+    attempts: int
+    error: str
+    traceback: str
+    finished_at: float
+
+
+def _json_default(value: Any) -> Any:
+    """Make numpy scalars/arrays (which measurement code returns freely) JSON-serialisable."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"row value of type {type(value).__name__} is not JSON-serialisable")
+
+
+def dumps_row(row: dict[str, Any]) -> str:
+    return json.dumps(row, default=_json_default, allow_nan=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+class RunStore:
+    """One SQLite run store file, bound to one profile.
+
+    Open it with :meth:`open` (creates the file and records the profile on first use). One ``RunStore`` object
+    is one connection; use it from one thread (open a second one for another thread or process).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+                 create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(f"run store {self.path} does not exist")
+        if self.path.is_dir():
+            raise StoreError(f"run store path {self.path} is a directory; expected a file such as runs.sqlite")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a transaction takes the write lock
+            # up front instead of upgrading a read lock (which could deadlock two writers).
+            self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_s, isolation_level=None)
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            with self._transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._conn.execute(statement)
+                self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_format', ?)",
+                                   (str(STORE_FORMAT),))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a usable run store (SQLite said: {exc})") from exc
+        if mode.lower() != "wal":
+            logger.warning("%s: SQLite refused WAL mode (got %s); concurrent sweeps will be slower", self.path, mode)
+        fmt = int(self._meta("store_format") or STORE_FORMAT)
+        if fmt != STORE_FORMAT:
+            raise StoreError(f"{self.path} has store format {fmt}; this version reads format {STORE_FORMAT}")
+
+    # --- opening and the profile -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], profile: ProfileLike, **kwargs: Any) -> RunStore:
+        """Open (or create) the store at ``path`` for ``profile``; refuse a store of another profile."""
+        store = cls(path, **kwargs)
+        try:
+            store.bind_profile(profile)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def bind_profile(self, profile: ProfileLike) -> None:
+        """Record ``profile`` in an empty store, or check that it is the store's profile."""
+        profile_hash = profile.hash()
+        profile_json = json.dumps(profile.to_dict(), sort_keys=True, default=_json_default)
+        with self._transaction():
+            self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('profile_hash', ?)", (profile_hash,))
+            self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('profile_name', ?)", (profile.name,))
+            self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('profile_json', ?)", (profile_json,))
+            self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created', ?)",
+                               (pd.Timestamp.now(tz="UTC").isoformat(),))
+        self.check_profile(profile)
+
+    def check_profile(self, profile: ProfileLike) -> None:
+        """Raise :class:`ProfileMismatchError` unless ``profile`` is the one this store was created for."""
+        stored = self.profile_hash
+        if stored is not None and stored != profile.hash():
+            raise ProfileMismatchError(
+                f"run store {self.path} holds results of profile {self.profile_name!r} (hash {stored[:12]}), "
+                f"not of profile {profile.name!r} (hash {profile.hash()[:12]}); use another --store for another "
+                "profile so results of different fidelities never mix"
+            )
+
+    @property
+    def profile_hash(self) -> str | None:
+        return self._meta("profile_hash")
+
+    @property
+    def profile_name(self) -> str | None:
+        return self._meta("profile_name")
+
+    @property
+    def profile_dict(self) -> dict[str, Any] | None:
+        text = self._meta("profile_json")
+        return None if text is None else json.loads(text)
+
+    def _meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def _require_profile(self) -> str:
+        stored = self.profile_hash
+        if stored is None:
+            raise StoreError(f"run store {self.path} has no profile yet; open it with RunStore.open(path, profile)")
+        return stored
+
+    # --- owners (sweeps holding claims) ------------------------------------------------------------------------
+
+    def register_owner(self) -> str:
+        """A new owner id for one sweep; its claims stay valid while it is alive and sends heartbeats."""
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        now = time.time()
+        with self._transaction():
+            self._conn.execute("INSERT INTO owners (owner, host, pid, started, heartbeat) VALUES (?, ?, ?, ?, ?)",
+                               (owner, socket.gethostname(), os.getpid(), now, now))
+        return owner
+
+    def heartbeat(self, owner: str) -> None:
+        with self._transaction():
+            self._conn.execute("UPDATE owners SET heartbeat = ? WHERE owner = ?", (time.time(), owner))
+
+    def release(self, owner: str) -> int:
+        """Give back the owner's unfinished claims (on a clean exit or interrupt); returns how many."""
+        with self._transaction():
+            n = self._conn.execute("DELETE FROM runs WHERE owner = ? AND status = 'running'", (owner,)).rowcount
+            self._conn.execute("DELETE FROM owners WHERE owner = ?", (owner,))
+        return n
+
+    def _owner_is_stale(self, owner: str | None, lease_s: float) -> bool:
+        if owner is None:
+            return True
+        row = self._conn.execute("SELECT host, pid, heartbeat FROM owners WHERE owner = ?", (owner,)).fetchone()
+        if row is None:
+            return True
+        host, pid, heartbeat = row
+        if host == socket.gethostname() and not _pid_alive(int(pid)):
+            return True
+        return time.time() - float(heartbeat) > lease_s
+
+    # --- claims and results ------------------------------------------------------------------------------------
+
+    def claim(self, canonical_index: int, arch_index: int, seed: int, owner: str, *, retry_failed: bool = False,
+              lease_s: float = DEFAULT_LEASE_S) -> bool:
+        """Atomically mark one architecture as being measured by ``owner``.
+
+        True when ``owner`` may measure it: it is new, a failure being retried (``retry_failed``), or held by a
+        dead or silent owner. False when it is done, failed (without ``retry_failed``) or held by a live sweep.
+        """
+        profile_hash = self._require_profile()
+        now = time.time()
+        with self._transaction():
+            row = self._conn.execute(
+                "SELECT status, owner FROM runs WHERE canonical_index = ? AND profile_hash = ? AND seed = ?",
+                (canonical_index, profile_hash, seed),
+            ).fetchone()
+            if row is None:
+                self._conn.execute(
+                    "INSERT INTO runs (canonical_index, profile_hash, seed, arch_index, status, owner, attempts, "
+                    "claimed_at) VALUES (?, ?, ?, ?, 'running', ?, 1, ?)",
+                    (canonical_index, profile_hash, seed, arch_index, owner, now),
+                )
+                return True
+            status, holder = RunStatus(row[0]), row[1]
+            take = (
+                (status is RunStatus.FAILED and retry_failed)
+                or (status is RunStatus.RUNNING and (holder == owner or self._owner_is_stale(holder, lease_s)))
+            )
+            if take:
+                self._conn.execute(
+                    "UPDATE runs SET status = 'running', owner = ?, attempts = attempts + ?, claimed_at = ? "
+                    "WHERE canonical_index = ? AND profile_hash = ? AND seed = ?",
+                    (owner, 0 if holder == owner and status is RunStatus.RUNNING else 1, now, canonical_index, profile_hash, seed),
+                )
+            return take
+
+    def record_result(self, row: dict[str, Any], *, owner: str | None = None) -> bool:
+        """Commit one finished architecture (a schema row) in one transaction.
+
+        The row must carry this store's profile hash. Returns False (and changes nothing) when the architecture is
+        already done: the first finished measurement wins, so a store never holds one architecture twice.
+        """
+        profile_hash = self._require_profile()
+        missing = [c for c in ("arch_index", "canonical_index", "profile_hash", "seed") if c not in row]
+        if missing:
+            raise StoreError(f"a result row needs the columns {missing} (see analognasbench.pipeline.schema)")
+        if row["profile_hash"] != profile_hash:
+            raise ProfileMismatchError(
+                f"row of architecture {row['arch_index']} was measured with profile hash {str(row['profile_hash'])[:12]}"
+                f" but run store {self.path} holds profile {self.profile_name!r} (hash {profile_hash[:12]})"
+            )
+        key = (int(row["canonical_index"]), profile_hash, int(row["seed"]))
+        text = dumps_row(row)
+        now = time.time()
+        with self._transaction():
+            current = self._conn.execute(
+                "SELECT status FROM runs WHERE canonical_index = ? AND profile_hash = ? AND seed = ?", key
+            ).fetchone()
+            if current is not None and current[0] == RunStatus.DONE.value:
+                return False
+            self._conn.execute(
+                "INSERT INTO runs (canonical_index, profile_hash, seed, arch_index, status, owner, attempts, "
+                "finished_at, row_json) VALUES (?, ?, ?, ?, 'done', ?, 1, ?, ?) "
+                "ON CONFLICT (canonical_index, profile_hash, seed) DO UPDATE SET status = 'done', "
+                "owner = excluded.owner, finished_at = excluded.finished_at, row_json = excluded.row_json, "
+                "error = NULL, traceback = NULL",
+                (*key, int(row["arch_index"]), owner, now, text),
+            )
+            if owner is not None:
+                self._conn.execute("UPDATE owners SET heartbeat = ? WHERE owner = ?", (now, owner))
+        return True
+
+    def record_failure(self, canonical_index: int, arch_index: int, seed: int, error: str, traceback: str = "", *,
+                       owner: str | None = None) -> bool:
+        """Store why one architecture failed (never over a finished result); returns False if it is done."""
+        profile_hash = self._require_profile()
+        key = (canonical_index, profile_hash, seed)
+        now = time.time()
+        with self._transaction():
+            current = self._conn.execute(
+                "SELECT status FROM runs WHERE canonical_index = ? AND profile_hash = ? AND seed = ?", key
+            ).fetchone()
+            if current is not None and current[0] == RunStatus.DONE.value:
+                return False
+            self._conn.execute(
+                "INSERT INTO runs (canonical_index, profile_hash, seed, arch_index, status, owner, attempts, "
+                "finished_at, error, traceback) VALUES (?, ?, ?, ?, 'failed', ?, 1, ?, ?, ?) "
+                "ON CONFLICT (canonical_index, profile_hash, seed) DO UPDATE SET status = 'failed', "
+                "owner = excluded.owner, finished_at = excluded.finished_at, error = excluded.error, "
+                "traceback = excluded.traceback",
+                (*key, arch_index, owner, now, error, traceback),
+            )
+        return True
+
+    # --- reading -----------------------------------------------------------------------------------------------
+
+    def status(self, canonical_indices: Iterable[int], seed: int) -> dict[int, RunStatus]:
+        """Status of each given architecture that the store knows (absent ones are left out)."""
+        profile_hash = self._require_profile()
+        wanted = set(int(i) for i in canonical_indices)
+        rows = self._conn.execute(
+            "SELECT canonical_index, status FROM runs WHERE profile_hash = ? AND seed = ?", (profile_hash, seed)
+        ).fetchall()
+        return {int(i): RunStatus(s) for i, s in rows if int(i) in wanted}
+
+    def counts(self) -> dict[RunStatus, int]:
+        """Number of runs in each status (all seeds)."""
+        rows = self._conn.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall()
+        out = {s: 0 for s in RunStatus}
+        out.update({RunStatus(s): int(n) for s, n in rows})
+        return out
+
+    def failures(self) -> list[FailureRecord]:
+        rows = self._conn.execute(
+            "SELECT canonical_index, arch_index, seed, attempts, error, traceback, finished_at FROM runs "
+            "WHERE status = 'failed' ORDER BY canonical_index, seed"
+        ).fetchall()
+        return [FailureRecord(int(c), int(a), int(s), int(n), e or "", t or "", float(f or 0.0))
+                for c, a, s, n, e, t, f in rows]
+
+    def iter_rows(self, profile_hash: str | None = None) -> Iterator[dict[str, Any]]:
+        """The finished rows (schema dicts), by canonical index then seed."""
+        profile_hash = profile_hash or self._require_profile()
+        cursor = self._conn.execute(
+            "SELECT row_json FROM runs WHERE status = 'done' AND profile_hash = ? ORDER BY canonical_index, seed",
+            (profile_hash,),
+        )
+        for (text,) in cursor:
+            yield json.loads(text)
+
+    def to_dataframe(self, profile_hash: str | None = None, *, expand_isomorphs: bool = False) -> pd.DataFrame:
+        """The finished rows as a DataFrame in schema column order (extra columns kept at the end).
+
+        ``expand_isomorphs`` adds a row for every cell of each measured isomorphism class (copying its class's
+        measurement, with that cell's ``arch_index``/``arch``/``arch_str``), e.g. to export all 15,625 cells.
+        """
+        rows = list(self.iter_rows(profile_hash))
+        if expand_isomorphs:
+            rows = list(_expand_isomorphs(rows))
+        columns = schema.all_columns()
+        df = pd.DataFrame(rows)
+        if df.empty:
+            return pd.DataFrame(columns=columns)
+        extra = [c for c in df.columns if c not in columns]
+        df = df.reindex(columns=columns + extra)
+        return df.sort_values(["arch_index", "seed"], kind="stable").reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'done'").fetchone()[0])
+
+    def integrity_check(self) -> str:
+        """SQLite's own consistency check: ``"ok"`` for a healthy file."""
+        return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # --- plumbing ----------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.path)!r}, profile={self.profile_name!r})"
+
+
+def _expand_isomorphs(rows: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    from analognasbench.space import canonical_index, from_index
+    from analognasbench.space.ops import NUM_ARCHITECTURES
+
+    by_class: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_class.setdefault(int(row["canonical_index"]), []).append(row)
+    for index in range(NUM_ARCHITECTURES):
+        for row in by_class.get(canonical_index(index), ()):
+            arch = from_index(index)
+            yield {**row, "arch_index": index, "arch": str(arch), "arch_str": arch.nb201_str}
