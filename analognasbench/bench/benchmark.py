@@ -1,0 +1,457 @@
+"""The benchmark object: load a dataset once, answer queries fast, typed or in the original release's style.
+
+Isomorphism: the dataset measures one architecture per isomorphism class (6,466 classes of the 15,625 cells). Any cell
+whose class is measured is answered from that measurement -- the typed :meth:`AnalogNASBench.query` says so in
+``resolved_by_isomorphism``; the compatibility methods answer silently, which is what keeps scripts of the original
+release (whose table listed all 15,625 tuples) working. Only cells whose whole class is unmeasured are "not found".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from analognasbench.bench.drift import DriftMeasurement
+from analognasbench.bench.errors import (
+    DatasetIntegrityError,
+    UnknownArchitectureError,
+    UnknownMetricError,
+    UnmeasuredArchitectureError,
+)
+from analognasbench.bench.files import DatasetMeta
+from analognasbench.bench.records import ArchitectureRecord, MetricValue, parse_metric
+from analognasbench.bench.registry import load
+from analognasbench.pipeline.schema import METRICS, TRAIN_STAGES, Metric, MetricInfo
+from analognasbench.space import (
+    NUM_ARCHITECTURES,
+    NUM_CLASSES,
+    Architecture,
+    canonical_index,
+    from_index,
+    parse,
+)
+from analognasbench.space.ops import NUM_EDGES, NUM_OPS
+
+logger = logging.getLogger(__name__)
+
+#: What the original release's ``query_metric`` returns for an architecture it has no data for.
+NOT_FOUND = "architecture not found"
+#: What its ``get_architecture_details`` returns then.
+DETAILS_NOT_FOUND = "Architecture not found."
+#: Metric names of the original release's ``query_metric``, in its order.
+COMPAT_METRICS: tuple[str, ...] = (
+    "architecture", "baseline_accuracy", "ptq_accuracy", "qat_accuracy", "noisy_accuracy", "analog_accuracy",
+    "noisy_drift_60", "noisy_drift_3600", "noisy_drift_86400", "noisy_drift_2592000",
+    "analog_drift_60", "analog_drift_3600", "analog_drift_86400", "analog_drift_2592000", "params",
+)
+_COMPAT_SET = frozenset(COMPAT_METRICS)
+#: Numeric per-architecture columns that are not metrics but can be read as arrays.
+EXTRA_NUMERIC = ("params", "flops")
+_POWERS = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)
+_METRIC_KINDS = tuple((m, m.value, m.is_drift) for m in METRICS)
+_REPEATED_KINDS = tuple((m, m.repeated) for m in METRICS)
+
+
+@lru_cache(maxsize=1)
+def _space_tables() -> tuple[list[tuple[int, ...]], np.ndarray]:
+    """Every cell as a plain tuple, and the representative index of every cell (built once per process)."""
+    digits = (np.arange(NUM_ARCHITECTURES)[:, None] // _POWERS) % NUM_OPS
+    tuples = [tuple(t) for t in digits.tolist()]
+    canon = np.fromiter((canonical_index(i) for i in range(NUM_ARCHITECTURES)), dtype=np.int64,
+                        count=NUM_ARCHITECTURES)
+    canon.setflags(write=False)
+    return tuples, canon
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the search space a dataset answers."""
+
+    rows: int  # measured architectures (rows of the table)
+    classes: int  # isomorphism classes with a measurement, of 6,466
+    architectures: int  # cells answerable (directly or through isomorphism), of 15,625
+
+    def __str__(self) -> str:
+        return (f"{self.classes:,} of {NUM_CLASSES:,} isomorphism classes ({100 * self.classes / NUM_CLASSES:.1f} %), "
+                f"{self.architectures:,} of {NUM_ARCHITECTURES:,} architectures "
+                f"({100 * self.architectures / NUM_ARCHITECTURES:.1f} %), {self.rows:,} measured rows")
+
+
+@runtime_checkable
+class Benchmark(Protocol):
+    """What search methods and analyses need from a benchmark (inject this, not a concrete class)."""
+
+    def query(self, arch: Any) -> ArchitectureRecord: ...
+
+    def metric_array(self, metric: str | Metric, archs: Any = None, *, std: bool = False,
+                     allow_missing: bool = False) -> np.ndarray: ...
+
+    def __contains__(self, arch: object) -> bool: ...
+
+
+def _float(x: Any) -> float:
+    return float(x) if x is not None else math.nan
+
+
+class AnalogNASBench:
+    """A loaded benchmark dataset.
+
+    ``AnalogNASBench()`` loads ``$ANB_DATASET`` or the embedded default; ``AnalogNASBench(path)`` a dataset written by
+    the pipeline (``name.parquet`` + ``name.json``) or the original release's ``data.anb``.
+    """
+
+    def __init__(self, dataset: str | os.PathLike[str] | None = None) -> None:
+        df, meta, path = load(dataset)
+        self._setup(df, meta, path)
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, meta: DatasetMeta, path: Path | None = None) -> AnalogNASBench:
+        """A benchmark over an in-memory table (e.g. straight from the pipeline, before it is written)."""
+        bench = cls.__new__(cls)
+        bench._setup(df, meta, path)
+        return bench
+
+    # ------------------------------------------------------------------ loading
+    def _setup(self, df: pd.DataFrame, meta: DatasetMeta, path: Path | None) -> None:
+        where = str(path) if path is not None else f"dataset {meta.name!r}"
+        df = df.sort_values("arch_index", kind="stable").reset_index(drop=True)
+        try:
+            indices = df["arch_index"].to_numpy(dtype=np.int64)
+        except (ValueError, TypeError) as exc:
+            raise DatasetIntegrityError(f"{where}: column 'arch_index' must hold integers: {exc}") from None
+        if len(indices) and (indices.min() < 0 or indices.max() >= NUM_ARCHITECTURES):
+            raise DatasetIntegrityError(f"{where}: arch_index outside 0..{NUM_ARCHITECTURES - 1}")
+        if len(np.unique(indices)) != len(indices):
+            dup = pd.Series(indices)[pd.Series(indices).duplicated()].iloc[0]
+            raise DatasetIntegrityError(f"{where}: architecture index {dup} appears in more than one row")
+        tuples, canon_of = _space_tables()
+        canon = canon_of[indices]
+        texts = df["arch"].tolist()
+        stored_canon = df["canonical_index"].to_numpy()
+        for row, i in enumerate(indices.tolist()):
+            if texts[row] != str(tuples[i]) or stored_canon[row] != canon[row]:
+                raise DatasetIntegrityError(
+                    f"{where}: row {row} is inconsistent: arch_index {i} is {tuples[i]}, but arch is {texts[row]!r} "
+                    f"and canonical_index {stored_canon[row]} (expected {canon[row]})")
+        row_tuples = [tuples[i] for i in indices.tolist()]
+
+        self._df = df
+        self._meta = meta
+        self._path = path
+        self._row_tuples = row_tuples
+        self._arch_cache: list[Architecture] | None = None
+        self._means = {m: df[m.value].to_numpy(dtype=float) for m in METRICS}
+        self._stds = {m: df[f"{m.value}_std"].to_numpy(dtype=float) for m in METRICS}
+        params = df["params"].to_numpy(dtype=float)
+        self._params = params
+        self._flops = df["flops"].to_numpy(dtype=float)
+        self._mean_lists = {m: v.tolist() for m, v in self._means.items()}
+        self._std_lists = {m: v.tolist() for m, v in self._stds.items()}
+        self._reps: dict[Metric, np.ndarray] = {}
+        self._row_values: list[MappingProxyType[Metric, MetricValue] | None] = [None] * len(df)
+
+        # The measured row answering every cell: its own row, else its class representative's, else the lowest
+        # measured member of its class.
+        class_row: dict[int, int] = {}
+        for row, (i, c) in enumerate(zip(indices.tolist(), canon.tolist())):
+            if c not in class_row or i == c:
+                class_row[c] = row
+        own = np.full(NUM_ARCHITECTURES, -1, dtype=np.int64)
+        own[indices] = np.arange(len(indices))
+        by_class = np.full(NUM_ARCHITECTURES, -1, dtype=np.int64)
+        by_class[np.fromiter(class_row.keys(), dtype=np.int64, count=len(class_row))] = list(class_row.values())
+        row_of = np.where(own >= 0, own, by_class[canon_of])
+        row_of.setflags(write=False)
+        self._row_of = row_of
+        self._class_rows = class_row
+
+        # Compatibility table: plain dict tuple -> {metric name -> plain value}, for every answerable tuple.
+        row_compat = self._compat_rows()
+        compat: dict[tuple[int, ...], dict[str, Any]] = {}
+        for i, r in enumerate(row_of.tolist()):
+            if r >= 0:
+                t = tuples[i]
+                values = row_compat[r].copy()
+                values["architecture"] = t
+                compat[t] = values
+        self._compat = compat
+        self._records: dict[tuple[int, ...], ArchitectureRecord] = {}
+        self.metrics: list[str] = list(COMPAT_METRICS)
+        logger.info("loaded %s: %d rows, %s", where, len(df), self.coverage())
+
+    def _compat_rows(self) -> list[dict[str, Any]]:
+        """Per row: metric name -> the plain value the original release returned (floats, DriftMeasurements)."""
+        names, columns = [], []
+        for m, name, is_drift in _METRIC_KINDS:
+            means = self._mean_lists[m]
+            names.append(name)
+            columns.append(list(map(DriftMeasurement, means, self._std_lists[m])) if is_drift else means)
+        names.append("params")
+        columns.append([None if math.isnan(p) else int(p) for p in self._params.tolist()])
+        return [dict(zip(names, values)) for values in zip(*columns)]
+
+    @property
+    def _archs(self) -> list[Architecture]:
+        if self._arch_cache is None:
+            self._arch_cache = [Architecture(t) for t in self._row_tuples]
+        return self._arch_cache
+
+    def _values(self, row: int) -> MappingProxyType[Metric, MetricValue]:
+        cached = self._row_values[row]
+        if cached is None:
+            values = {}
+            for m, repeated in _REPEATED_KINDS:
+                reps: tuple[float, ...] = ()
+                if repeated:
+                    column = self._reps.get(m)
+                    if column is None:
+                        column = self._reps[m] = self._df[f"{m.value}_reps"].to_numpy()
+                    raw = column[row]
+                    reps = tuple(map(float, raw)) if raw is not None else ()
+                values[m] = MetricValue(m, self._mean_lists[m][row], self._std_lists[m][row], reps)
+            cached = self._row_values[row] = MappingProxyType(values)
+        return cached
+
+    # ------------------------------------------------------------------ typed API
+    @property
+    def df(self) -> pd.DataFrame:
+        """The whole table, one row per measured architecture, sorted by ``arch_index`` (do not modify in place)."""
+        return self._df
+
+    @property
+    def meta(self) -> DatasetMeta:
+        return self._meta
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    def coverage(self) -> Coverage:
+        return Coverage(len(self._df), len(self._class_rows), int(np.count_nonzero(self._row_of >= 0)))
+
+    @staticmethod
+    def metric_info(metric: str | Metric) -> MetricInfo:
+        """What a metric's number means: unit, network, hardware, time after programming, aggregation."""
+        return parse_metric(metric).info
+
+    @staticmethod
+    def metrics_info() -> dict[str, MetricInfo]:
+        return {m.value: m.info for m in METRICS}
+
+    @staticmethod
+    def _parse(arch: Any) -> Architecture:
+        try:
+            return parse(arch)
+        except (ValueError, TypeError) as exc:
+            raise UnknownArchitectureError(str(exc)) from None
+
+    def _row(self, a: Architecture) -> int:
+        row = int(self._row_of[a.index])
+        if row < 0:
+            raise UnmeasuredArchitectureError(
+                f"architecture {a} ({a.nb201_str}) is not measured in dataset {self._meta.name!r}, nor is any "
+                f"architecture isomorphic to it ({self.coverage().classes} of {NUM_CLASSES} classes are measured)")
+        return row
+
+    def query(self, arch: Any) -> ArchitectureRecord:
+        """Every metric of ``arch`` (any encoding) as one immutable record.
+
+        Raises :class:`UnknownArchitectureError` for input that is no architecture and
+        :class:`UnmeasuredArchitectureError` when neither it nor any isomorphic cell is measured.
+        """
+        if arch.__class__ is tuple or arch.__class__ is Architecture:  # exact types: bools never hit the cache
+            record = self._records.get(arch)
+            if record is not None:
+                return record
+        a = self._parse(arch)
+        record = self._records.get(a)
+        if record is None:
+            row = self._row(a)
+            measured = Architecture(self._row_tuples[row])
+            p, f = self._params[row], self._flops[row]
+            record = ArchitectureRecord(
+                arch=a, measured=measured, resolved_by_isomorphism=measured != a,
+                params=None if math.isnan(p) else int(p), flops=None if math.isnan(f) else float(f),
+                values=self._values(row), row=row)
+            self._records[a] = record
+        return record
+
+    __getitem__ = query
+
+    def value(self, arch: Any, metric: str | Metric) -> float:
+        """The mean of one metric of one architecture."""
+        return self.query(arch)[metric].mean
+
+    def resolve(self, arch: Any) -> Architecture:
+        """The measured architecture that answers for ``arch`` (itself, or an isomorphic cell)."""
+        return self._archs[self._row(self._parse(arch))]
+
+    def __contains__(self, arch: object) -> bool:
+        try:
+            return self._row_of[parse(arch).index] >= 0
+        except (ValueError, TypeError):
+            return False
+
+    def __len__(self) -> int:
+        return len(self._df)
+
+    def __iter__(self) -> Iterator[Architecture]:
+        return iter(self._archs)
+
+    def __repr__(self) -> str:
+        return f"AnalogNASBench({self._meta.name!r}, source={self._meta.source!r}, {self.coverage()})"
+
+    def curves(self, arch: Any) -> dict[str, list[Any] | None]:
+        """Per-epoch training curves of the measured architecture, per training stage (None where not kept)."""
+        row = self._row(self._parse(arch))
+        out: dict[str, list[Any] | None] = {}
+        for stage in TRAIN_STAGES:
+            text = self._df[f"curve_{stage}"].iat[row]
+            out[stage] = json.loads(text) if isinstance(text, str) and text else None
+        return out
+
+    # ------------------------------------------------------------------ vectorised API
+    def _indices(self, archs: Any) -> np.ndarray:
+        """Project indices of many architectures: an int array of indices, an (n, 6) array, or any encodings."""
+        if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu":
+            if archs.ndim == 2 and archs.shape[1] == NUM_EDGES:
+                if archs.size and (archs.min() < 0 or archs.max() >= NUM_OPS):
+                    raise UnknownArchitectureError(f"op indices must be 0..{NUM_OPS - 1}")
+                return archs.astype(np.int64) @ _POWERS
+            if archs.ndim == 1:
+                if archs.size and (archs.min() < 0 or archs.max() >= NUM_ARCHITECTURES):
+                    raise UnknownArchitectureError(f"architecture indices must be 0..{NUM_ARCHITECTURES - 1}")
+                return archs.astype(np.int64)
+            raise UnknownArchitectureError(f"expected an array of indices or of shape (n, 6), got shape {archs.shape}")
+        if isinstance(archs, (str, bytes)) or not isinstance(archs, Iterable):
+            raise UnknownArchitectureError(f"expected a sequence of architectures, got {archs!r}")
+        return np.fromiter((self._parse(a).index for a in archs), dtype=np.int64)
+
+    def rows_of(self, archs: Any, *, allow_missing: bool = False) -> np.ndarray:
+        """Row positions in :attr:`df` answering each architecture (-1 for unmeasured ones if ``allow_missing``)."""
+        rows = self._row_of[self._indices(archs)]
+        if not allow_missing and (rows < 0).any():
+            self._row(from_index(int(self._indices(archs)[np.flatnonzero(rows < 0)[0]])))
+        return rows
+
+    def metric_array(self, metric: str | Metric, archs: Any = None, *, std: bool = False,
+                     allow_missing: bool = False) -> np.ndarray:
+        """One metric (mean, or its std) as a float array: over all rows of :attr:`df`, or over ``archs`` in order.
+
+        ``metric`` may also be ``"params"`` or ``"flops"``. Unmeasured architectures raise, or give NaN with
+        ``allow_missing``.
+        """
+        if isinstance(metric, str) and not isinstance(metric, Metric) and metric in EXTRA_NUMERIC:
+            if std:
+                raise UnknownMetricError(f"{metric!r} has no std")
+            column = self._params if metric == "params" else self._flops
+        else:
+            m = parse_metric(metric)
+            column = self._stds[m] if std else self._means[m]
+        if archs is None:
+            return column.copy()
+        rows = self.rows_of(archs, allow_missing=allow_missing)
+        out = np.full(len(rows), np.nan)
+        found = rows >= 0
+        out[found] = column[rows[found]]
+        return out
+
+    def query_many(self, archs: Any, metrics: Sequence[str | Metric] | None = None, *,
+                   allow_missing: bool = False) -> pd.DataFrame:
+        """A frame with one row per requested architecture (in order): the measured one, whether it was resolved
+        through isomorphism, and each metric's mean and std."""
+        indices = self._indices(archs)
+        rows = self.rows_of(indices, allow_missing=allow_missing)
+        chosen = [parse_metric(m) for m in metrics] if metrics is not None else list(METRICS)
+        found = rows >= 0
+        measured = np.full(len(rows), -1, dtype=np.int64)
+        measured[found] = self._df["arch_index"].to_numpy(dtype=np.int64)[rows[found]]
+        data: dict[str, Any] = {
+            "arch_index": indices,
+            "arch": [str(from_index(int(i))) for i in indices],
+            "measured_index": measured,
+            "resolved_by_isomorphism": found & (measured != indices),
+            "found": found,
+        }
+        for m in chosen:
+            data[m.value] = self.metric_array(m, indices, allow_missing=True)
+            data[f"{m.value}_std"] = self.metric_array(m, indices, std=True, allow_missing=True)
+        return pd.DataFrame(data)
+
+    # ------------------------------------------------------------------ compatibility API (original release)
+    def query_metric(self, architecture: Any, metric: str) -> Any:
+        """One metric of one architecture, as the original release answered: a float, a :class:`DriftMeasurement`
+        for drift metrics, an int for ``params``, the tuple for ``architecture``; the string
+        ``"architecture not found"`` when there is no data for it. Unknown metrics raise ``ValueError``."""
+        try:
+            return self._compat[architecture][metric]
+        except (KeyError, TypeError):
+            return self._query_metric_slow(architecture, metric)
+
+    def _query_metric_slow(self, architecture: Any, metric: Any) -> Any:
+        if isinstance(metric, Metric):
+            metric = metric.value
+        if not (isinstance(metric, str) and metric in _COMPAT_SET):
+            raise UnknownMetricError(f"Metric {metric!r} not found. Available metrics: {list(COMPAT_METRICS)}")
+        try:
+            values = self._compat.get(parse(architecture))
+        except (ValueError, TypeError):
+            return NOT_FOUND
+        return NOT_FOUND if values is None else values[metric]
+
+    def get_architecture_details(self, architecture: Any) -> str:
+        """A readable text block of every metric of ``architecture``; ``"Architecture not found."`` without data."""
+        try:
+            record = self.query(architecture)
+        except (UnknownArchitectureError, UnmeasuredArchitectureError):
+            return DETAILS_NOT_FOUND
+        return format_details(record, self._meta)
+
+    def list_available_architectures(self) -> list[tuple[int, ...]]:
+        """The measured architectures as plain 6-tuples (one per measured row, i.e. per measured isomorphism class
+        in a dataset of class representatives). Isomorphic cells not listed are still answered."""
+        return list(self._row_tuples)
+
+
+def format_details(record: ArchitectureRecord, meta: DatasetMeta) -> str:
+    """The text block of :meth:`AnalogNASBench.get_architecture_details`."""
+    v = record.values
+    lines = [
+        "",
+        "Architecture Details:",
+        "--------------------",
+        f"Architecture:           {tuple(record.arch)}",
+        f"NAS-Bench-201 string:   {record.arch.nb201_str}",
+    ]
+    if record.resolved_by_isomorphism:
+        lines.append(f"Measured as:            {tuple(record.measured)} (isomorphic: the same network)")
+    lines += [
+        f"Number of parameters:   {record.params if record.params is not None else 'unknown'}",
+        f"Dataset:                {meta.name} ({meta.source}; {meta.fidelity or 'fidelity not recorded'})",
+        "",
+        "Accuracy (top-1 test, percent):",
+        f"  Baseline (float32):   {v[Metric.BASELINE]}",
+        f"  PTQ (int8):           {v[Metric.PTQ]}",
+        f"  QAT (int8):           {v[Metric.QAT]}",
+        f"  Noisy (t = 0):        {v[Metric.NOISY]}",
+        f"  Analog HWT (t = 0):   {v[Metric.ANALOG]}",
+    ]
+    for title, prefix in (("Noisy drift (digitally trained network on the chip)", "noisy"),
+                          ("Analog drift (hardware-aware trained network on the chip)", "analog")):
+        lines += ["", f"{title}:"]
+        for m in METRICS:
+            if m.is_drift and m.value.startswith(prefix + "_"):
+                label = f"{int(m.info.time_s)} s:"
+                lines.append(f"  - {label:<18} {v[m]}")
+    return "\n".join(lines) + "\n"

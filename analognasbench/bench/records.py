@@ -1,0 +1,97 @@
+"""Typed, immutable answers of the benchmark: one :class:`MetricValue` per metric, one :class:`ArchitectureRecord`
+per queried architecture."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from analognasbench.bench.drift import DriftMeasurement
+from analognasbench.bench.errors import UnknownMetricError
+from analognasbench.pipeline.schema import METRICS, Metric, MetricInfo
+from analognasbench.space import Architecture
+
+_BY_NAME: dict[str, Metric] = {m.value: m for m in METRICS}
+
+
+def parse_metric(name: str | Metric) -> Metric:
+    """A :class:`Metric` from its name; unknown names raise :class:`UnknownMetricError` listing the valid ones."""
+    if isinstance(name, Metric):
+        return name
+    metric = _BY_NAME.get(name) if isinstance(name, str) else None
+    if metric is None:
+        raise UnknownMetricError(f"unknown metric {name!r}; valid metrics: {', '.join(_BY_NAME)}")
+    return metric
+
+
+@dataclass(frozen=True, slots=True)
+class MetricValue:
+    """One metric of one architecture: the mean, its std over R programmings (0 for single evaluations), the raw
+    repetitions, and what the number means (``info``: unit, network, hardware, time after programming)."""
+
+    metric: Metric
+    mean: float
+    std: float
+    reps: tuple[float, ...]
+
+    @property
+    def info(self) -> MetricInfo:
+        return self.metric.info
+
+    @property
+    def value(self) -> float:
+        return self.mean
+
+    def as_drift(self) -> DriftMeasurement:
+        return DriftMeasurement(self.mean, self.std)
+
+    def __str__(self) -> str:
+        return f"{self.mean:.2f} ± {self.std:.2f}" if self.metric.repeated else f"{self.mean:.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArchitectureRecord:
+    """Everything the dataset knows about one architecture.
+
+    ``arch`` is what was asked for; ``measured`` is the architecture whose row answers it. They differ exactly when
+    ``resolved_by_isomorphism`` is true: the dataset measured an isomorphic cell (same network) instead.
+    """
+
+    arch: Architecture
+    measured: Architecture
+    resolved_by_isomorphism: bool
+    params: int | None
+    flops: float | None
+    values: Mapping[Metric, MetricValue]
+    row: int  # position of the measured row in ``bench.df``
+
+    def __getitem__(self, metric: str | Metric) -> MetricValue:
+        return self.values[parse_metric(metric)]
+
+    def __iter__(self) -> Iterator[MetricValue]:
+        return iter(self.values.values())
+
+    def mean(self, metric: str | Metric) -> float:
+        return self[metric].mean
+
+    def std(self, metric: str | Metric) -> float:
+        return self[metric].std
+
+    def reps(self, metric: str | Metric) -> tuple[float, ...]:
+        return self[metric].reps
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (used by ``anb query --json``)."""
+        return {
+            "arch": list(self.arch),
+            "arch_str": self.arch.nb201_str,
+            "measured": list(self.measured),
+            "resolved_by_isomorphism": self.resolved_by_isomorphism,
+            "params": self.params,
+            "flops": self.flops,
+            "metrics": {
+                m.value: {"mean": v.mean, "std": v.std, "reps": list(v.reps), "unit": v.info.unit}
+                for m, v in self.values.items()
+            },
+        }

@@ -1,0 +1,70 @@
+"""Where datasets come from: the ones embedded in the package, a path, or the original release's pickle.
+
+``AnalogNASBench()`` with no argument loads the dataset named by the environment variable ``ANB_DATASET`` (an embedded
+name or a path) or else :data:`DEFAULT_DATASET` from ``analognasbench/bench/datasets/``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from analognasbench.bench.errors import DatasetNotFoundError
+from analognasbench.bench.files import DatasetMeta, dataset_paths, read_dataset
+
+#: Name of the embedded dataset that ``AnalogNASBench()`` loads by default.
+DEFAULT_DATASET = "cifar10-smoke"
+#: Environment variable that overrides the default: an embedded dataset's name or a path.
+ENV_VAR = "ANB_DATASET"
+DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
+#: File suffixes read as original-release pickles.
+ORIGINAL_SUFFIXES = (".anb", ".pkl", ".pickle")
+
+
+def available_datasets() -> list[str]:
+    """Names of the datasets embedded in the installed package."""
+    return sorted(p.stem for p in DATASETS_DIR.glob("*.json") if dataset_paths(p)[0].is_file())
+
+
+def resolve_dataset(spec: str | os.PathLike[str] | None = None) -> Path:
+    """The file behind ``spec``: None (env var, then the default), an embedded name, or a path."""
+    if spec is None:
+        spec = os.environ.get(ENV_VAR) or DEFAULT_DATASET
+        origin = f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "the default dataset"
+    else:
+        origin = "the requested dataset"
+    text = os.fspath(spec)
+    if os.sep not in text and "/" not in text and Path(text).suffix == "":
+        embedded = DATASETS_DIR / text
+        if dataset_paths(embedded)[1].is_file():
+            return embedded
+        if not Path(text).exists() and not dataset_paths(text)[1].is_file():
+            names = available_datasets()
+            shipped = f"embedded datasets: {', '.join(names)}" if names else (
+                "no embedded dataset is shipped yet (the pipeline has not produced one)")
+            raise DatasetNotFoundError(
+                f"{origin} {text!r} is not an embedded dataset; {shipped}. Pass a dataset path "
+                f"(AnalogNASBench('path/to/name.parquet'), an original 'data.anb') or set ${ENV_VAR}")
+    path = Path(text).expanduser()
+    if path.suffix in ORIGINAL_SUFFIXES:
+        if not path.is_file():
+            raise DatasetNotFoundError(f"original-release pickle {path} does not exist")
+        return path
+    parquet, meta = dataset_paths(path)
+    if not meta.is_file():
+        raise DatasetNotFoundError(f"dataset {parquet} has no metadata sidecar {meta} (or does not exist)")
+    return parquet.with_suffix("")
+
+
+def load(spec: str | os.PathLike[str] | None = None) -> tuple[pd.DataFrame, DatasetMeta, Path]:
+    """``(frame, metadata, path)`` of any dataset ``spec`` names, verified."""
+    path = resolve_dataset(spec)
+    if path.suffix in ORIGINAL_SUFFIXES:
+        from analognasbench.bench.original import load_original
+
+        df, meta = load_original(path)
+        return df, meta, path
+    df, meta = read_dataset(path)
+    return df, meta, dataset_paths(path)[0]

@@ -1,0 +1,62 @@
+"""``anb info``: the dataset card -- what was measured, how faithfully, on what, and how much of the space."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark, time_label
+from analognasbench.bench.errors import BenchmarkError
+from analognasbench.bench.registry import available_datasets
+from analognasbench.cli import CLIError
+from analognasbench.pipeline.schema import METRICS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("info", help="dataset card: fidelity, coverage, hardware, versions",
+                                   description="Describe a dataset from its metadata, and every metric it holds.")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--metrics", action="store_true", help="also describe every metric")
+    add_dataset_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        bench = open_benchmark(args)
+    except BenchmarkError as exc:
+        raise CLIError(str(exc)) from None
+    meta, cov = bench.meta, bench.coverage()
+    if args.json:
+        out = {"meta": meta.to_dict(), "path": str(bench.path) if bench.path else None,
+               "coverage": {"rows": cov.rows, "classes": cov.classes, "classes_total": 6466,
+                            "architectures": cov.architectures, "architectures_total": 15625},
+               "metrics": {m.value: vars(m.info) for m in METRICS}}
+        print(json.dumps(out, indent=2, default=str))
+        return 0
+    lines = [
+        f"dataset       {meta.name} (version {meta.version}, schema {meta.schema_version})",
+        f"source        {meta.source}",
+        f"fidelity      {meta.fidelity or '(not recorded)'}",
+        f"coverage      {cov}",
+        f"repetitions   R = {meta.repetitions} programmings per chip metric",
+        f"hardware      {meta.hardware_preset or '(not recorded)'}",
+        f"profile       {meta.profile.get('name', '') if isinstance(meta.profile, dict) else ''} "
+        f"(hash {meta.profile_hash or '-'})",
+        f"software      {', '.join(f'{k} {v}' for k, v in meta.software.items()) or '(not recorded)'}",
+        f"created       {meta.created or '(not recorded)'}",
+        f"file          {bench.path}",
+        f"sha256        {meta.sha256 or '-'}",
+    ]
+    if meta.notes:
+        lines.append(f"notes         {meta.notes}")
+    lines.append(f"embedded      {', '.join(available_datasets()) or '(none shipped yet)'}")
+    print("\n".join(lines))
+    if args.metrics:
+        print()
+        for m in METRICS:
+            i = m.info
+            t = time_label(i.time_s)
+            print(f"{m.value:<22} [{i.unit}; network {i.network}; hardware {i.hardware or '-'}; t {t}] {i.description}; "
+                  f"{i.aggregation}")
+    return 0

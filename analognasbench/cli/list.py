@@ -1,0 +1,66 @@
+"""``anb list [--filter EXPR] [--sort M] [--limit N]``: the measured architectures, filtered and sorted."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from analognasbench.bench.cliutil import (
+    RowFilter,
+    add_dataset_argument,
+    check_column,
+    column_values,
+    open_benchmark,
+)
+from analognasbench.bench.errors import BenchmarkError
+from analognasbench.cli import CLIError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "list", help="list measured architectures",
+        description="List the measured architectures (one per measured isomorphism class), optionally filtered and "
+                    "sorted by metrics.")
+    parser.add_argument("--filter", "-f", action="append", default=[], metavar="EXPR",
+                        help="keep rows where EXPR holds, e.g. 'analog_accuracy>=80', 'params<500000' (repeatable)")
+    parser.add_argument("--sort", "-s", default=None, metavar="COLUMN", help="sort by this column (descending)")
+    parser.add_argument("--ascending", action="store_true", help="sort ascending instead")
+    parser.add_argument("--limit", "-n", type=int, default=None, help="print at most N rows")
+    parser.add_argument("--column", "-c", action="append", default=None, metavar="COLUMN",
+                        help="columns to show (default: baseline_accuracy, analog_accuracy, analog_drift_2592000)")
+    add_dataset_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 0:
+        raise CLIError(f"--limit must be >= 0, got {args.limit}")
+    filters = [RowFilter.parse(text) for text in args.filter]
+    columns = args.column or ["baseline_accuracy", "analog_accuracy", "analog_drift_2592000"]
+    for c in columns + ([args.sort] if args.sort else []):
+        check_column(c)
+    try:
+        bench = open_benchmark(args)
+        keep = np.ones(len(bench), dtype=bool)
+        for f in filters:
+            keep &= f.mask(bench)
+        rows = np.flatnonzero(keep)
+        if args.sort:
+            values = column_values(bench, args.sort)[rows]
+            order = np.argsort(values if args.ascending else -values, kind="stable")
+            rows = rows[order]
+        if args.limit is not None:
+            rows = rows[: args.limit]
+        data = {c: column_values(bench, c) for c in columns}
+    except BenchmarkError as exc:
+        raise CLIError(str(exc)) from None
+    archs = bench.list_available_architectures()
+    indices = bench.df["arch_index"].to_numpy()
+    print(f"{'index':>5}  {'arch':<18}  " + "  ".join(f"{c:>{max(len(c), 8)}}" for c in columns))
+    for r in rows:
+        cells = "  ".join(f"{data[c][r]:>{max(len(c), 8)}.2f}" if c != "params" else f"{int(data[c][r]):>{max(len(c), 8)}d}"
+                          for c in columns)
+        print(f"{indices[r]:>5}  {str(archs[r]):<18}  {cells}")
+    print(f"# {len(rows)} of {len(bench)} measured architectures")
+    return 0

@@ -1,0 +1,29 @@
+"""Compatibility module: the import path of the original AnalogNAS-Bench release.
+
+Scripts written for the original keep working unchanged::
+
+    from analognasbench.data import AnalogNASBench, DriftMeasurement
+    bench = AnalogNASBench()
+    bench.query_metric((0, 0, 0, 4, 3, 2), "analog_accuracy")       # float
+    bench.query_metric((0, 0, 2, 0, 0, 0), "noisy_drift_3600")      # DriftMeasurement: .value, .uncertainty
+    print(bench.get_architecture_details((0, 0, 2, 0, 0, 0)))
+    bench.list_available_architectures()                            # list of 6-tuples
+
+Differences from the original, all in the direction of answering more:
+
+* A tuple absent from the table is answered from an isomorphic measured cell (the same network). The original's
+  table held all 15,625 tuples; this project's holds one representative per isomorphism class, and resolving
+  isomorphs is what keeps lookups of arbitrary tuples working. ``"architecture not found"`` (and
+  ``"Architecture not found."``) are returned only when no cell of the class is measured, or for input that is not an
+  architecture at all (e.g. an op index 5).
+* ``list_available_architectures()`` lists the measured tuples (one per measured class).
+* Any encoding of :func:`analognasbench.space.parse` is accepted (index, NAS-Bench-201 string, list).
+* ``DriftMeasurement`` is immutable and also orders/converts/does arithmetic by its mean.
+
+The same object offers the typed API (``query``, ``df``, ``meta``, ``metric_array``; see :mod:`analognasbench.bench`).
+"""
+
+from analognasbench.bench.benchmark import AnalogNASBench
+from analognasbench.bench.drift import DriftMeasurement
+
+__all__ = ["AnalogNASBench", "DriftMeasurement"]
