@@ -332,3 +332,33 @@ def test_image_directly_in_split_folder_is_rejected(tmp_path: Path, cache: Path)
     Image.fromarray(_image(0, 0)).save(tree / "train" / "stray.png")
     with pytest.raises(DataLayoutError, match="not in a class folder"):
         load_cifar10(tree, cache_dir=cache)
+
+
+# --- parallel decoding ---------------------------------------------------------------------------
+
+
+def _png(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_process_pool_decoding_equals_serial_and_keeps_order() -> None:
+    from analognasbench.datasets.decode import decode_images
+
+    rng = np.random.default_rng(0)
+    arrays = rng.integers(0, 256, (120, 8, 8, 3), dtype=np.uint8)
+    items = [(f"img{i}.png", _png(a)) for i, a in enumerate(arrays)]
+    serial = decode_images(items, workers=1)
+    pooled = decode_images(items, workers=2, chunk_size=25, min_parallel=0)
+    np.testing.assert_array_equal(serial, arrays)
+    np.testing.assert_array_equal(pooled, arrays)
+
+
+def test_process_pool_decoding_names_a_corrupt_image() -> None:
+    from analognasbench.datasets.decode import ImageDecodeError, decode_images
+
+    items = [(f"img{i}.png", _png(np.zeros((8, 8, 3), np.uint8))) for i in range(60)]
+    items[47] = ("img47.png", b"garbage")
+    with pytest.raises(ImageDecodeError, match="img47.png"):
+        decode_images(items, workers=2, chunk_size=10, min_parallel=0)

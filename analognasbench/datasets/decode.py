@@ -85,7 +85,13 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def decode_images(items: Sequence[tuple[str, bytes]], workers: int | None = None) -> np.ndarray:
+def decode_images(
+    items: Sequence[tuple[str, bytes]],
+    workers: int | None = None,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    min_parallel: int = MIN_PARALLEL,
+) -> np.ndarray:
     """Decode ``(name, bytes)`` pairs into an ``(N, H, W, 3)`` uint8 array in input order.
 
     All images must have the size of the first one. ``workers`` > 1 uses a forked process pool
@@ -97,10 +103,15 @@ def decode_images(items: Sequence[tuple[str, bytes]], workers: int | None = None
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    can_fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin"
-    if workers == 1 or len(items) < MIN_PARALLEL or not can_fork:
+    # Daemonic processes (e.g. some pool or cluster workers) may not start children.
+    can_fork = (
+        "fork" in multiprocessing.get_all_start_methods()
+        and sys.platform != "darwin"
+        and not multiprocessing.current_process().daemon
+    )
+    if workers == 1 or len(items) < min_parallel or not can_fork:
         return _decode_chunk(items, shape)
-    chunks = [items[i : i + CHUNK_SIZE] for i in range(0, len(items), CHUNK_SIZE)]
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         parts = list(pool.map(_decode_chunk, chunks, [shape] * len(chunks)))

@@ -24,13 +24,13 @@ def _split(
     angle = np.pi * labels / num_classes  # one stripe orientation per class
     freq = 2.0 + (labels % 3)  # cycles per image
     phase = rng.uniform(0, 2 * np.pi, n)
-    contrast = rng.uniform(0.25, 0.4, n)
+    contrast = rng.uniform(0.1, 0.3, n)
     brightness = rng.uniform(-0.1, 0.1, n)
     proj = np.cos(angle)[:, None, None] * xx + np.sin(angle)[:, None, None] * yy
     stripes = np.sin(2 * np.pi * freq[:, None, None] * proj + phase[:, None, None])  # (n, H, W)
-    img = 0.5 + brightness[:, None, None, None] + 0.15 * tints[labels][:, :, None, None]
+    img = 0.5 + brightness[:, None, None, None] + 0.06 * tints[labels][:, :, None, None]
     img = img + contrast[:, None, None, None] * stripes[:, None]
-    img = img + rng.normal(0.0, 0.08, img.shape)
+    img = img + rng.normal(0.0, 0.2, img.shape)
     return np.clip(np.rint(img * 255), 0, 255).astype(np.uint8), labels
 
 
