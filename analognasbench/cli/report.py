@@ -1,0 +1,52 @@
+"""``anb report``: run every analysis of the paper on a dataset and write an HTML/Markdown report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "report", help="analyse a dataset: HTML + Markdown report with figures and CSV tables",
+        description="Run every analysis of the AnalogNAS-Bench paper (distributions, noise robustness, HWT, drift, "
+                    "graph features, the three key claims) on a dataset and write index.html, report.md, "
+                    "figures/*.png and tables/*.csv.")
+    p.add_argument("--dataset", default="default",
+                   help="'default' (the embedded dataset or $ANB_DATASET), an embedded dataset name, a dataset "
+                        "path (name.parquet + name.json) or the original release's data.anb")
+    p.add_argument("--out", default="anb-report", type=Path, help="output directory (default: ./anb-report)")
+    p.add_argument("--only", nargs="+", metavar="ANALYSIS", help="run only these analyses")
+    p.add_argument("--nas", type=Path, metavar="DIR",
+                   help="add the NAS comparison: a directory with table1.csv (and curves.csv) from 'anb compare'")
+    p.add_argument("--baseline-quantile", type=float, default=None,
+                   help="quantile of baseline accuracy above which architectures count as accurate (default 0.5)")
+    p.add_argument("--robust-quantile", type=float, default=None,
+                   help="quantile of the accuracy drop below which architectures count as robust (default 0.25)")
+    p.add_argument("--alpha", type=float, default=None, help="family-wise significance level (default 0.05)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from analognasbench.analysis.registry import AnalysisParams
+    from analognasbench.report import build_report, load_nas_comparison
+
+    overrides = {k: v for k, v in (("baseline_quantile", args.baseline_quantile),
+                                   ("robust_quantile", args.robust_quantile), ("alpha", args.alpha)) if v is not None}
+    params = AnalysisParams(**overrides)
+    nas = load_nas_comparison(args.nas) if args.nas else None
+    start = time.perf_counter()
+
+    def progress(step: int, total: int, message: str) -> None:
+        if not args.quiet:
+            print(f"[{step}/{total}] {time.perf_counter() - start:5.1f} s  {message}", file=sys.stderr, flush=True)
+
+    out = build_report(args.dataset, args.out, params=params, only=args.only, nas=nas, progress=progress)
+    for line in out.summary:
+        print("- " + line.replace("**", ""))
+    print(f"{len(out.figures)} figures, {len(out.tables)} tables in {out.timings['total']:.1f} s")
+    print(f"report: {out.html.resolve()}")
+    return 0
