@@ -1,0 +1,212 @@
+"""``anb generate``: measure architectures into a run store on a Dask cluster, and export the store as a dataset.
+
+Examples::
+
+    anb generate --profile smoke --archs sample:8 --store runs/smoke.sqlite --workers 2
+    anb generate --profile cifar_lowcost --archs unique --limit 500 --data ../shared/data/cifar10-jpeg.tar.gz \\
+        --store runs/lowcost.sqlite --slurm --slurm-partition gpu --slurm-jobs 8 --slurm-gpus 1
+    anb generate --profile cifar_lowcost --archs unique --store runs/lowcost.sqlite --limit 0 --export out/lowcost
+
+Everything is checked before any work starts (profile, architectures, data path, the store's profile): bad input
+exits with status 2 and one line saying what was expected. Rerunning a command continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analognasbench.cli import CLIError
+from analognasbench.pipeline.archsets import parse_archset, resolve_archset
+from analognasbench.pipeline.profiles import DatasetName, Profile, profile_names, resolve_profile
+from analognasbench.pipeline.store import RunStatus, RunStore, StoreError
+from analognasbench.pipeline.sweep import (
+    ClusterKind,
+    ClusterSpec,
+    LocalOptions,
+    SlurmOptions,
+    open_cluster,
+    plan_sweep,
+    run_sweep,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """A validated ``anb generate`` invocation (everything checked, nothing started)."""
+
+    profile: Profile
+    archs: list[Any]
+    store_path: Path
+    data_path: Path | None
+    cluster: ClusterSpec
+    seed: int
+    limit: int | None
+    retry_failed: bool
+    export: Path | None
+    expand_isomorphs: bool
+    progress: bool
+
+
+def _check_data_path(profile: Profile, data: str | None) -> Path | None:
+    if data is None:
+        return None
+    path = Path(data).expanduser()
+    if not path.exists():
+        raise CLIError(f"--data {path}: no such file or directory")
+    if not os.access(path, os.R_OK) or (path.is_dir() and not os.access(path, os.X_OK)):
+        raise CLIError(f"--data {path}: not readable")
+    if profile.dataset is DatasetName.SYNTHETIC:
+        logger.warning("profile %s uses synthetic data; --data %s is ignored", profile.name, path)
+    return path
+
+
+def build_request(args: argparse.Namespace) -> GenerateRequest:
+    """Validate the arguments; raise CLIError/ValueError (exit 2) before anything runs."""
+    try:
+        profile = resolve_profile(args.profile, args.set or None)
+    except KeyError:
+        raise CLIError(f"unknown profile {args.profile!r}; valid profiles: {', '.join(profile_names())}") from None
+    archs = resolve_archset(parse_archset(args.archs))
+    if args.limit is not None and args.limit < 0:
+        raise CLIError(f"--limit must be 0 or more, got {args.limit}")
+    if args.seed is not None and args.seed < 0:
+        raise CLIError(f"--seed must be 0 or more, got {args.seed}")
+    data_path = _check_data_path(profile, args.data)
+    if args.slurm:
+        cluster = ClusterSpec(ClusterKind.SLURM, slurm=SlurmOptions(
+            partition=args.slurm_partition, account=args.slurm_account, cores=args.slurm_cores,
+            processes=args.slurm_processes, memory=args.slurm_memory, walltime=args.slurm_walltime,
+            jobs=args.slurm_jobs, gpus=args.slurm_gpus, scheduler_host=args.slurm_scheduler_host,
+            interface=args.slurm_interface, extra_directives=tuple(args.slurm_directive or ()),
+            log_directory=args.slurm_log_dir,
+        ))
+    elif args.scheduler:
+        cluster = ClusterSpec(ClusterKind.SCHEDULER, address=args.scheduler)
+    else:
+        cluster = ClusterSpec(ClusterKind.LOCAL, local=LocalOptions(args.workers, args.memory_per_worker))
+    store_path = Path(args.store)
+    if store_path.exists():  # a store of another profile is refused here, before the cluster starts
+        with RunStore(store_path, create=False) as store:
+            store.check_profile(profile)
+    export = Path(args.export) if args.export else None
+    return GenerateRequest(profile, archs, store_path, data_path, cluster,
+                           profile.seed if args.seed is None else args.seed, args.limit, args.retry_failed, export,
+                           args.expand_isomorphs, not args.no_progress)
+
+
+def _software_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for package in ("analognasbench", "torch", "numpy", "pandas", "pyarrow", "dask", "distributed"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return versions
+
+
+def export_store(store: RunStore, profile: Profile, path: Path, *, expand_isomorphs: bool = False) -> Path:
+    """Write the store's finished rows as a dataset (Parquet + JSON sidecar) via the bench file format."""
+    from analognasbench.bench.files import DatasetMeta, write_dataset
+
+    df = store.to_dataframe(profile.hash(), expand_isomorphs=expand_isomorphs)
+    counts = store.counts()
+    notes = f"exported from run store {store.path.name}"
+    if counts[RunStatus.FAILED]:
+        notes += f"; {counts[RunStatus.FAILED]} architecture(s) failed and are not in the table"
+    if profile.dataset is DatasetName.CIFAR10:
+        notes += "; CIFAR-10 as re-encoded JPEG: accuracies can differ slightly from the original binary release"
+    meta = DatasetMeta(
+        name=path.name.removesuffix(".parquet"), version="0", source="pipeline", fidelity=profile.describe(),
+        profile=profile.to_dict(), profile_hash=profile.hash(), repetitions=profile.repetitions,
+        hardware_preset=profile.hardware_preset, software=_software_versions(),
+        created=pd.Timestamp.now(tz="UTC").isoformat(), notes=notes,
+    )
+    return write_dataset(df, meta, path)
+
+
+def _run(args: argparse.Namespace) -> int:
+    request = build_request(args)
+    print(f"profile  {request.profile.describe()}", file=sys.stderr)
+    print(f"cluster  {request.cluster.describe()}", file=sys.stderr)
+    try:
+        store = RunStore.open(request.store_path, request.profile)
+    except StoreError as exc:
+        raise CLIError(str(exc)) from None
+    with store:
+        summary = None
+        pending, plan = plan_sweep(store, request.archs, request.seed, limit=request.limit,
+                                   retry_failed=request.retry_failed)
+        if pending:
+            with open_cluster(request.cluster) as client:
+                summary = run_sweep(store, request.profile, request.archs, client, data_path=request.data_path,
+                                    seed=request.seed, limit=request.limit, retry_failed=request.retry_failed,
+                                    progress=request.progress)
+            print(summary.describe(), file=sys.stderr)
+        else:
+            print(f"nothing to measure: {plan.describe()}", file=sys.stderr)
+        if request.export is not None:
+            written = export_store(store, request.profile, request.export, expand_isomorphs=request.expand_isomorphs)
+            print(f"exported {len(store)} measured architectures to {written}", file=sys.stderr)
+        failed = store.counts()[RunStatus.FAILED]
+    if summary is not None and summary.failed:
+        print(f"{summary.failed} architecture(s) failed; their errors are in the store; rerun with --retry-failed",
+              file=sys.stderr)
+        return 1
+    if failed and not request.retry_failed:
+        logger.info("%d failed architecture(s) in the store (rerun with --retry-failed)", failed)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "generate", help="measure architectures into a run store (local Dask, Slurm or a scheduler); export it",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--profile", required=True,
+                   help=f"measurement profile: {', '.join(profile_names())}, or a JSON/YAML profile file")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a profile field (repeatable), e.g. --set epochs=3 --set hwt.epochs=1")
+    p.add_argument("--archs", required=True,
+                   help="unique (6,466 classes in a fixed random order), all, sample:N[:SEED], or a file with one "
+                        "architecture per line (index, short form, tuple or NAS-Bench-201 string)")
+    p.add_argument("--data", help="dataset path (e.g. ../shared/data/cifar10-jpeg.tar.gz); not needed for synthetic "
+                                  "profiles")
+    p.add_argument("--store", required=True, help="run store file (SQLite), created if absent, e.g. runs/smoke.sqlite")
+    p.add_argument("--limit", type=int, help="measure only the first N architectures of the set (a prefix)")
+    p.add_argument("--seed", type=int, help="per-architecture training seed (default: the profile's)")
+    p.add_argument("--retry-failed", action="store_true", help="measure again the architectures that failed before")
+    p.add_argument("--export", metavar="PATH", help="write the store as a dataset: PATH.parquet + PATH.json")
+    p.add_argument("--expand-isomorphs", action="store_true",
+                   help="export one row per cell (isomorphs copy their class's measurement)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="local cluster: worker processes (default: one per GPU or core)")
+    where.add_argument("--slurm", action="store_true", help="start the workers as Slurm jobs (dask-jobqueue)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--memory-per-worker", default="auto", help="local cluster: memory limit per worker (e.g. 4GiB)")
+    s = p.add_argument_group("Slurm (with --slurm)")
+    s.add_argument("--slurm-partition", help="partition (default: the cluster's default)")
+    s.add_argument("--slurm-account", help="account")
+    s.add_argument("--slurm-cores", type=int, default=1, help="CPU cores per job (default 1)")
+    s.add_argument("--slurm-processes", type=int, default=1, help="worker processes per job (default 1)")
+    s.add_argument("--slurm-memory", default="4GB", help="memory per job (default 4GB)")
+    s.add_argument("--slurm-walltime", default="24:00:00", help="time limit per job (default 24:00:00)")
+    s.add_argument("--slurm-jobs", type=int, default=1, help="number of jobs (default 1)")
+    s.add_argument("--slurm-gpus", type=int, default=0, help="GPUs per job (default 0)")
+    s.add_argument("--slurm-scheduler-host", help="address the scheduler listens on, reachable from the nodes")
+    s.add_argument("--slurm-interface", help="network interface for scheduler and workers (e.g. ib0)")
+    s.add_argument("--slurm-directive", action="append", help="extra #SBATCH option (repeatable), e.g. --qos=long")
+    s.add_argument("--slurm-log-dir", help="directory for the jobs' output files")
+    p.set_defaults(func=_run)
