@@ -89,6 +89,13 @@ def _scalar(dtype: Any, data: Any = None) -> Any:
     return np.frombuffer(data, dtype=dtype, count=1)[0]
 
 
+def _latin1(text: Any, encoding: Any = "latin1") -> bytes:
+    """Protocol 0-2 spelling of ``bytes`` (``_codecs.encode(str, "latin1")``), e.g. a numpy scalar's raw data."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise UnsafePickleError("_codecs.encode used for something other than latin-1 bytes")
+    return text.encode("latin1")
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """Resolves only the release's data classes, plain builtins and numpy numeric scalars."""
 
@@ -99,6 +106,8 @@ class RestrictedUnpickler(pickle.Unpickler):
             return getattr(__import__("builtins"), name)
         if module in ("copyreg", "copy_reg") and name == "_reconstructor":
             return _reconstructor
+        if module == "_codecs" and name == "encode":
+            return _latin1
         if module in ("numpy", "numpy.core.multiarray", "numpy._core.multiarray") and name in ("dtype", "scalar"):
             return _dtype if name == "dtype" else _scalar
         raise UnsafePickleError(f"refusing to load {module}.{name}: an original-release pickle holds only "
