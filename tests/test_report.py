@@ -1,0 +1,185 @@
+"""``anb report`` end to end: files written, every figure and CSV linked, images load in headless Chromium,
+the NAS-comparison hook, and the report on a pipeline dataset file and on an original-release pickle."""
+
+from __future__ import annotations
+
+import pickle
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic_bench import SyntheticBench, SyntheticMeta, null_dataset, synthetic_dataset
+
+from analognasbench.analysis import AnalysisParams
+from analognasbench.bench import DatasetMeta, write_dataset
+from analognasbench.cli import main
+from analognasbench.pipeline.schema import DRIFT_TIMES
+from analognasbench.report import NASComparison, build_report, load_nas_comparison
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+_CHECK = ("<script>window.addEventListener('load',function(){var im=document.images,b=[];"
+          "for(var i=0;i<im.length;i++){if(!im[i].complete||im[i].naturalWidth===0)b.push(im[i].getAttribute('src'));}"
+          "var p=document.createElement('pre');p.textContent='IMAGES '+im.length+' BROKEN ['+b.join(',')+']';"
+          "document.body.appendChild(p);});</script>")
+
+
+def broken_images(html: Path) -> tuple[int, list[str]]:
+    """Open the page in headless Chromium; return (number of images, sources of those that did not load)."""
+    probe = html.with_name("_image_check.html")
+    probe.write_text(html.read_text(encoding="utf-8").replace("</body>", _CHECK + "</body>"), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as profile:
+        out = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom", probe.resolve().as_uri()],
+            capture_output=True, text=True, timeout=120).stdout
+    probe.unlink()
+    m = re.search(r"IMAGES (\d+) BROKEN \[([^\]]*)\]", out)
+    assert m, f"Chromium did not run the image check; its output began: {out[:300]!r}"
+    return int(m.group(1)), [s for s in m.group(2).split(",") if s]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    steps: list[tuple[int, int, str]] = []
+    bench = SyntheticBench(synthetic_dataset(n=800, seed=2), SyntheticMeta())
+    curves = pd.DataFrame([{"method": m, "evaluations": e, "seed": s, "best": 80 + np.log(e) + s * 0.1 + k}
+                           for k, m in enumerate(["random", "evolution"]) for s in range(3)
+                           for e in (1, 10, 100, 1000)])
+    table = pd.DataFrame({"method": ["random", "evolution"], "1-day accuracy (%)": ["86.1 ± 0.3", "87.0 ± 0.2"]})
+    res = build_report(bench, out, params=AnalysisParams(n_bootstrap=30), nas=NASComparison(table, curves),
+                       progress=lambda i, n, msg: steps.append((i, n, msg)))
+    return res, steps
+
+
+def test_report_writes_every_file_and_links_it(report):
+    res, steps = report
+    html = res.html.read_text(encoding="utf-8")
+    md = res.markdown.read_text(encoding="utf-8")
+    assert len(res.figures) >= 12 and len(res.tables) >= 15
+    for fig in res.figures:
+        assert fig.stat().st_size > 5000
+        rel = f"figures/{fig.name}"
+        assert f"src='{rel}'" in html and f"]({rel})" in md
+    for tab in res.tables:
+        assert f"tables/{tab.name}" in html and not pd.read_csv(tab).empty
+    # self-contained: no absolute or remote links
+    assert not re.search(r"(src|href)='(/|https?:)", html)
+    for name in ("claims", "distributions", "noise_robustness", "hwt_robustness", "drift", "graph_features",
+                 "nas_comparison"):
+        assert f"id='{name}'" in html
+    assert "HOLDS" in html and "(3,4)" in html
+    assert [s[0] for s in steps] == list(range(1, steps[0][1] + 1))
+    assert res.timings["total"] < 60
+
+
+def test_nas_comparison_table_and_curves_are_in_the_report(report):
+    res, _ = report
+    table1 = pd.read_csv(res.out_dir / "tables" / "nas_table1.csv")
+    assert list(table1["method"]) == ["random", "evolution"]
+    agg = pd.read_csv(res.out_dir / "tables" / "nas_anytime_curves.csv")
+    row = agg[(agg["method"] == "evolution") & (agg["evaluations"] == 10)].iloc[0]
+    assert row["mean"] == pytest.approx(81 + np.log(10) + 0.1)
+    assert row["lo"] == pytest.approx(81 + np.log(10)) and row["hi"] == pytest.approx(81.2 + np.log(10))
+    assert (res.out_dir / "figures" / "nas_anytime.png").is_file()
+
+
+def test_nas_comparison_rejects_bad_curves_and_loads_from_directory(tmp_path):
+    table = pd.DataFrame({"method": ["random"]})
+    with pytest.raises(ValueError, match="evaluations"):
+        NASComparison(table, pd.DataFrame({"method": ["random"], "step": [1]}))
+    with pytest.raises(FileNotFoundError, match="table1.csv"):
+        load_nas_comparison(tmp_path)
+    table.to_csv(tmp_path / "table1.csv", index=False)
+    assert load_nas_comparison(tmp_path).curves is None
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (run scripts/system-deps.sh as root)")
+def test_every_image_loads_in_headless_chromium(report):
+    res, _ = report
+    n, broken = broken_images(res.html)
+    assert n == len(res.figures) and broken == []
+    # ... and the check does notice a missing figure
+    victim = res.figures[0]
+    data = victim.read_bytes()
+    victim.unlink()
+    try:
+        n, broken = broken_images(res.html)
+        assert broken == [f"figures/{victim.name}"]
+    finally:
+        victim.write_bytes(data)
+
+
+def test_cli_report_on_a_dataset_file(tmp_path, capsys):
+    path = write_dataset(null_dataset(n=400, seed=4), DatasetMeta(name="null-test", fidelity="synthetic null"),
+                         tmp_path / "null-test")
+    out = tmp_path / "rep"
+    assert main(["report", "--dataset", str(path), "--out", str(out), "--only", "claims", "drift"]) == 0
+    cap = capsys.readouterr()
+    assert f"report: {(out / 'index.html').resolve()}" in cap.out
+    assert "[1/" in cap.err  # progress on stderr
+    assert "HOLDS" not in cap.out and "3. Skip connections" in cap.out
+    assert "synthetic null" in (out / "index.html").read_text()
+    assert main(["report", "--dataset", str(path), "--out", str(out), "--only", "bogus"]) == 2
+    assert "valid analyses" in capsys.readouterr().err
+
+
+# ---- the original release's pickle ---------------------------------------------------------------------------
+
+
+class _Record:  # pickled under the release's class names (analognasbench.data.Architecture / DriftMeasurement)
+    pass
+
+
+class _Drift:
+    pass
+
+
+class _ReleasePickler(pickle._Pickler):  # the pure-Python pickler lets us name the release's classes
+    NAMES = {_Record: "Architecture", _Drift: "DriftMeasurement"}
+
+    def save_global(self, obj, name=None):
+        if obj in self.NAMES:
+            self.write(pickle.GLOBAL + f"analognasbench.data\n{self.NAMES[obj]}\n".encode())
+            self.memoize(obj)
+            return
+        super().save_global(obj, name)
+
+
+def write_release_pickle(df: pd.DataFrame, path: Path) -> None:
+    """A ``data.anb`` laid out like the original release: {6-tuple: Architecture record}."""
+    data = {}
+    for row in df.itertuples(index=False):
+        rec = _Record()
+        arch = tuple(int(c) for c in re.findall(r"\d", row.arch))
+        rec.__dict__.update(architecture=arch, params=int(row.params), baseline_accuracy=row.baseline_accuracy,
+                            ptq_accuracy=row.ptq_accuracy, qat_accuracy=row.qat_accuracy,
+                            noisy_accuracy=row.noisy_accuracy, analog_accuracy=row.analog_accuracy)
+        for series in ("noisy", "analog"):
+            for t in DRIFT_TIMES:
+                d = _Drift()
+                d.__dict__.update(value=getattr(row, f"{series}_drift_{t}"), uncertainty=0.1)
+                # the first release called the digital network's drift "baseline_drift_*"
+                key = f"baseline_drift_{t}" if series == "noisy" else f"analog_drift_{t}"
+                setattr(rec, key, d)
+        data[arch] = rec
+    with open(path, "wb") as f:
+        _ReleasePickler(f, protocol=2).dump(data)
+
+
+def test_report_on_an_original_release_pickle(tmp_path):
+    df = synthetic_dataset(n=500, seed=5)
+    path = tmp_path / "data.anb"
+    write_release_pickle(df, path)
+    res = build_report(str(path), tmp_path / "rep", params=AnalysisParams(n_bootstrap=20),
+                       only=["claims", "noise_robustness", "drift"])
+    assert not res.skipped
+    claims = pd.read_csv(res.out_dir / "tables" / "claims.csv")
+    assert list(claims["verdict"]) == ["holds", "holds", "holds"]
+    assert "original-release" in res.html.read_text()
