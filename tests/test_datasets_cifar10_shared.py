@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analognasbench.datasets import CIFAR10_CLASSES, CIFAR10_MEAN, ImageData, downsample, load_cifar10
+from analognasbench.datasets import (
+    CIFAR10_CLASSES,
+    CIFAR10_MEAN,
+    ImageData,
+    default_cifar10_path,
+    downsample,
+    load_cifar10,
+)
 
 SHARED = Path(os.environ.get("ANB_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared"))
 TARBALL = SHARED / "data" / "cifar10-jpeg.tar.gz"
@@ -66,3 +73,9 @@ def test_subset_and_16x16_profile_are_balanced_reproducible_and_derived_from_the
     first_class = a.train_x[a.train_y == 0]
     full_keys = {img.tobytes() for img in full_small}
     assert sum(img.tobytes() in full_keys for img in first_class) == len(first_class)
+
+
+def test_the_shared_copy_is_the_default_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANB_CIFAR10", raising=False)
+    found = default_cifar10_path()
+    assert found is not None and found.resolve() == TARBALL.resolve()

@@ -164,6 +164,15 @@ def test_env_cifar10_is_the_default_source(
         load_cifar10(cache_dir=cache)
 
 
+def test_env_shared_without_the_copy_is_reported(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANB_CIFAR10", raising=False)
+    monkeypatch.setenv("ANB_SHARED", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"ANB_SHARED=.*data/cifar10-jpeg.tar.gz"):
+        load_cifar10(cache_dir=cache)
+
+
 def test_image_size_16_is_the_2x2_average_of_the_source(tmp_path: Path, cache: Path) -> None:
     tree = make_image_folder(tmp_path / "tree")
     full = load_cifar10(tree, cache_dir=cache)

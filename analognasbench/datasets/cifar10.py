@@ -86,6 +86,8 @@ def _resolve_source(source: str | Path | None, download: bool, cache_dir: Path) 
         found = default_cifar10_path()
         if found is not None:
             return found
+        if (cache_dir / CIFAR10_TARBALL).is_file():  # fetched by an earlier download=True call
+            return cache_dir / CIFAR10_TARBALL
         if download:
             return download_cifar10(cache_dir)
         raise FileNotFoundError(
@@ -109,10 +111,18 @@ def _directory_has_data(path: Path) -> bool:
     return find_batches_dir(path) is not None or find_image_folder_root(path) is not None
 
 
+_CHECKSUMS: dict[tuple[str, int, int], str] = {}
+"""Per-process memo of file checksums keyed by (path, size, mtime): a tarball is hashed once."""
+
+
 def _fingerprint(path: Path) -> str:
     if path.is_dir():
         return directory_fingerprint(path)
-    return sha256_file(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _CHECKSUMS:
+        _CHECKSUMS[key] = sha256_file(path)
+    return _CHECKSUMS[key]
 
 
 def _decode_source(path: Path, workers: int | None) -> tuple[SourceLayout, DecodedSplits]:

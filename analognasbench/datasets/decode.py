@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -103,11 +104,13 @@ def decode_images(
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    # Daemonic processes (e.g. some pool or cluster workers) may not start children.
+    # Daemonic processes (e.g. some pool or cluster workers) may not start children, and forking
+    # from a non-main thread (a Dask task, say) risks inheriting locks held by other threads.
     can_fork = (
         "fork" in multiprocessing.get_all_start_methods()
         and sys.platform != "darwin"
         and not multiprocessing.current_process().daemon
+        and threading.current_thread() is threading.main_thread()
     )
     if workers == 1 or len(items) < min_parallel or not can_fork:
         return _decode_chunk(items, shape)

@@ -25,8 +25,12 @@ def downsample(x: np.ndarray, size: int) -> np.ndarray:
     k = h // size
     if k == 1:
         return x
-    blocks = x.reshape(n, c, size, k, size, k).astype(np.uint32)
-    total = blocks.sum(axis=(3, 5))
+    # Summing the k*k strided sub-grids is several times faster than a reduction over a 6-d view.
+    acc_type = np.uint16 if k <= 16 else np.uint32
+    total = np.zeros((n, c, size, size), dtype=acc_type)
+    for i in range(k):
+        for j in range(k):
+            total += x[:, :, i::k, j::k]
     area = k * k
     return ((total + area // 2) // area).astype(np.uint8)
 
