@@ -27,6 +27,7 @@ from analognasbench.analysis.registry import (
     MissingDataError,
     Section,
     Verdict,
+    fmt_p,
     quantile_threshold,
     rank_biserial,
     register,
@@ -172,8 +173,8 @@ def claim_wide_branched_cells(df: pd.DataFrame, *, baseline_quantile: float = 0.
         verdict = Verdict.INCONCLUSIVE
     c3, c1 = det.iloc[0], det.iloc[1]
     stat = (f"robust vs other cells: conv3x3 {c3.robust_mean:.2f} vs {c3.others_mean:.2f} edges (rank-biserial "
-            f"{c3.rank_biserial:+.2f}, p = {c3.p_value:.1e}); conv1x1 {c1.robust_mean:.2f} vs {c1.others_mean:.2f} "
-            f"(rank-biserial {c1.rank_biserial:+.2f}, p = {c1.p_value:.1e})")
+            f"{c3.rank_biserial:+.2f}, p {fmt_p(c3.p_value)}); conv1x1 {c1.robust_mean:.2f} vs {c1.others_mean:.2f} "
+            f"(rank-biserial {c1.rank_biserial:+.2f}, p {fmt_p(c1.p_value)})")
     return ClaimResult("2. Robust architectures favour wider, branched cells", verdict, stat,
                        float(min(c3.rank_biserial, -c1.rank_biserial)), float(max(c3.p_value, c1.p_value)), None, det)
 
@@ -205,7 +206,7 @@ def claim_skip_drift(df: pd.DataFrame, *, baseline_quantile: float = 0.5, series
                          "median_loss": np.median(without)}])
     stat = (f"{series} network, accuracy loss 60 s -> 30 days: {with_s.mean():.2f} points with skip (n = "
             f"{len(with_s)}) vs {without.mean():.2f} without (n = {len(without)}); rank-biserial {rb:+.2f}, "
-            f"Mann-Whitney p = {p:.1e}")
+            f"Mann-Whitney p {fmt_p(p)}")
     return ClaimResult("3. Skip connections improve resilience to drift", verdict, stat, rb, p, None, det)
 
 

@@ -23,6 +23,7 @@ from analognasbench.analysis.registry import (
     MissingDataError,
     Section,
     bonferroni,
+    fmt_p,
     quantile_threshold,
     rank_biserial,
     register,
@@ -166,7 +167,7 @@ def section(df: pd.DataFrame, params: AnalysisParams) -> Section:
     for _, r in last_t.iterrows():
         sec.findings.append(f"{r['series']} network, {r['time']}: more {r['op']} -> "
                             f"{'larger' if r['spearman_rho'] > 0 else 'smaller'} drift drop "
-                            f"(rho = {r['spearman_rho']:.2f}, p = {r['p_value']:.1e}).")
+                            f"(rho = {r['spearman_rho']:.2f}, p {fmt_p(r['p_value'])}).")
     sec.tables["drift_table3"] = ("Drift drop (points) at each time (the paper's Table 3)", res.table3)
     sec.tables["drift_op_presence"] = ("Operation presence in drift-robust vs non-robust cells", res.presence)
     sec.tables["drift_op_effect"] = ("Association of op counts with the drift drop", res.op_effect)

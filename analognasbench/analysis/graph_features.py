@@ -30,6 +30,7 @@ from analognasbench.analysis.registry import (
     MissingDataError,
     Section,
     bonferroni,
+    fmt_p,
     quantile_threshold,
     register,
 )
@@ -197,7 +198,7 @@ def section(df: pd.DataFrame, params: AnalysisParams) -> Section:
             best = top_features(corr, target.name, 1).iloc[0]
             n_sig = int(corr[(corr["target"] == target.name)]["significant"].sum())
             sec.findings.append(f"{target.name.replace('_', ' ')}: strongest feature {best['feature']} "
-                                f"(rho = {best['spearman_rho']:.2f}, p = {best['spearman_p']:.1e}); "
+                                f"(rho = {best['spearman_rho']:.2f}, p {fmt_p(best['spearman_p'])}); "
                                 f"{n_sig} significant features.")
             sec.figures[f"graph_features_{target.name}"] = FigureSpec(
                 f"Top {params.top_k} graph features by |Spearman rho| with {target.name.replace('_', ' ')} "

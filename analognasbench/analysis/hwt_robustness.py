@@ -21,6 +21,7 @@ from analognasbench.analysis.registry import (
     FigureSpec,
     Section,
     bonferroni,
+    fmt_p,
     quantile_threshold,
     rank_biserial,
     register,
@@ -166,7 +167,7 @@ def section(df: pd.DataFrame, params: AnalysisParams) -> Section:
     for _, r in res.failing_ops[res.failing_ops["significant"]].iterrows():
         sec.findings.append(f"HWT-failing cells have {'more' if r['rank_biserial'] > 0 else 'fewer'} {r['op']} "
                             f"({r['failing_mean_count']:.2f} vs {r['others_mean_count']:.2f} edges, "
-                            f"p = {r['p_value']:.1e}).")
+                            f"p {fmt_p(r['p_value'])}).")
     sec.tables["hwt_groups"] = ("HWT improvement per noisy-accuracy group", res.groups)
     sec.tables["hwt_improvement_trend"] = ("Spearman correlation of op counts with the HWT improvement",
                                            res.improvement_trend)

@@ -26,6 +26,7 @@ from analognasbench.analysis.registry import (
     MissingDataError,
     Section,
     bonferroni,
+    fmt_p,
     quantile_threshold,
     rank_biserial,
     register,
@@ -204,12 +205,12 @@ def section(df: pd.DataFrame, params: AnalysisParams) -> Section:
     for _, r in res.count_trend.iterrows():
         if r["significant"]:
             sec.findings.append(f"More {r['op']} -> {'larger' if r['spearman_rho'] > 0 else 'smaller'} noisy drop "
-                                f"(Spearman rho = {r['spearman_rho']:.2f}, p = {r['p_value']:.1e}).")
+                                f"(Spearman rho = {r['spearman_rho']:.2f}, p {fmt_p(r['p_value'])}).")
     hurt = res.patterns[res.patterns["adjusted_effect"] != ""]
     for _, r in hurt.sort_values("adjusted_p_value").head(5).iterrows():
         sec.findings.append(f"Path pattern {r['pattern']} ({r['names']}) {r['adjusted_effect']} beyond its op counts: "
                             f"mean drop {r['mean_drop_with']:.2f} vs {r['mean_drop_without']:.2f} points without it "
-                            f"(adjusted p = {r['adjusted_p_value']:.1e}).")
+                            f"(adjusted p {fmt_p(r['adjusted_p_value'])}).")
     if not sec.findings:
         sec.findings.append("No operation count or path pattern is significantly associated with the noisy drop.")
     sec.tables["noise_op_share"] = ("Mean share of each operation in robust vs non-robust architectures", res.op_share)

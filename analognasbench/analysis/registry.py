@@ -208,6 +208,13 @@ def rank_biserial(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(2.0 * res.statistic / (len(x) * len(y)) - 1.0), float(res.pvalue)
 
 
+def fmt_p(p: float | None) -> str:
+    """'= 3.1e-05', or '< 1e-300' where the p-value underflows to 0 (printed as '= 0.0e+00' it would mislead)."""
+    if p is None or not np.isfinite(p):
+        return "= n/a"
+    return "< 1e-300" if p < 1e-300 else f"= {p:.1e}"
+
+
 def spearman(x: Any, y: Any) -> tuple[float, float]:
     """Spearman's rho and p; (nan, nan) when either side is constant."""
     from scipy.stats import spearmanr

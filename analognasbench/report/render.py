@@ -57,7 +57,7 @@ def _fmt_value(col: str, v: object) -> str:
         return "yes" if v else ""
     if isinstance(v, (float, np.floating)):
         if col.endswith("_p") or "p_value" in col:
-            return f"{v:.1e}"
+            return "<1e-300" if v < 1e-300 else f"{v:.1e}"
         return f"{v:.3f}" if abs(v) < 1000 else f"{v:,.0f}"
     if isinstance(v, (list, tuple, np.ndarray)):
         return f"[{len(v)} values]"
@@ -69,10 +69,6 @@ def format_table(df: pd.DataFrame, max_rows: int = MAX_ROWS) -> tuple[list[str],
     head = df.head(max_rows)
     rows = [[_fmt_value(str(c), v) for c, v in zip(head.columns, r)] for r in head.itertuples(index=False)]
     return [str(c) for c in df.columns], rows, max(0, len(df) - max_rows)
-
-
-def _md_inline(text: str) -> str:
-    return text
 
 
 def _html_inline(text: str) -> str:
