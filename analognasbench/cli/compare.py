@@ -1,0 +1,40 @@
+"""``anb compare``: every search method over K seeds -> Table 1, anytime curves, regret and the figure."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from analognasbench.bench.cliutil import open_benchmark
+from analognasbench.cli.search import add_search_arguments
+from analognasbench.search import Objective
+from analognasbench.search.compare import CompareConfig, default_methods, run_comparison, write_outputs
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = CompareConfig(methods=tuple(args.methods or default_methods()), seeds=args.seeds, budget=args.budget,
+                           objective=Objective(args.objective, params_cap=args.params_cap),
+                           evaluator=args.evaluator, surrogate_samples=args.surrogate_samples, workers=args.workers)
+    bench = open_benchmark(args)
+    comparison = run_comparison(bench.df, config)
+    paths = write_outputs(comparison, Path(args.out))
+    table = comparison.table1(formatted=True)
+    print(table.to_string(index=False))
+    print(table.attrs.get("avm", ""))
+    print(f"exhaustive optimum: {comparison.optimum:.2f} % (class {comparison.optimum_canonical_index}); "
+          f"{config.seeds} seeds, budget {config.budget}, evaluator {config.evaluator.value}")
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("compare", help="compare NAS methods over seeds: Table 1, anytime curves, figure")
+    p.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
+                   help=f"methods to run (default all: {', '.join(default_methods())})")
+    p.add_argument("--seeds", type=int, default=10, help="seeds per method (default 10)")
+    p.add_argument("--evaluator", choices=["tabular", "surrogate", "paper"], default="tabular",
+                   help="tabular (default), surrogate, or paper: surrogate except for BANANAS, NAS4RRAM, NACIM, Gibbon")
+    p.add_argument("--workers", type=int, default=1, help="worker processes, one seed at a time each (default 1)")
+    p.add_argument("--out", default="out/compare", help="output directory (default out/compare)")
+    add_search_arguments(p)
+    p.set_defaults(func=_run)
