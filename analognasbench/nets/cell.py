@@ -59,7 +59,8 @@ class Cell(nn.Module):
         return f"arch={self.arch}, channels={self.channels}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes: list[torch.Tensor | None] = [None, x, None, None, None]  # index = node number; None = exactly 0
+        # Indexed by node number (1..4); None stands for an exactly zero tensor.
+        nodes: list[torch.Tensor | None] = [None, x, None, None, None]
         for k, src, dst, is_conv in self._plan:
             value = nodes[src]
             if value is None:

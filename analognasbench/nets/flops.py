@@ -68,12 +68,21 @@ def layer_macs(
 
 
 def count_flops(
-    arch: Any, C: int = 16, N: int = 5, num_classes: int = 10, image_size: int = 32, *, include_unused_edges: bool = True
+    arch: Any,
+    C: int = 16,
+    N: int = 5,
+    num_classes: int = 10,
+    image_size: int = 32,
+    *,
+    include_unused_edges: bool = True,
 ) -> int:
     """Multiply-accumulates of all conv and linear layers for one ``image_size`` x ``image_size`` image (see the
     module docstring for exactly what is counted)."""
     config = NetworkConfig(C=C, N=N, num_classes=num_classes)
-    return sum(layer.macs for layer in layer_macs(arch, config, image_size, include_unused_edges=include_unused_edges))
+    return sum(
+        layer.macs
+        for layer in layer_macs(arch, config, image_size, include_unused_edges=include_unused_edges)
+    )
 
 
 def count_parameters(arch_or_net: Any, C: int = 16, N: int = 5, num_classes: int = 10) -> int:
