@@ -75,8 +75,9 @@ class Cell(nn.Module):
 
 
 class ResidualReduction(nn.Module):
-    """NAS-Bench-201's reduction block: ReLUConvBN 3x3 stride 2 -> ReLUConvBN 3x3, plus a shortcut of 2x2 average
-    pooling (stride 2) followed by a bias-free 1x1 conv; doubles nothing by itself: ``c_out`` is given."""
+    """NAS-Bench-201's reduction block (between stages, halves the resolution, ``c_out`` = 2 ``c_in`` there):
+    ReLUConvBN 3x3 stride 2 -> ReLUConvBN 3x3, plus a shortcut of 2x2 average pooling (stride 2) and a bias-free
+    1x1 conv."""
 
     def __init__(self, c_in: int, c_out: int) -> None:
         super().__init__()
