@@ -160,8 +160,11 @@ class Profile:
         drift_times: seconds after programming; a subset of :data:`~analognasbench.pipeline.schema.DRIFT_TIMES`
             (others are reported as NaN).
         reprogram_each_rep: independent programming per repetition (``True``) or the original release's mode.
-        calibration_batches: training batches (no augmentation) used to calibrate int8 activation ranges and the
-            analog input ranges of the digitally trained network.
+        calibration_batches: training batches (no augmentation) used to calibrate int8 activation ranges (and the
+            analog input ranges of the digitally trained network when ``calibrate_noisy_inputs``).
+        calibrate_noisy_inputs: set the chip's input ranges of the digitally trained network from training data
+            before the noisy evaluation. ``False`` is the paper's protocol: AIHWKit converts the trained network
+            and reads it with the initial input range (3.0); only HWT learns the ranges.
         data_seed: seed of the class-stratified subsets and of synthetic data generation.
         seed: default per-architecture seed of sweeps (not part of the hash).
     """
@@ -183,6 +186,7 @@ class Profile:
     drift_times: tuple[int, ...] = DRIFT_TIMES
     reprogram_each_rep: bool = True
     calibration_batches: int = 10
+    calibrate_noisy_inputs: bool = False
     eval_batch_size: int = 1000
     augment: bool = True
     data_seed: int = 0
@@ -219,7 +223,7 @@ class Profile:
         object.__setattr__(self, "drift_times", tuple(sorted(self.drift_times)))
         if not isinstance(self.hardware_preset, str) or not self.hardware_preset:
             raise ValueError(f"profile.hardware_preset must be a preset name, got {self.hardware_preset!r}")
-        for key in ("reprogram_each_rep", "augment"):
+        for key in ("reprogram_each_rep", "augment", "calibrate_noisy_inputs"):
             if not isinstance(getattr(self, key), bool):
                 raise ValueError(f"profile.{key} must be true or false, got {getattr(self, key)!r}")
 

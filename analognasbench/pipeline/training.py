@@ -157,7 +157,7 @@ def train_qat(qmodel: nn.Module, data: DeviceData, stage: QATStage, *, batch_siz
     return records
 
 
-def test_batches(data: DeviceData, batch_size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def evaluation_batches(data: DeviceData, batch_size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The normalised test set in ``batch_size`` batches, materialised once for repeated evaluation."""
     return list(batches(data.test_x, data.test_y, batch_size, shuffle=False, augment=False, device=data.device))
 

@@ -1,0 +1,368 @@
+"""The measurement of one architecture under a profile: one row of the dataset (see :mod:`.schema`).
+
+Steps (the AnalogNAS-Bench paper, Section 2 and Appendix C):
+
+1. **digital**: SGD training from a seeded initialisation (:class:`~.profiles.SGDStage`, augmentation).
+2. **baseline**: float test accuracy, no augmentation.
+3. **ptq**: int8 fake quantisation of the trained network, activation ranges calibrated on training batches.
+4. **qat**: quantisation-aware fine-tuning of a copy of the trained network, then int8 test accuracy.
+5. **noisy**: the trained weights on the chip (``hardware_preset``), input ranges calibrated on training batches;
+   R programmings, each read at t = 0 and at every drift time (global drift compensation is the simulator's).
+6. **hwt**: hardware-aware training of an analog copy starting from the trained weights.
+7. **analog**: the HWT network on the chip, R programmings, t = 0 and every drift time.
+
+Repetitions program the same converted model again (it is never rebuilt). Every random draw comes from a seed
+derived from ``(seed, purpose)``, so a seed gives identical rows on CPU; the device only changes floating-point
+rounding.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import platform
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from analognasbench.datasets import ImageData, load_cifar10, synthetic
+from analognasbench.nets import build_network, count_flops, count_parameters
+from analognasbench.pipeline import quantization as q
+from analognasbench.pipeline.profiles import DatasetName, Profile, get_profile
+from analognasbench.pipeline.schema import DRIFT_TIMES, EVAL_STAGES, TRAIN_STAGES, Metric, all_columns
+from analognasbench.pipeline.training import (
+    DeviceData,
+    Progress,
+    accuracy,
+    calibration_inputs,
+    curve_json,
+    evaluation_batches,
+    train_qat,
+    train_sgd,
+)
+from analognasbench.space import Architecture, canonical_index, parse
+
+logger = logging.getLogger(__name__)
+
+#: Purposes of derived seeds (the second entry of the seed sequence); never renumber, it would change results.
+_SEED_INIT, _SEED_TRAIN, _SEED_CALIB, _SEED_QAT, _SEED_HWT, _SEED_NOISY, _SEED_ANALOG = range(7)
+
+STAGES: tuple[str, ...] = ("digital", "baseline", "ptq", "qat", "noisy", "hwt", "analog")
+
+
+def derived_seed(seed: int, purpose: int, index: int = 0) -> int:
+    """A 63-bit seed for one purpose of one measurement, independent of the others."""
+    return int(np.random.SeedSequence([seed, purpose, index]).generate_state(2, np.uint32).astype(np.uint64)
+               .dot(np.array([1 << 31, 1], dtype=np.uint64)) & np.uint64((1 << 63) - 1))
+
+
+def _generator(seed: int, purpose: int, index: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(derived_seed(seed, purpose, index))
+
+
+# -- data ----------------------------------------------------------------------------------------------------------
+
+
+def load_profile_data(profile: Profile | str, data_path: str | Path | None = None) -> ImageData:
+    """The images a profile trains and tests on: generated (seeded) for ``synthetic``, else CIFAR-10 from
+    ``data_path`` (``None``: the datasets module's default location) reduced to the profile's size and subsets."""
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    if profile.dataset == DatasetName.SYNTHETIC:
+        return synthetic(profile.train_subset, profile.test_subset, profile.image_size, profile.num_classes,
+                         profile.data_seed)
+    if data_path is not None:
+        path = Path(data_path).expanduser()
+        if not path.exists():
+            raise ValueError(f"CIFAR-10 data path {path} does not exist (expected a cifar-10 archive or directory)")
+        if path.is_file():
+            try:
+                with path.open("rb") as fh:
+                    fh.read(1)
+            except OSError as exc:
+                raise ValueError(f"CIFAR-10 data file {path} is not readable: {exc.strerror or exc}") from None
+    return load_cifar10(data_path, image_size=profile.image_size, train_subset=profile.train_subset,
+                        test_subset=profile.test_subset, seed=profile.data_seed)
+
+
+def check_data(profile: Profile, data: ImageData) -> None:
+    """Refuse data that is not what the profile measures on (dataset, image size, classes, split sizes)."""
+    prov = data.provenance
+    problems = []
+    if prov.name != profile.dataset.value:
+        problems.append(f"dataset {prov.name!r} instead of {profile.dataset.value!r}")
+    if data.image_shape != (3, profile.image_size, profile.image_size):
+        problems.append(f"images {data.image_shape} instead of (3, {profile.image_size}, {profile.image_size})")
+    if data.num_classes != profile.num_classes:
+        problems.append(f"{data.num_classes} classes instead of {profile.num_classes}")
+    for split, want in (("train", profile.train_subset), ("test", profile.test_subset)):
+        have = len(getattr(data, f"{split}_y"))
+        if want is not None and have != want:
+            problems.append(f"{have} {split} images instead of {want}")
+    if problems:
+        raise ValueError(f"data does not match profile {profile.name!r}: {'; '.join(problems)} "
+                         "(load it with load_profile_data(profile, path))")
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``None`` picks CUDA when available, else CPU."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but CUDA is not available")
+    return dev
+
+
+def device_label(device: torch.device) -> str:
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def software_versions() -> dict[str, str]:
+    import analognasbench
+
+    versions = {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+                "analognasbench": analognasbench.__version__}
+    if torch.version.cuda:
+        versions["cuda"] = torch.version.cuda
+    return versions
+
+
+# -- the analog chip -----------------------------------------------------------------------------------------------
+
+
+def _hardware(profile: Profile) -> Any:
+    from analognasbench.analog import presets
+
+    return presets.get(profile.hardware_preset)
+
+
+def _reread(anet: nn.Module, t: float, seed: int) -> None:
+    """Read the already programmed chip again at ``t`` with read and output noise drawn from ``seed`` (the
+    one-programming mode; the simulator's own ``drift_to`` ties its read noise to the chip seed and ``t``)."""
+    from analognasbench.analog import analog_layers
+
+    for index, layer in enumerate(analog_layers(anet)):
+        layer.noise.reseed(derived_seed(seed, index, 1))
+        if t > 0:
+            gen = torch.Generator(device=layer.weight.device).manual_seed(derived_seed(seed, index, 2))
+            layer.drift_to(t, gen)
+
+
+def chip_accuracies(anet: nn.Module, test: list[tuple[torch.Tensor, torch.Tensor]], profile: Profile, seed: int,
+                    purpose: int, progress: Progress | None = None, name: str = "noisy") -> dict[int, list[float]]:
+    """Accuracy at t = 0 and every drift time over R repetitions: ``{t: [R values]}``.
+
+    t = 0 is the chip right after programming (programming noise, no read noise: AIHWKit's reading before any
+    ``drift_analog_weights``); later times drift it with global drift compensation. ``reprogram_each_rep``:
+    each repetition programs an independent chip (new programming noise and drift coefficients); otherwise the
+    chip is programmed once and each repetition draws only new read noise and output noise.
+    """
+    from analognasbench.analog import drift_to, program
+
+    times = (0, *profile.drift_times)
+    result: dict[int, list[float]] = {t: [] for t in times}
+    chip = derived_seed(seed, purpose, 0)
+    for rep in range(profile.repetitions):
+        if profile.reprogram_each_rep:
+            chip = derived_seed(seed, purpose, rep)
+        for i, t in enumerate(times):
+            if t == 0:
+                program(anet, chip)  # same chip seed -> the same programmed chip
+            if profile.reprogram_each_rep:
+                if t > 0:
+                    drift_to(anet, float(t))
+            elif rep > 0:  # repetition 0 is the simulator's own read-out, as in the other mode
+                _reread(anet, float(t), derived_seed(seed, purpose, 1_000_000 + rep * len(times) + i))
+            elif t > 0:
+                drift_to(anet, float(t))
+            result[t].append(accuracy(anet, test))
+        if progress is not None:
+            progress(name, rep + 1, profile.repetitions)
+    return result
+
+
+def _hardware_aware_training(net: nn.Module, hardware: Any, data: DeviceData, profile: Profile, seed: int,
+                             progress: Progress | None) -> tuple[nn.Module, list]:
+    """HWT of an analog copy of ``net``. The simulator's training weight noise draws from torch's global RNG,
+    so it runs under a forked, seeded global RNG (restored afterwards) to stay deterministic."""
+    from analognasbench.analog import analog_layers, clip_weights_, to_analog
+
+    hnet = to_analog(net, hardware)
+    for index, layer in enumerate(analog_layers(hnet)):
+        layer.noise.reseed(derived_seed(seed, _SEED_HWT, 1 + index))
+    devices = [data.device] if data.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(derived_seed(seed, _SEED_HWT, 0))
+        curve = train_sgd(hnet, data, profile.hwt, batch_size=profile.batch_size, augment=profile.augment,
+                          generator=_generator(seed, _SEED_HWT), after_step=partial(clip_weights_, hnet),
+                          progress=progress, name="hwt")
+    return hnet, curve
+
+
+# -- one architecture ----------------------------------------------------------------------------------------------
+
+
+class _Timer:
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.times: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - start
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    arr = np.asarray(values, dtype=np.float64)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+
+
+def validate_inputs(arch: Any, profile: Profile | str, data: ImageData) -> tuple[Architecture, Profile]:
+    """Every check that can fail before work starts: architecture, profile, hardware preset, data."""
+    architecture = parse(arch)
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    if not isinstance(profile, Profile):
+        raise ValueError(f"profile must be a Profile or a registered profile name, got {type(profile).__name__}")
+    _hardware(profile)  # unknown preset -> ValueError listing the valid ones
+    if not isinstance(data, ImageData):
+        raise ValueError(f"data must be an ImageData (see load_profile_data), got {type(data).__name__}")
+    check_data(profile, data)
+    return architecture, profile
+
+
+def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, seed: int, *,
+                          device: str | torch.device | None = None,
+                          progress: Progress | None = None) -> dict[str, Any]:
+    """Measure one architecture; returns one dataset row with every column of :func:`.schema.all_columns`
+    (plus ``software``). Deterministic for a fixed ``seed`` on CPU, apart from the timings and ``created``."""
+    architecture, profile = validate_inputs(arch, profile, data)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    dev = resolve_device(device)
+    from analognasbench.analog import calibrate_input_ranges, to_analog
+
+    hardware = _hardware(profile)
+    timer = _Timer(dev)
+    start = time.perf_counter()
+    row: dict[str, Any] = {}
+    logger.info("measuring %s with %s, seed %d on %s", architecture.short, profile.describe(), seed, dev)
+
+    ddata = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, dev)
+    test = evaluation_batches(ddata, profile.eval_batch_size)
+    calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size, _generator(seed, _SEED_CALIB))
+    fit = {"batch_size": profile.batch_size, "augment": profile.augment}
+
+    net = build_network(architecture, profile.C, profile.N, profile.num_classes,
+                        generator=_generator(seed, _SEED_INIT)).to(dev)
+    with timer.stage("digital"):
+        curves = {"digital": train_sgd(net, ddata, profile.train, generator=_generator(seed, _SEED_TRAIN),
+                                       progress=progress, **fit)}
+    with timer.stage("baseline"):
+        row[Metric.BASELINE.value] = accuracy(net, test)
+    with timer.stage("ptq"):
+        row[Metric.PTQ.value] = accuracy(q.quantise_ptq(net, calib), test)
+    with timer.stage("qat"):
+        qnet = q.quantise_ptq(net, calib)
+        curves["qat"] = train_qat(qnet, ddata, profile.qat, generator=_generator(seed, _SEED_QAT),
+                                  progress=progress, **fit)
+        row[Metric.QAT.value] = accuracy(qnet, test)
+        del qnet
+    with timer.stage("noisy"):
+        anet = to_analog(net, hardware)
+        if profile.calibrate_noisy_inputs:
+            calibrate_input_ranges(anet, calib)
+        noisy = chip_accuracies(anet, test, profile, seed, _SEED_NOISY, progress, "noisy")
+        del anet
+    with timer.stage("hwt"):
+        hnet, curves["hwt"] = _hardware_aware_training(net, hardware, ddata, profile, seed, progress)
+    with timer.stage("analog"):
+        analog = chip_accuracies(hnet, test, profile, seed, _SEED_ANALOG, progress, "analog")
+        del hnet
+
+    for m in (Metric.BASELINE, Metric.PTQ, Metric.QAT):
+        row[f"{m.value}_std"] = 0.0
+    for prefix, series in (("noisy", noisy), ("analog", analog)):
+        for t in (0, *DRIFT_TIMES):
+            name = f"{prefix}_accuracy" if t == 0 else f"{prefix}_drift_{t}"
+            reps = series.get(t, [])
+            row[name], row[f"{name}_std"] = _mean_std(reps)
+            row[f"{name}_reps"] = [float(v) for v in reps]
+
+    row.update({
+        "arch_index": architecture.index,
+        "arch": str(tuple(architecture)),
+        "arch_str": architecture.nb201_str,
+        "canonical_index": canonical_index(architecture),
+        "params": count_parameters(net),
+        "flops": count_flops(architecture, profile.C, profile.N, profile.num_classes, profile.image_size),
+    })
+    for stage in TRAIN_STAGES:
+        row[f"curve_{stage}"] = curve_json(curves[stage])
+    for stage in TRAIN_STAGES + EVAL_STAGES:
+        row[f"time_{stage}_s"] = timer.times[stage]
+    row["time_total_s"] = time.perf_counter() - start
+    row.update({
+        "profile_name": profile.name,
+        "profile_hash": profile.hash(),
+        "seed": seed,
+        "device": device_label(dev),
+        "repetitions": profile.repetitions,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "software": json.dumps(software_versions(), sort_keys=True),
+    })
+    ordered = {c: row[c] for c in all_columns()}
+    ordered["software"] = row["software"]
+    logger.info("measured %s in %.1f s: %s", architecture.short, row["time_total_s"], format_stage_times(ordered))
+    return ordered
+
+
+# -- timings -------------------------------------------------------------------------------------------------------
+
+#: Columns that vary between identical measurements (wall times and creation time).
+VOLATILE_COLUMNS: tuple[str, ...] = tuple(f"time_{s}_s" for s in TRAIN_STAGES + EVAL_STAGES) + ("time_total_s",
+                                                                                                   "created")
+
+
+def stage_times(row: dict[str, Any]) -> dict[str, float]:
+    """Wall seconds per stage in pipeline order, plus ``total``, from a row."""
+    out = {s: float(row[f"time_{s}_s"]) for s in STAGES}
+    out["total"] = float(row["time_total_s"])
+    return out
+
+
+def format_stage_times(row: dict[str, Any]) -> str:
+    """``digital 1.2s (40%) | baseline 0.1s (3%) | ... | total 3.0s`` for logs and benchmarks."""
+    times = stage_times(row)
+    total = times.pop("total")
+    parts = [f"{s} {t:.2f}s ({100 * t / total:.0f}%)" if total > 0 else f"{s} {t:.2f}s" for s, t in times.items()]
+    return " | ".join(parts + [f"total {total:.2f}s"])
+
+
+def summarise_row(row: dict[str, Any]) -> str:
+    """A short human-readable line of the headline metrics."""
+    def ms(m: str) -> str:
+        return f"{row[m]:.1f}+-{row[m + '_std']:.1f}"
+
+    return (f"baseline {row['baseline_accuracy']:.1f}, ptq {row['ptq_accuracy']:.1f}, qat {row['qat_accuracy']:.1f}, "
+            f"noisy {ms('noisy_accuracy')}, analog {ms('analog_accuracy')}, noisy 1d {ms('noisy_drift_86400')}, "
+            f"analog 1d {ms('analog_drift_86400')}")
