@@ -36,6 +36,7 @@ from analognasbench.search.base import (
     get_method,
     method_names,
     register_method,
+    unregister_method,
 )
 from analognasbench.search.evaluators import (
     EvaluatorKind,
@@ -67,4 +68,5 @@ __all__ = [
     "make_evaluator",
     "method_names",
     "register_method",
+    "unregister_method",
 ]

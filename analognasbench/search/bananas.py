@@ -16,7 +16,7 @@ from analognasbench.space import from_index
 class BananasConfig(MethodConfig):
     n_init: int = 10
     ensemble_size: int = 5
-    mlp: MLPConfig = field(default_factory=lambda: MLPConfig(hidden=(32, 32), epochs=150, learning_rate=0.01))
+    mlp: MLPConfig = field(default_factory=lambda: MLPConfig(hidden=(32, 32), epochs=100, learning_rate=0.01))
     #: Candidates generated per iteration by mutating the best architectures.
     n_candidates: int = 100
     #: How many of the best evaluated architectures are mutated.
@@ -34,7 +34,7 @@ class Bananas(SearchMethod):
     candidates come from mutating the best evaluated architectures (mutation-based acquisition optimisation);
     the acquisition is independent Thompson sampling (one draw per candidate from a Gaussian with the ensemble's
     mean and spread); the top ``batch_size`` are evaluated each iteration. Adapted: smaller networks (2 x 32 units,
-    150 Adam epochs, squared loss) to keep ten-seed comparisons fast; the path encoding is taken on the class
+    100 Adam epochs, squared loss) to keep ten-seed comparisons fast; the path encoding is taken on the class
     representative.
     """
 

@@ -83,7 +83,7 @@ class Budget:
     evaluations: int | None = 100
     seconds: float | None = None
     #: Consecutive free proposals (repeats, isomorphs, unmeasured or infeasible cells) after which a search stops.
-    max_stale: int = 5000
+    max_stale: int = 2000
 
     def __post_init__(self) -> None:
         if self.evaluations is None and self.seconds is None:
@@ -509,6 +509,12 @@ def register_method(cls: type[SearchMethod]) -> type[SearchMethod]:
     """Explicit registration (defining a subclass already registers it); returns the class for use as a decorator."""
     _REGISTRY[cls.name] = cls
     return cls
+
+
+def unregister_method(name: str) -> None:
+    """Remove a method from the registry (e.g. one defined in a notebook or a test)."""
+    get_method(name)
+    del _REGISTRY[name]
 
 
 def method_names() -> list[str]:

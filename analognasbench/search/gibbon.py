@@ -19,11 +19,11 @@ class GibbonConfig(MethodConfig):
     #: Offspring generated per generation and ranked by the predictor.
     n_offspring: int = 60
     #: Of those, how many are actually evaluated.
-    n_evaluate: int = 5
+    n_evaluate: int = 10
     crossover_rate: float = 0.5
     mutation_rate: float = 1.0 / NUM_EDGES
     ensemble_size: int = 3
-    mlp: MLPConfig = field(default_factory=lambda: MLPConfig(hidden=(32,), epochs=150, learning_rate=0.01))
+    mlp: MLPConfig = field(default_factory=lambda: MLPConfig(hidden=(32,), epochs=100, learning_rate=0.01))
     encoding: Encoding = Encoding.BOTH
 
 

@@ -49,7 +49,8 @@ class NACIM(SearchMethod):
             while len(rewards) < cfg.batch_size:
                 probs = np.exp(logits - logits.max(axis=1, keepdims=True))
                 probs /= probs.sum(axis=1, keepdims=True)
-                ops = np.array([rng.choice(NUM_OPS, p=p) for p in probs])
+                u = rng.random(NUM_EDGES)[:, None]
+                ops = np.minimum((np.cumsum(probs, axis=1) < u).sum(axis=1), NUM_OPS - 1)  # inverse-CDF draw
                 explore = rng.random(NUM_EDGES) < cfg.epsilon
                 ops[explore] = rng.integers(NUM_OPS, size=int(explore.sum()))
                 value = ctx.evaluate_noisy(Architecture(ops.tolist()))

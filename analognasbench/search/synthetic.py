@@ -8,26 +8,43 @@ repetitions per chip metric.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import product
+
 import numpy as np
 import pandas as pd
 
 from analognasbench.pipeline.schema import DRIFT_TIMES, Metric
-from analognasbench.space import NUM_EDGES, NUM_OPS, from_index, representatives
+from analognasbench.space import (
+    NUM_EDGES,
+    NUM_OPS,
+    Architecture,
+    canonical_index,
+    from_index,
+    representatives,
+)
 
 #: Parameters per op in the synthetic network (3x3 conv, 1x1 conv cost weights; the rest is free).
 _OP_PARAMS = np.array([0.0, 0.0, 9.0, 1.0, 0.0]) * 2048.0
 
 
+def classes_with_ops(ops: Sequence[int]) -> list[int]:
+    """Representatives of the classes of every cell built only from ``ops``: a small landscape that stays
+    connected under one-edge mutation (e.g. ops (0, 2, 3): 496 classes)."""
+    return sorted({canonical_index(Architecture(c)) for c in product(tuple(ops), repeat=NUM_EDGES)})
+
+
 def synthetic_frame(n_classes: int | None = None, seed: int = 0, rugged: float = 0.0, repetitions: int = 5,
-                    noise_std: float = 0.3) -> pd.DataFrame:
-    """A fake benchmark of ``n_classes`` randomly chosen classes (all 6,466 by default).
+                    noise_std: float = 0.3, classes: Sequence[int] | None = None) -> pd.DataFrame:
+    """A fake benchmark of ``n_classes`` randomly chosen classes (all 6,466 by default), or of the given
+    ``classes`` (representative indices).
 
     ``rugged`` scales random pairwise edge interactions (0: a smooth, additive landscape). Values are percent
     accuracies; the returned frame has ``arch_index``, ``canonical_index``, ``params`` and every metric with
     ``_std`` (and ``_reps`` for chip metrics).
     """
     rng = np.random.default_rng(seed)
-    reps = np.asarray(representatives())
+    reps = np.asarray(representatives() if classes is None else sorted(set(classes)))
     if n_classes is not None:
         if not 1 <= n_classes <= len(reps):
             raise ValueError(f"n_classes must be 1..{len(reps)}; got {n_classes!r}")
