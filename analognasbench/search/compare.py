@@ -16,8 +16,6 @@ all methods but BANANAS, NAS4RRAM, NACIM and Gibbon). Exhaustive search always g
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -116,23 +114,9 @@ def run_comparison(df: pd.DataFrame, config: CompareConfig | None = None) -> Com
 
 
 def _parallel(df: pd.DataFrame, config: CompareConfig, seeds: list[int]) -> list[list[Result]]:
-    """Seeds in spawned worker processes, each with single-threaded BLAS (the predictors' matrices are small, and
-    threaded BLAS on busy cores is slower than one thread)."""
-    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
-    os.environ.update({k: "1" for k in _THREAD_VARS})
-    try:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(config.workers, len(seeds)), mp_context=ctx) as pool:
-            return list(pool.map(_run_seed, [df] * len(seeds), [config] * len(seeds), seeds))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    """Seeds in worker processes (the platform's default start method; each run limits BLAS to one thread)."""
+    with ProcessPoolExecutor(max_workers=min(config.workers, len(seeds))) as pool:
+        return list(pool.map(_run_seed, [df] * len(seeds), [config] * len(seeds), seeds))
 
 
 def _run_seed(df: pd.DataFrame, config: CompareConfig, seed: int,
