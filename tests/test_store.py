@@ -195,6 +195,7 @@ def test_empty_store_exports_an_empty_frame_with_schema_columns(tmp_path, smoke)
 
 _WRITER = textwrap.dedent("""
     import sys, time
+    from pathlib import Path
     from analognasbench.pipeline.profiles import get_profile
     from analognasbench.pipeline.store import RunStore
     from analognasbench.space import representatives
@@ -203,12 +204,18 @@ _WRITER = textwrap.dedent("""
     profile = get_profile("smoke")
     store = RunStore.open(sys.argv[1], profile)
     owner = store.register_owner()
+    # start together: each announces itself, then waits for the other
+    barrier = Path(sys.argv[1]).parent
+    (barrier / f"ready-{sys.argv[2]}").touch()
+    while len(list(barrier.glob("ready-*"))) < 2:
+        time.sleep(0.01)
     won = 0
     classes = representatives()[:60]
     for index in (classes if sys.argv[2] == "1" else classes[::-1]):
         if store.claim(index, index, 0, owner):
             store.record_result(hand_row(index, profile.hash(), accuracy=float(sys.argv[2])), owner=owner)
             won += 1
+        time.sleep(0.005)
     print(won)
 """)
 

@@ -60,7 +60,14 @@ class GenerateRequest:
 
 
 def _check_data_path(profile: Profile, data: str | None) -> Path | None:
+    """Catch a missing, unreadable or unrecognisable data source here, not on every worker."""
+    from analognasbench.datasets.cifar10 import default_cifar10_path
+    from analognasbench.datasets.layouts import detect_directory_layout, is_tar_path
+
     if data is None:
+        if profile.dataset is DatasetName.CIFAR10 and default_cifar10_path() is None:
+            raise CLIError(f"profile {profile.name!r} trains on CIFAR-10: pass --data PATH (a cifar-10 archive or "
+                           "directory), or set ANB_CIFAR10")
         return None
     path = Path(data).expanduser()
     if not path.exists():
@@ -69,7 +76,11 @@ def _check_data_path(profile: Profile, data: str | None) -> Path | None:
         raise CLIError(f"--data {path}: not readable")
     if profile.dataset is DatasetName.SYNTHETIC:
         logger.warning("profile %s uses synthetic data; --data %s is ignored", profile.name, path)
-    return path
+    elif path.is_dir():
+        detect_directory_layout(path)  # DataLayoutError (a ValueError) names the accepted layouts
+    elif not is_tar_path(path):
+        raise CLIError(f"--data {path}: expected a directory or a .tar/.tar.gz/.tgz archive of CIFAR-10")
+    return path.resolve()
 
 
 def build_request(args: argparse.Namespace) -> GenerateRequest:
