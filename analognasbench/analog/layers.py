@@ -1,0 +1,521 @@
+"""Analog Conv2d / Linear layers: crossbar tiles simulated with one native (grouped) convolution.
+
+A layer's weight matrix (out x in*kh*kw, a conv unrolled like ``unfold`` does, input channel slowest) is split
+along the inputs into ``n_in`` equal pieces of at most ``max_input_size`` rows and along the outputs into pieces
+of at most ``max_output_size`` columns, exactly like AIHWKit's ``TileModuleArray``. Every tile has its own
+weight scale (its max|w| maps to 1 / g_max), DAC input range, ADC, output noise and drift compensation factor.
+
+How the forward pass stays one native convolution: the input channels that feed each input tile are gathered
+side by side (no copy when tiles align with channels, e.g. 64 channels x 3x3 = 576 rows -> two tiles of 32
+channels), each tile's rows become one group of a grouped convolution with ``n_in * out`` output channels, so
+the per-tile partial sums come out separately for the per-tile noise and ADC before the digital sum. The
+effective (programmed, drifted, compensated) tile weights are computed once per :func:`program` /
+:func:`drift_to` and cached; the DAC/ADC steps are folded into them so the conv works directly on integer DAC
+codes and produces ADC units, and the per-element work is: scale, clamp, round (DAC); add noise, round, clamp
+(ADC); one multiply(-add) to combine the tiles.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from analognasbench.analog import devices
+from analognasbench.analog.config import HardwareConfig
+from analognasbench.analog.gaussian import GaussianSource
+
+logger = logging.getLogger(__name__)
+
+
+class NotProgrammedError(RuntimeError):
+    """An inference-time operation needs :func:`program` first."""
+
+
+def split_sizes(size: int, max_size: int) -> list[int]:
+    """Equal pieces of at most ``max_size`` (AIHWKit's ``TileModuleArray.get_split_sizes``)."""
+    n = (size + max_size - 1) // max_size
+    base, extra = divmod(size, n)
+    return [base + (i < extra) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class TileLayout:
+    """Where each weight row goes in the grouped-convolution layout."""
+
+    n_in: int
+    n_out: int
+    group: int
+    """Input channels per group (G): the most channels any input tile touches."""
+    gather: torch.Tensor | None
+    """(n_in*G,) input channel feeding each grouped channel; None when it is the identity."""
+    src_rows: torch.Tensor
+    """(n_in, G*kh*kw) weight row (unrolled index) for each grouped position; pads point at row 0."""
+    mask: torch.Tensor
+    """(n_in, 1, G*kh*kw) 1 where the grouped position is a real device of that tile, else 0."""
+    rows_per_tile: torch.Tensor
+    """(n_in,) number of weight rows of each input tile."""
+    out_tile: torch.Tensor
+    """(out,) output tile of each output channel."""
+    out_slices: tuple[tuple[int, int], ...]
+    in_slices: tuple[tuple[int, int], ...]
+    """Weight rows (unrolled index) of each input tile."""
+
+
+def make_layout(in_channels: int, kernel_numel: int, out_features: int, cfg: HardwareConfig) -> TileLayout:
+    """Tile layout of a layer with ``in_channels * kernel_numel`` rows and ``out_features`` columns."""
+    rows = in_channels * kernel_numel
+    in_sizes = split_sizes(rows, cfg.mapping.max_input_size)
+    out_sizes = split_sizes(out_features, cfg.mapping.max_output_size)
+    starts = [sum(in_sizes[:i]) for i in range(len(in_sizes))]
+    lo = [s // kernel_numel for s in starts]
+    hi = [(s + n - 1) // kernel_numel for s, n in zip(starts, in_sizes)]
+    group = max(h - low + 1 for low, h in zip(lo, hi))
+    n_in = len(in_sizes)
+    gather = torch.empty(n_in * group, dtype=torch.long)
+    src = torch.zeros(n_in, group * kernel_numel, dtype=torch.long)
+    mask = torch.zeros(n_in, 1, group * kernel_numel)
+    for t, (start, size) in enumerate(zip(starts, in_sizes)):
+        for g in range(group):
+            channel = min(lo[t] + g, in_channels - 1)
+            gather[t * group + g] = channel
+            for p in range(kernel_numel):
+                row = (lo[t] + g) * kernel_numel + p
+                if lo[t] + g < in_channels and start <= row < start + size:
+                    src[t, g * kernel_numel + p] = row
+                    mask[t, 0, g * kernel_numel + p] = 1.0
+    identity = n_in * group == in_channels and torch.equal(gather, torch.arange(in_channels))
+    out_tile = torch.repeat_interleave(torch.arange(len(out_sizes)), torch.tensor(out_sizes))
+    out_starts = [sum(out_sizes[:j]) for j in range(len(out_sizes))]
+    return TileLayout(
+        n_in=n_in,
+        n_out=len(out_sizes),
+        group=group,
+        gather=None if identity else gather,
+        src_rows=src,
+        mask=mask,
+        rows_per_tile=torch.tensor(in_sizes, dtype=torch.float32),
+        out_tile=out_tile,
+        out_slices=tuple((s, s + n) for s, n in zip(out_starts, out_sizes)),
+        in_slices=tuple((s, s + n) for s, n in zip(starts, in_sizes)),
+    )
+
+
+class _RoundClampSTE(torch.autograd.Function):
+    """round then clamp to [-bound, bound] (None: no clamp) with a straight-through gradient."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, do_round: bool, bound: float | None) -> torch.Tensor:  # type: ignore[override]
+        y = x.round() if do_round else x.clone()
+        return y.clamp_(-bound, bound) if bound is not None else y
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        return grad, None, None
+
+
+class _InputRangeGrad(torch.autograd.Function):
+    """Identity on the inputs; gives each tile's input range AIHWKit's custom gradient
+    (``InputRangeForward``): sum of the negative input gradients where inputs clip at +r, minus the positive
+    ones where they clip at -r, times r, plus ``decay * r`` while more than ``min_pct`` of the inputs are
+    unclipped. Computed per channel on the layer input (AIHWKit uses the unfolded patches)."""
+
+    @staticmethod
+    def forward(ctx, x, ranges, group: int, decay: float, min_pct: float):  # type: ignore[override]
+        ctx.save_for_backward(x, ranges)
+        ctx.group, ctx.decay, ctx.min_pct = group, decay, min_pct
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        x, ranges = ctx.saved_tensors
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        r = ranges.repeat_interleave(ctx.group).view(shape)
+        upper = (x >= r).to(grad.dtype)
+        lower = (x <= -r).to(grad.dtype)
+        per_channel = (upper * grad).clamp(max=0.0) - (lower * grad).clamp(min=0.0)
+        dims = [d for d in range(x.dim()) if d != 1]
+        g = per_channel.sum(dim=dims).view(-1, ctx.group).sum(1) * ranges
+        if ctx.decay > 0:
+            inside = (x.abs() < r).to(grad.dtype).mean(dim=dims).view(-1, ctx.group).mean(1)
+            g = g + ctx.decay * ranges * (inside > ctx.min_pct).to(grad.dtype)
+        return grad, g, None, None, None
+
+
+class AnalogLayer(nn.Module):
+    """Common machinery of :class:`AnalogConv2d` and :class:`AnalogLinear` (a weight of shape
+    ``(out, in, *kernel)``, digital bias, tiles, device state, noise sources)."""
+
+    def __init__(
+        self,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        config: HardwareConfig,
+        noise_seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.weight = nn.Parameter(weight.detach().clone())
+        self.bias = nn.Parameter(bias.detach().clone()) if bias is not None else None
+        out_features, in_channels = weight.shape[:2]
+        self.kernel_size = tuple(weight.shape[2:])
+        self.kernel_numel = math.prod(self.kernel_size) if self.kernel_size else 1
+        layout = make_layout(in_channels, self.kernel_numel, out_features, config)
+        self.layout = layout
+        device = weight.device
+        for name in ("src_rows", "mask", "rows_per_tile", "out_tile"):
+            self.register_buffer(f"_{name}", getattr(layout, name).to(device), persistent=False)
+        self.register_buffer(
+            "_gather", layout.gather.to(device) if layout.gather is not None else None, persistent=False
+        )
+        ir = config.input_range
+        self.input_range = nn.Parameter(
+            torch.full((layout.n_in,), ir.init_value, device=device, dtype=weight.dtype),
+            requires_grad=ir.enable and ir.learn,
+        )
+        self.register_buffer("input_range_updates", torch.zeros((), device=device, dtype=torch.long))
+        self.noise = GaussianSource(noise_seed, device)
+        self._state: devices.ProgrammedState | None = None
+        self._seed: int | None = None
+        self._time: float | None = None
+        self._weights_t: torch.Tensor | None = None  # tile-normalised weights at the current time
+        self._comp_ref: torch.Tensor | None = None  # (n_in, n_out) drift compensation baseline
+        self._comp: torch.Tensor | None = None  # (n_in, n_out) current compensation factor
+        self._version: tuple[int, int] | None = None  # weight version at program()
+        self._cache: tuple | None = None
+        self._calibrating = False
+
+    # ------------------------------------------------------------------ geometry helpers
+    @property
+    def in_channels(self) -> int:
+        return self.weight.shape[1]
+
+    @property
+    def out_features(self) -> int:
+        return self.weight.shape[0]
+
+    def _grouped(self, weight: torch.Tensor) -> torch.Tensor:
+        """(out, in, *k) -> (n_in, out, G*kk) tile layout, zeros where no device exists."""
+        flat = weight.reshape(self.out_features, -1)
+        return flat[:, self._src_rows].permute(1, 0, 2) * self._mask
+
+    def _tile_reduce(self, per_channel: torch.Tensor, op: str) -> torch.Tensor:
+        """(n_in, out) per-column statistic -> (n_in, n_out) per tile (``op`` = 'amax' or 'sum')."""
+        cols = [getattr(per_channel[:, a:b], op)(dim=1) for a, b in self.layout.out_slices]
+        return torch.stack(cols, dim=1)
+
+    def _expand_tiles(self, per_tile: torch.Tensor) -> torch.Tensor:
+        """(n_in, n_out) -> (n_in, out, 1)."""
+        return per_tile[:, self._out_tile].unsqueeze(-1)
+
+    def tile_absmax(self, grouped: torch.Tensor) -> torch.Tensor:
+        """(n_in, n_out) max |w| of each tile of a grouped weight."""
+        return self._tile_reduce(grouped.abs().amax(dim=2), "amax")
+
+    def _alpha(self) -> torch.Tensor:
+        """(n_in, out, 1) tile weight scale: the tile's max|W| (clamped away from 0)."""
+        with torch.no_grad():
+            return self._expand_tiles(self.tile_absmax(self._grouped(self.weight)).clamp(min=1e-12))
+
+    def _ranges(self) -> torch.Tensor:
+        """(n_in,) input ranges used now (1 when input ranges are disabled)."""
+        if self.config.input_range.enable:
+            return self.input_range.detach().abs()
+        return torch.ones_like(self.input_range.detach())
+
+    # ------------------------------------------------------------------ device state
+    @property
+    def is_programmed(self) -> bool:
+        return self._state is not None
+
+    @property
+    def programmed_state(self) -> devices.ProgrammedState:
+        """The programmed chip's state for this layer (tile layout ``(n_in, out, G*kh*kw)``, tile-normalised)."""
+        if self._state is None:
+            raise NotProgrammedError("the layer has not been programmed; call program(model, seed)")
+        return self._state
+
+    @property
+    def weights_at_time(self) -> torch.Tensor:
+        """Tile-normalised weights read at the last :func:`drift_to` time (programmed weights before that)."""
+        if self._weights_t is None:
+            raise NotProgrammedError("the layer has not been programmed; call program(model, seed)")
+        return self._weights_t
+
+    def invalidate(self) -> None:
+        """Forget cached effective weights (after a config, weight or range change)."""
+        self._cache = None
+
+    @torch.no_grad()
+    def program(self, seed: int, gen: torch.Generator) -> None:
+        """Program the current weights onto a fresh chip (programming noise + device random state)."""
+        self._seed = seed
+        w_norm = self._grouped(self.weight) / self._alpha()
+        noise_cfg = self.config.noise
+        if noise_cfg is None:
+            self._state = devices.ProgrammedState(w_norm.clone(), torch.empty(0), torch.empty(0))
+        else:
+            self._state = devices.program(noise_cfg, w_norm, self._mask, gen)
+        self._comp_ref = self._readout(self._state.weights) if self._compensates() else None
+        self._version = (self.weight._version, id(self.weight))
+        self._weights_t = self._state.weights
+        self._comp = None
+        self._time = None
+        self.invalidate()
+
+    @torch.no_grad()
+    def drift_to(self, t: float, gen: torch.Generator) -> None:
+        """Read the programmed chip at ``t`` seconds after programming (drift, fresh read noise, compensation)."""
+        if self._state is None:
+            raise NotProgrammedError("drift_to() needs program() first: there is no programmed chip to drift")
+        self._check_version()
+        noise_cfg = self.config.noise
+        if noise_cfg is None:
+            self._weights_t = self._state.weights
+        else:
+            def absmax(w: torch.Tensor) -> torch.Tensor:
+                return self._expand_tiles(self.tile_absmax(w))
+
+            self._weights_t = devices.drift(noise_cfg, self._state, t, self._mask, absmax, gen)
+        if self._compensates():
+            assert self._comp_ref is not None
+            self._comp = self._comp_ref / self._readout(self._weights_t)
+        self._time = float(t)
+        self.invalidate()
+
+    def _compensates(self) -> bool:
+        return self.config.drift_compensation
+
+    def _readout(self, w_norm: torch.Tensor) -> torch.Tensor:
+        """AIHWKit's ``GlobalDriftCompensation`` readout per tile: mean |output| of the non-ideal forward of the
+        identity matrix (each device read alone through DAC, output noise and ADC), clamped at 1e-4."""
+        io = self.config.io
+        values = w_norm
+        if not io.is_perfect:
+            one = 1.0
+            if io.inp_step is not None:
+                one = round(1.0 / io.inp_step) * io.inp_step
+            one = min(one, io.inp_bound)
+            step = io.out_step or 1.0
+            values = w_norm * (one / step)
+            values = self.noise.add_(values.contiguous(), io.out_noise / step)
+            if io.out_step is not None:
+                values = values.round_()
+            if io.out_bound is not None:
+                values = values.clamp_(-io.out_bound / step, io.out_bound / step)
+            values = values * step
+        sums = self._tile_reduce((values.abs() * self._mask).sum(dim=2), "sum")
+        counts = self._tile_reduce(self._mask.expand_as(values).sum(dim=2), "sum")
+        return (sums / counts).clamp(min=1e-4)
+
+    def _check_version(self) -> None:
+        if self._version is not None and self._version != (self.weight._version, id(self.weight)):
+            raise NotProgrammedError(
+                "the layer's weights changed after program(); call program() again to program the new weights"
+            )
+
+    # ------------------------------------------------------------------ forward
+    def _conv(self, x: torch.Tensor, weight: torch.Tensor, groups: int) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _to_4d(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+        return x, ()
+
+    def _from_4d(self, y: torch.Tensor, meta: tuple) -> torch.Tensor:
+        return y
+
+    def _unfolded_moments(self, xg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per input tile: sum, sum of squares and count of the tile's unfolded input patches (padding included),
+        computed with a ones-kernel grouped convolution instead of materialising the patches."""
+        n_in, group = self.layout.n_in, self.layout.group
+        kernel = self._mask.view(n_in, group, *self.kernel_size) if self.kernel_size else self._mask.view(
+            n_in, group, 1, 1)
+        s1 = self._conv(xg, kernel.to(xg.dtype), n_in)
+        s2 = self._conv(xg * xg, kernel.to(xg.dtype), n_in)
+        positions = s1.numel() // n_in
+        dims = [d for d in range(s1.dim()) if d != 1]
+        return s1.sum(dim=dims), s2.sum(dim=dims), self._rows_per_tile * positions
+
+    @torch.no_grad()
+    def _init_ranges_from_data(self, xg: torch.Tensor, force: bool = False) -> None:
+        """AIHWKit's input range data initialisation for one training forward (``force``: calibration)."""
+        ir = self.config.input_range
+        if not ir.enable or (not force and int(self.input_range_updates) >= ir.init_from_data):
+            return
+        s1, s2, n = self._unfolded_moments(xg)
+        std = ((s2 - s1 * s1 / n) / (n - 1)).clamp(min=0).sqrt()
+        if bool((std > 0).all()):
+            idx = float(self.input_range_updates)
+            self.input_range.data = ((self.input_range.data * idx + ir.init_std_alpha * std) / (idx + 1)).abs()
+            self.input_range_updates += 1
+            self.invalidate()
+
+    def _effective(self, training: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Conv weight (n_in*out, G, *k) in ADC units per DAC code, input scale per grouped channel, output
+        scale (n_in, out) from ADC units back to activations."""
+        io = self.config.io
+        n_in, group = self.layout.n_in, self.layout.group
+        alpha = self._alpha()
+        ranges = self._ranges()
+        inp_step = 1.0 if io.is_perfect or io.inp_step is None else io.inp_step
+        out_step = 1.0 if io.is_perfect or io.out_step is None else io.out_step
+        if training or self._state is None:
+            grouped = self._grouped(self.weight)
+            if training and self.config.hwt.weight_noise > 0:
+                noise = self.noise.standard_normal(grouped.numel(), grouped.dtype).view(grouped.shape)
+                grouped = grouped + noise * (self.config.hwt.weight_noise * alpha) * self._mask
+            w_norm = grouped / alpha
+            comp = None
+        else:
+            assert self._weights_t is not None
+            w_norm = self._weights_t
+            comp = self._comp
+        conv_w = w_norm * (inp_step / out_step)
+        conv_w = conv_w.reshape(n_in * self.out_features, group, *self.kernel_size)
+        in_scale = (1.0 / (ranges * inp_step)).repeat_interleave(group)
+        out_scale = alpha.squeeze(-1) * (ranges * out_step).view(-1, 1)
+        if comp is not None and not training:
+            out_scale = out_scale * comp[:, self._out_tile]
+        return conv_w, in_scale, out_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x4, meta = self._to_4d(x)
+        if self.noise.device != x4.device:
+            self.noise.to(x4.device)
+        io = self.config.io
+        n_in = self.layout.n_in
+        training = self.training and torch.is_grad_enabled()
+        if not self.training:
+            if self._state is not None:
+                self._check_version()
+            key = (self.weight._version, self.input_range._version, id(self._weights_t), id(self._comp))
+            if self._cache is None or self._cache[0] != key:
+                with torch.no_grad():
+                    self._cache = (key, *self._effective(False))
+            conv_w, in_scale, out_scale = self._cache[1:]
+        xg = x4 if self._gather is None else x4.index_select(1, self._gather)
+        if self._calibrating:
+            self._init_ranges_from_data(xg.detach(), force=True)
+        if self.training:
+            self._init_ranges_from_data(xg.detach())
+            if training and self.config.input_range.enable and self.input_range.requires_grad:
+                ir = self.config.input_range
+                xg = _InputRangeGrad.apply(xg, self.input_range, self.layout.group, ir.decay,
+                                           ir.input_min_percentage)
+            conv_w, in_scale, out_scale = self._effective(True)  # ranges may have just been initialised
+        shape = [1, -1] + [1] * (xg.dim() - 2)
+        v = xg * in_scale.view(shape)
+        if self.config.input_range.enable or not io.is_perfect:
+            inp_step = io.inp_step if (io.inp_step is not None and not io.is_perfect) else 1.0
+            clip = 1.0 / inp_step if self.config.input_range.enable else None
+            dac = None if io.is_perfect else io.inp_bound / inp_step
+            bound = min(b for b in (clip, dac) if b is not None) if (clip or dac) else None
+            do_round = io.inp_step is not None and not io.is_perfect
+            if training:
+                v = _RoundClampSTE.apply(v, do_round, bound)
+            else:
+                v = v.clamp_(-bound, bound) if bound is not None else v
+                v = v.round_() if do_round else v
+                if do_round and dac is not None and clip is not None and dac < clip:
+                    v = v.clamp_(-dac, dac)
+        y = self._conv(v, conv_w, n_in)
+        if not io.is_perfect:
+            out_step = io.out_step or 1.0
+            if io.out_noise > 0:
+                if training:
+                    noise = self.noise.standard_normal(y.numel(), y.dtype).view(y.shape)
+                    y = y + noise * (io.out_noise / out_step)
+                else:
+                    y = self.noise.add_(y, io.out_noise / out_step)
+            bound = io.out_bound / out_step if io.out_bound is not None else None
+            if training:
+                y = _RoundClampSTE.apply(y, io.out_step is not None, bound)
+            else:
+                if io.out_step is not None:
+                    y = y.round_()
+                if bound is not None:
+                    y = y.clamp_(-bound, bound)
+        y = self._combine(y, out_scale)
+        if self.bias is not None:
+            y = y + self.bias.view(shape)
+        return self._from_4d(y, meta)
+
+    def _combine(self, y: torch.Tensor, out_scale: torch.Tensor) -> torch.Tensor:
+        n_in, out = self.layout.n_in, self.out_features
+        spatial = [1] * (y.dim() - 2)
+        if n_in == 1:
+            return y * out_scale.view(1, out, *spatial)
+        y = y.view(y.shape[0], n_in, out, *y.shape[2:]) * out_scale.view(1, n_in, out, *spatial)
+        return y.sum(dim=1)
+
+    # ------------------------------------------------------------------ HWT helpers
+    @torch.no_grad()
+    def clip_weights_(self) -> None:
+        """Clip each tile's weights to +-clip_sigma * std(tile) (AIHWKit ``LAYER_GAUSSIAN``, population std)."""
+        sigma = self.config.hwt.clip_sigma
+        if sigma is None:
+            return
+        flat = self.weight.view(self.out_features, -1)
+        for a, b in self.layout.in_slices:
+            for c, d in self.layout.out_slices:
+                tile = flat[c:d, a:b]
+                bound = sigma * tile.std(unbiased=False)
+                tile.clamp_(-float(bound), float(bound))
+        self.invalidate()
+
+    def extra_repr(self) -> str:
+        state = "unprogrammed" if self._state is None else f"programmed(seed={self._seed}, t={self._time})"
+        return (f"tiles={self.layout.n_in}x{self.layout.n_out}, config={self.config.name!r}, {state}")
+
+
+class AnalogConv2d(AnalogLayer):
+    """Analog counterpart of :class:`torch.nn.Conv2d` (groups=1, zero padding)."""
+
+    def __init__(self, conv: nn.Conv2d, config: HardwareConfig, noise_seed: int = 0) -> None:
+        if conv.groups != 1:
+            raise ValueError(f"grouped convolutions (groups={conv.groups}) cannot be mapped to analog tiles")
+        if conv.padding_mode != "zeros":
+            raise ValueError(f"only zero padding is supported, got padding_mode={conv.padding_mode!r}")
+        super().__init__(conv.weight, conv.bias, config, noise_seed)
+        self.stride, self.padding, self.dilation = conv.stride, conv.padding, conv.dilation
+
+    def _conv(self, x: torch.Tensor, weight: torch.Tensor, groups: int) -> torch.Tensor:
+        return F.conv2d(x, weight, None, self.stride, self.padding, self.dilation, groups)
+
+    def to_digital(self) -> nn.Conv2d:
+        out, inp, kh, kw = self.weight.shape
+        conv = nn.Conv2d(inp, out, (kh, kw), self.stride, self.padding, self.dilation, bias=self.bias is not None,
+                         device=self.weight.device, dtype=self.weight.dtype)
+        conv.weight.data.copy_(self.weight.data)
+        if self.bias is not None:
+            conv.bias.data.copy_(self.bias.data)
+        return conv
+
+
+class AnalogLinear(AnalogLayer):
+    """Analog counterpart of :class:`torch.nn.Linear` (computed as a 1x1 convolution)."""
+
+    def __init__(self, linear: nn.Linear, config: HardwareConfig, noise_seed: int = 0) -> None:
+        super().__init__(linear.weight.unsqueeze(-1).unsqueeze(-1), linear.bias, config, noise_seed)
+
+    def _conv(self, x: torch.Tensor, weight: torch.Tensor, groups: int) -> torch.Tensor:
+        return F.conv2d(x, weight.view(weight.shape[0], weight.shape[1], 1, 1), None, 1, 0, 1, groups)
+
+    def _to_4d(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+        lead = x.shape[:-1]
+        return x.reshape(-1, x.shape[-1], 1, 1), tuple(lead)
+
+    def _from_4d(self, y: torch.Tensor, meta: tuple) -> torch.Tensor:
+        return y.reshape(*meta, y.shape[1])
+
+    def to_digital(self) -> nn.Linear:
+        out, inp = self.weight.shape[:2]
+        lin = nn.Linear(inp, out, bias=self.bias is not None, device=self.weight.device, dtype=self.weight.dtype)
+        lin.weight.data.copy_(self.weight.data.view(out, inp))
+        if self.bias is not None:
+            lin.bias.data.copy_(self.bias.data)
+        return lin
