@@ -130,6 +130,15 @@ def test_failure_is_kept_with_traceback_and_retried_only_on_request(tmp_path, sm
         assert store.counts()[RunStatus.DONE] == 1
 
 
+def test_interrupted_retry_keeps_the_failure(tmp_path, smoke):
+    with RunStore.open(tmp_path / "runs.sqlite", smoke) as store:
+        owner = store.register_owner()
+        store.record_failure(canonical_index(100), 100, 0, "MemoryError: too big", owner=owner)
+        assert store.claim(canonical_index(100), 100, 0, owner, retry_failed=True)
+        assert store.release(owner) == 1  # e.g. Ctrl-C during the retry
+        assert [f.error for f in store.failures()] == ["MemoryError: too big"]
+
+
 def test_failure_never_overwrites_a_finished_result(tmp_path, smoke):
     with RunStore.open(tmp_path / "runs.sqlite", smoke) as store:
         store.record_result(hand_row(100, smoke.hash()))

@@ -258,7 +258,10 @@ class RunStore:
     def release(self, owner: str) -> int:
         """Give back the owner's unfinished claims (on a clean exit or interrupt); returns how many."""
         with self._transaction():
-            n = self._conn.execute("DELETE FROM runs WHERE owner = ? AND status = 'running'", (owner,)).rowcount
+            # a failure being retried goes back to 'failed' with its old error, never silently dropped
+            n = self._conn.execute("UPDATE runs SET status = 'failed', owner = NULL WHERE owner = ? AND "
+                                   "status = 'running' AND error IS NOT NULL", (owner,)).rowcount
+            n += self._conn.execute("DELETE FROM runs WHERE owner = ? AND status = 'running'", (owner,)).rowcount
             self._conn.execute("DELETE FROM owners WHERE owner = ?", (owner,))
         return n
 
