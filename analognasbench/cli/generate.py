@@ -163,7 +163,8 @@ def _run(args: argparse.Namespace) -> int:
             with open_cluster(request.cluster) as client:
                 summary = run_sweep(store, request.profile, request.archs, client, data_path=request.data_path,
                                     seed=request.seed, limit=request.limit, retry_failed=request.retry_failed,
-                                    progress=request.progress)
+                                    progress=request.progress,
+                                    expected_workers=request.cluster.expected_workers())
             print(summary.describe(), file=sys.stderr)
         else:
             print(f"nothing to measure: {plan.describe()}", file=sys.stderr)

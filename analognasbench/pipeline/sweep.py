@@ -132,6 +132,14 @@ class ClusterSpec:
         if self.kind is ClusterKind.SCHEDULER and not self.address:
             raise ValueError("a scheduler cluster needs the scheduler's address, e.g. tcp://10.0.0.5:8786")
 
+    def expected_workers(self) -> int | None:
+        """Worker processes this spec starts (``None`` for an existing scheduler)."""
+        if self.kind is ClusterKind.SLURM:
+            return self.slurm.jobs * self.slurm.processes
+        if self.kind is ClusterKind.LOCAL:
+            return _default_workers(self.local.workers)
+        return None
+
     def describe(self) -> str:
         if self.kind is ClusterKind.SCHEDULER:
             return f"Dask scheduler at {self.address}"
@@ -338,8 +346,14 @@ def plan_sweep(store: RunStore, archs: Sequence[Architecture], seed: int, *, lim
     summary = SweepSummary(requested=len(chosen))
     known = store.status((canonical_index(a) for a in chosen), seed)
     pending: list[Architecture] = []
+    seen: set[int] = set()
     for a in chosen:
-        state = known.get(canonical_index(a))
+        c = canonical_index(a)
+        if c in seen:  # an isomorph of an earlier entry: the same network, measured once
+            summary.requested -= 1
+            continue
+        seen.add(c)
+        state = known.get(c)
         if state is RunStatus.DONE:
             summary.already_done += 1
         elif state is RunStatus.FAILED and not retry_failed:
@@ -361,6 +375,7 @@ def run_sweep(
     retry_failed: bool = False,
     progress: bool = True,
     max_in_flight: int | None = None,
+    expected_workers: int | None = None,
     lease_s: float = DEFAULT_LEASE_S,
 ) -> SweepSummary:
     """Measure ``archs`` (their first ``limit``) on ``client``'s cluster, skipping what ``store`` already holds.
@@ -368,6 +383,9 @@ def run_sweep(
     Each result is committed as soon as it arrives. Architectures that fail are stored with their error and
     traceback and retried only with ``retry_failed``. Claims in the store keep two concurrent sweeps from measuring
     the same architecture; a sweep that dies leaves claims that the next one takes over.
+
+    At most ``max_in_flight`` architectures are claimed and queued at a time (default: two per worker plus two,
+    counting the connected workers or ``expected_workers``, whichever is larger, e.g. Slurm jobs still queued).
     """
     from distributed import as_completed
     from tqdm.auto import tqdm
@@ -381,7 +399,12 @@ def run_sweep(
         return summary
 
     data = None if data_path is None else str(data_path)
-    window = max_in_flight or max(4, 2 * max(1, len(client.scheduler_info().get("workers", {}))) + 2)
+    def window() -> int:
+        if max_in_flight:
+            return max_in_flight
+        workers = max(len(client.scheduler_info().get("workers", {})), expected_workers or 0, 1)
+        return 2 * workers + 2
+
     owner = store.register_owner()
     start = time.perf_counter()
     bar = tqdm(total=len(pending), unit="arch", desc="measuring", disable=not progress, file=sys.stderr,
@@ -405,7 +428,7 @@ def run_sweep(
 
     try:
         with _Heartbeat(store.path, owner, interval_s=max(1.0, lease_s / 6)):
-            while in_flight < window and submit_next():
+            while in_flight < window() and submit_next():
                 pass
             for future in futures:
                 in_flight -= 1
@@ -414,7 +437,7 @@ def run_sweep(
                 bar.update(1)
                 elapsed = time.perf_counter() - start
                 bar.set_postfix(failed=summary.failed, per_hour=f"{3600 * (summary.finished + summary.failed) / elapsed:.0f}")
-                while in_flight < window and submit_next():
+                while in_flight < window() and submit_next():
                     pass
     finally:
         bar.close()
