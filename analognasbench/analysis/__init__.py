@@ -6,8 +6,12 @@
 >>> [c.verdict.value for c in evaluate_claims(bench.df)]                     # doctest: +SKIP
 
 Nothing here imports torch; matplotlib is imported only when a figure is drawn. Every analysis also registers a
-report section (:func:`analyses`, :func:`run_section`).
+report section (:func:`analyses`, :func:`run_section`); every module of this package is imported, so a new
+analysis is one new file that registers itself.
 """
+
+import importlib as _importlib
+import pkgutil as _pkgutil
 
 from analognasbench.analysis.claims import (
     ClaimResult,
@@ -56,3 +60,6 @@ __all__ = [
     "path_patterns", "pattern_label", "pattern_presence", "rank_correlations", "robustness_targets", "run_section",
     "summary_statistics", "top_features",
 ]
+
+for _module in _pkgutil.iter_modules(__path__):
+    _importlib.import_module(f"{__name__}.{_module.name}")
