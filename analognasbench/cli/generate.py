@@ -57,6 +57,7 @@ class GenerateRequest:
     export: Path | None
     expand_isomorphs: bool
     progress: bool
+    time_budget_s: float | None = None
 
 
 def _check_data_path(profile: Profile, data: str | None) -> Path | None:
@@ -74,12 +75,17 @@ def _check_data_path(profile: Profile, data: str | None) -> Path | None:
         raise CLIError(f"--data {path}: no such file or directory")
     if not os.access(path, os.R_OK) or (path.is_dir() and not os.access(path, os.X_OK)):
         raise CLIError(f"--data {path}: not readable")
-    if profile.dataset is DatasetName.SYNTHETIC:
+    if path.suffix == ".npz":
+        from analognasbench.pipeline.packed import load_packed
+
+        load_packed(path, profile)  # refuses a file packed for other data settings
+    elif profile.dataset is DatasetName.SYNTHETIC:
         logger.warning("profile %s uses synthetic data; --data %s is ignored", profile.name, path)
     elif path.is_dir():
         detect_directory_layout(path)  # DataLayoutError (a ValueError) names the accepted layouts
     elif not is_tar_path(path):
-        raise CLIError(f"--data {path}: expected a directory or a .tar/.tar.gz/.tgz archive of CIFAR-10")
+        raise CLIError(f"--data {path}: expected a directory or a .tar/.tar.gz/.tgz archive of CIFAR-10, or a "
+                       "packed .npz from 'anb pack-data'")
     return path.resolve()
 
 
@@ -94,6 +100,8 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         raise CLIError(f"--limit must be 0 or more, got {args.limit}")
     if args.seed is not None and args.seed < 0:
         raise CLIError(f"--seed must be 0 or more, got {args.seed}")
+    if args.time_budget is not None and args.time_budget <= 0:
+        raise CLIError(f"--time-budget must be a positive number of seconds, got {args.time_budget}")
     data_path = _check_data_path(profile, args.data)
     if args.slurm:
         cluster = ClusterSpec(ClusterKind.SLURM, slurm=SlurmOptions(
@@ -114,7 +122,7 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
     export = Path(args.export) if args.export else None
     return GenerateRequest(profile, archs, store_path, data_path, cluster,
                            profile.seed if args.seed is None else args.seed, args.limit, args.retry_failed, export,
-                           args.expand_isomorphs, not args.no_progress)
+                           args.expand_isomorphs, not args.no_progress, args.time_budget)
 
 
 def _software_versions() -> dict[str, str]:
@@ -164,7 +172,8 @@ def _run(args: argparse.Namespace) -> int:
                 summary = run_sweep(store, request.profile, request.archs, client, data_path=request.data_path,
                                     seed=request.seed, limit=request.limit, retry_failed=request.retry_failed,
                                     progress=request.progress,
-                                    expected_workers=request.cluster.expected_workers())
+                                    expected_workers=request.cluster.expected_workers(),
+                                    time_budget_s=request.time_budget_s)
             print(summary.describe(), file=sys.stderr)
         else:
             print(f"nothing to measure: {plan.describe()}", file=sys.stderr)
@@ -203,6 +212,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--expand-isomorphs", action="store_true",
                    help="export one row per cell (isomorphs copy their class's measurement)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="start no architecture that would end past this wall-clock budget (e.g. a lent GPU's minutes)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local cluster: worker processes (default: one per GPU or core)")
     where.add_argument("--slurm", action="store_true", help="start the workers as Slurm jobs (dask-jobqueue)")

@@ -19,8 +19,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "path (name.parquet + name.json) or the original release's data.anb")
     p.add_argument("--out", default="anb-report", type=Path, help="output directory (default: ./anb-report)")
     p.add_argument("--only", nargs="+", metavar="ANALYSIS", help="run only these analyses")
-    p.add_argument("--nas", type=Path, metavar="DIR",
-                   help="add the NAS comparison: a directory with table1.csv (and curves.csv) from 'anb compare'")
+    nas = p.add_mutually_exclusive_group()
+    nas.add_argument("--nas", type=Path, metavar="DIR",
+                     help="take the NAS comparison from a directory written by 'anb compare' (table1.csv, anytime.csv) "
+                          "instead of running it")
+    nas.add_argument("--no-nas", action="store_true", help="leave out the NAS comparison (Table 1)")
+    p.add_argument("--nas-seeds", type=int, default=10, help="seeds per search method (default 10)")
+    p.add_argument("--nas-budget", type=int, default=100, help="evaluations per search run (default 100)")
     p.add_argument("--baseline-quantile", type=float, default=None,
                    help="quantile of baseline accuracy above which architectures count as accurate (default 0.5)")
     p.add_argument("--robust-quantile", type=float, default=None,
@@ -33,18 +38,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from analognasbench.analysis.registry import AnalysisParams
     from analognasbench.report import build_report, load_nas_comparison
+    from analognasbench.report.nas import run_nas_comparison
+    from analognasbench.report.source import load_source
 
     overrides = {k: v for k, v in (("baseline_quantile", args.baseline_quantile),
                                    ("robust_quantile", args.robust_quantile), ("alpha", args.alpha)) if v is not None}
     params = AnalysisParams(**overrides)
-    nas = load_nas_comparison(args.nas) if args.nas else None
     start = time.perf_counter()
+    dataset = load_source(args.dataset)
+    if args.nas:
+        nas = load_nas_comparison(args.nas)
+    elif args.no_nas:
+        nas = None
+    else:
+        if not args.quiet:
+            print(f"[0] running the NAS comparison ({args.nas_seeds} seeds x {args.nas_budget} evaluations)",
+                  file=sys.stderr, flush=True)
+        nas = run_nas_comparison(dataset.df, seeds=args.nas_seeds, budget=args.nas_budget)
 
     def progress(step: int, total: int, message: str) -> None:
         if not args.quiet:
             print(f"[{step}/{total}] {time.perf_counter() - start:5.1f} s  {message}", file=sys.stderr, flush=True)
 
-    out = build_report(args.dataset, args.out, params=params, only=args.only, nas=nas, progress=progress)
+    out = build_report(dataset, args.out, params=params, only=args.only, nas=nas, progress=progress)
     for line in out.summary:
         print("- " + line.replace("**", ""))
     print(f"{len(out.figures)} figures, {len(out.tables)} tables in {out.timings['total']:.1f} s")

@@ -73,8 +73,13 @@ def _generator(seed: int, purpose: int, index: int = 0) -> torch.Generator:
 
 def load_profile_data(profile: Profile | str, data_path: str | Path | None = None) -> ImageData:
     """The images a profile trains and tests on: generated (seeded) for ``synthetic``, else CIFAR-10 from
-    ``data_path`` (``None``: the datasets module's default location) reduced to the profile's size and subsets."""
+    ``data_path`` (``None``: the datasets module's default location) reduced to the profile's size and subsets,
+    or the subset itself from a packed ``.npz`` (:mod:`analognasbench.pipeline.packed`)."""
     profile = get_profile(profile) if isinstance(profile, str) else profile
+    if data_path is not None and Path(data_path).suffix == ".npz":
+        from analognasbench.pipeline.packed import load_packed
+
+        return load_packed(Path(data_path).expanduser(), profile)
     if profile.dataset == DatasetName.SYNTHETIC:
         return synthetic(profile.train_subset, profile.test_subset, profile.image_size, profile.num_classes,
                          profile.data_seed)

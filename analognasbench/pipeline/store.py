@@ -396,6 +396,29 @@ class RunStore:
         return [FailureRecord(int(c), int(a), int(s), int(n), e or "", t or "", float(f or 0.0))
                 for c, a, s, n, e, t, f in rows]
 
+    def merge_from(self, other: str | os.PathLike[str] | RunStore) -> tuple[int, int]:
+        """Copy the finished rows of another store of the same profile into this one (e.g. a GPU machine's store).
+
+        Rows this store already holds are kept (the first finished measurement wins). Returns (added, already held).
+        """
+        source = other if isinstance(other, RunStore) else RunStore(other, create=False)
+        try:
+            if source.profile_hash != self.profile_hash:
+                raise ProfileMismatchError(
+                    f"cannot merge {source.path} (profile {source.profile_name!r}, hash {str(source.profile_hash)[:12]})"
+                    f" into {self.path} (profile {self.profile_name!r}, hash {str(self.profile_hash)[:12]}): "
+                    "rows of different profiles never mix")
+            added = held = 0
+            for row in source.iter_rows(self.profile_hash):
+                if self.record_result(row):
+                    added += 1
+                else:
+                    held += 1
+            return added, held
+        finally:
+            if source is not other:
+                source.close()
+
     def iter_rows(self, profile_hash: str | None = None) -> Iterator[dict[str, Any]]:
         """The finished rows (schema dicts), by canonical index then seed."""
         profile_hash = profile_hash or self._require_profile()

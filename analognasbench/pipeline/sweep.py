@@ -377,6 +377,7 @@ def run_sweep(
     max_in_flight: int | None = None,
     expected_workers: int | None = None,
     lease_s: float = DEFAULT_LEASE_S,
+    time_budget_s: float | None = None,
 ) -> SweepSummary:
     """Measure ``archs`` (their first ``limit``) on ``client``'s cluster, skipping what ``store`` already holds.
 
@@ -386,6 +387,10 @@ def run_sweep(
 
     At most ``max_in_flight`` architectures are claimed and queued at a time (default: two per worker plus two,
     counting the connected workers or ``expected_workers``, whichever is larger, e.g. Slurm jobs still queued).
+
+    ``time_budget_s`` (e.g. a lent GPU's minutes): queue nothing beyond the running workers, and start no new
+    architecture once the mean time of the finished ones would carry it past the budget. What runs when the budget is
+    reached finishes; the sweep ends within about one architecture's time of the budget.
     """
     from distributed import as_completed
     from tqdm.auto import tqdm
@@ -403,7 +408,15 @@ def run_sweep(
         if max_in_flight:
             return max_in_flight
         workers = max(len(client.scheduler_info().get("workers", {})), expected_workers or 0, 1)
-        return 2 * workers + 2
+        return workers if time_budget_s else 2 * workers + 2
+
+    def within_budget() -> bool:
+        if time_budget_s is None:
+            return True
+        elapsed = time.perf_counter() - start
+        done = summary.finished + summary.failed
+        mean = elapsed / done if done else 0.0
+        return elapsed + mean <= time_budget_s
 
     owner = store.register_owner()
     start = time.perf_counter()
@@ -415,6 +428,8 @@ def run_sweep(
 
     def submit_next() -> bool:
         nonlocal in_flight
+        if not within_budget():
+            return False
         for a in queue:
             if store.claim(canonical_index(a), a.index, seed, owner, retry_failed=retry_failed, lease_s=lease_s):
                 futures.add(client.submit(measure_task, tuple(a), profile, data, seed, pure=False,

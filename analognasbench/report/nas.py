@@ -23,7 +23,7 @@ from analognasbench.analysis.registry import FigureSpec, Section
 from analognasbench.analysis.style import LINESTYLES, MARKERS, new_figure
 
 TABLE_FILE = "table1.csv"
-CURVES_FILE = "curves.csv"
+CURVES_FILE = "anytime.csv"  # written by analognasbench.search.compare.write_outputs
 
 
 @dataclass
@@ -48,7 +48,7 @@ def aggregate_curves(curves: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"anytime curves need columns {sorted(need)} plus 'seed' and 'best', or 'mean' "
                          f"(optional 'lo'/'hi'); got {list(curves.columns)}")
     if "mean" in curves.columns:
-        out = curves.copy()
+        out = curves.rename(columns={"min": "lo", "max": "hi"}) if "lo" not in curves.columns else curves.copy()
         for c in ("lo", "hi"):
             if c not in out.columns:
                 out[c] = np.nan
@@ -100,3 +100,14 @@ def load_nas_comparison(directory: str | Path) -> NASComparison:
                                 f"{CURVES_FILE} in {d})")
     curves = d / CURVES_FILE
     return NASComparison(pd.read_csv(table), pd.read_csv(curves) if curves.is_file() else None)
+
+
+def run_nas_comparison(df: pd.DataFrame, *, seeds: int = 10, budget: int = 100) -> NASComparison:
+    """Run every registered search method on the table ``df`` (tabular evaluator) and lay it out for the report."""
+    from analognasbench.search.compare import CompareConfig, run_comparison
+
+    comparison = run_comparison(df, CompareConfig(seeds=seeds, budget=budget))
+    table = comparison.table1(formatted=True)
+    notes = (f"{seeds} seeds, budget {budget} evaluations per run, tabular evaluator; exhaustive optimum "
+             f"{comparison.optimum:.2f} %. {table.attrs.get('avm', '')}")
+    return NASComparison(table, comparison.anytime(), notes=notes)
