@@ -63,6 +63,10 @@ def test_packed_sweep_with_time_budget_then_merge_into_the_main_store(tmp_path, 
     with RunStore(local, create=False) as store:
         rows = {r["arch_index"]: r for r in store.iter_rows()}
     assert len(rows) == 2 and all(r["profile_hash"] == smoke.hash() for r in rows.values())
+    # What is left, from the end of the order: what a second machine would take.
+    assert main(["pending", "--profile", "smoke", "--store", str(local), "--archs", str(archs), "--from-end"]) == 0
+    left = capsys.readouterr().out.split("\n")[:-1]
+    assert left == ["(2, 3, 4, 0, 2, 2)", "(4, 4, 2, 2, 3, 3)", "(2, 0, 2, 3, 4, 0)", "(0, 2, 1, 4, 2, 3)"]
 
 
 def test_merge_refuses_a_store_of_another_profile(tmp_path, smoke):

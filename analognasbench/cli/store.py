@@ -33,6 +33,23 @@ def _merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pending(args: argparse.Namespace) -> int:
+    from analognasbench.pipeline.archsets import parse_archset, resolve_archset
+    from analognasbench.pipeline.profiles import resolve_profile
+    from analognasbench.pipeline.store import RunStore
+    from analognasbench.pipeline.sweep import plan_sweep
+
+    profile = resolve_profile(args.profile, args.set or None)
+    archs = resolve_archset(parse_archset(args.archs))
+    with RunStore.open(args.store, profile) as store:
+        pending, _ = plan_sweep(store, archs, profile.seed if args.seed is None else args.seed)
+    if args.from_end:
+        pending = pending[::-1]
+    for arch in pending[: args.limit]:
+        print(tuple(arch))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("pack-data", help="pack a profile's image subset into one small .npz (for a GPU/cluster)",
                               description="Write exactly the images a profile measures on into one .npz that "
@@ -50,3 +67,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     m.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="run store files to merge")
     m.add_argument("--into", required=True, type=Path, help="the main run store (must exist)")
     m.set_defaults(func=_merge)
+
+    q = subparsers.add_parser("pending", help="list the architectures a store has not measured yet (one per line)",
+                              description="Print the architectures of --archs that --store has not finished, in sweep "
+                                          "order, as a file 'anb generate --archs FILE' reads. With --from-end a "
+                                          "second machine takes the end of the order while the main sweep works "
+                                          "from its start, so the two never measure the same architecture.")
+    q.add_argument("--profile", required=True, help="profile name or JSON/YAML file")
+    q.add_argument("--set", action="append", metavar="KEY=VALUE", help="profile override (repeatable)")
+    q.add_argument("--store", required=True, type=Path, help="the main run store")
+    q.add_argument("--archs", default="unique", help="architecture set (default: unique, the sweep order)")
+    q.add_argument("--seed", type=int, help="per-architecture seed (default: the profile's)")
+    q.add_argument("--limit", type=int, help="print at most this many")
+    q.add_argument("--from-end", action="store_true", help="take the pending architectures from the end of the order")
+    q.set_defaults(func=_pending)
