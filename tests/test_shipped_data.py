@@ -1,0 +1,66 @@
+"""Sanity checks over every dataset shipped in the package: they catch a broken pipeline, not a fact of physics.
+
+Every embedded dataset is checked: the smoke dataset today, the CIFAR-10 sweep as soon as it ships.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analognasbench.bench import available_datasets
+from analognasbench.bench.files import file_sha256, read_dataset
+from analognasbench.bench.registry import DATASETS_DIR
+from analognasbench.pipeline.schema import ANALOG_SERIES, METRICS, NOISY_SERIES, REPEATED_METRICS
+from analognasbench.space import canonical_index
+
+SHIPPED = available_datasets()
+
+
+def test_a_dataset_is_shipped():
+    assert SHIPPED, "the package must embed at least one dataset (the default)"
+
+
+@pytest.fixture(scope="module", params=SHIPPED)
+def shipped(request):
+    df, meta = read_dataset(DATASETS_DIR / request.param)
+    return df, meta
+
+
+def test_metadata_hash_matches_the_file_and_rows(shipped):
+    df, meta = shipped
+    assert file_sha256(DATASETS_DIR / f"{meta.name}.parquet") == meta.sha256
+    assert meta.row_count == len(df) and meta.source == "pipeline" and meta.profile_hash
+
+
+def test_rows_are_distinct_class_representatives_of_one_profile(shipped):
+    df, meta = shipped
+    assert df.canonical_index.is_unique
+    assert all(canonical_index(int(i)) == int(c) for i, c in zip(df.arch_index, df.canonical_index))
+    assert set(df.profile_hash) == {meta.profile_hash} and (df.repetitions == meta.repetitions).all()
+
+
+def test_accuracies_in_range_stds_non_negative_reps_complete(shipped):
+    df, meta = shipped
+    for m in METRICS:
+        values = df[m.value].dropna()
+        assert values.between(0, 100).all(), m
+        assert (df[f"{m.value}_std"].dropna() >= 0).all(), m
+    for m in REPEATED_METRICS:
+        reps = df[f"{m.value}_reps"]
+        assert all(len(r) == meta.repetitions for r in reps), m
+        assert np.allclose([np.mean(r) for r in reps], df[m.value]), m
+
+
+def test_drift_series_do_not_rise_on_average(shipped):
+    df, _ = shipped
+    for series in (NOISY_SERIES, ANALOG_SERIES):
+        means = df[[m.value for m in series]].mean().to_numpy()
+        # allow the measurement noise of a mean over the dataset (0.5 points) between neighbouring times
+        assert (np.diff(means) <= 0.5).all() and means[-1] < means[0], series
+
+
+def test_chip_noise_costs_accuracy_and_hwt_recovers_some(shipped):
+    df, _ = shipped
+    assert (df.noisy_accuracy < df.baseline_accuracy).mean() > 0.5
+    assert (df.analog_accuracy - df.noisy_accuracy).mean() > 0
