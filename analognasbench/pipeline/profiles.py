@@ -245,10 +245,14 @@ class Profile:
         return json.dumps(self.to_dict(), sort_keys=True, indent=2)
 
     def canonical_json(self) -> str:
-        """The hashed content: every field except ``name`` and ``seed``, plus the method version."""
+        """The hashed content: every field except ``name`` and ``seed``, the method version, and the hardware
+        preset's full parameters (so a change to a preset's definition is a different measurement too)."""
+        from analognasbench.analog import presets
+
         content = self.to_dict()
         del content["name"], content["seed"]
         content["method_version"] = METHOD_VERSION
+        content["hardware"] = presets.get(self.hardware_preset).to_dict()
         return json.dumps(content, sort_keys=True, separators=(",", ":"))
 
     def hash(self) -> str:
