@@ -19,14 +19,15 @@ Mersenne twister (about 3.5 ns a number here), which would dominate the analog o
 
 from __future__ import annotations
 
-import enum
 import statistics
 
 import numpy as np
 import torch
 
+from analognasbench.enums import ClosedSet
 
-class NoiseMethod(str, enum.Enum):
+
+class NoiseMethod(ClosedSet, what="noise method"):
     """How standard-normal numbers are drawn."""
 
     AUTO = "auto"
@@ -65,11 +66,7 @@ class GaussianSource:
     """A seeded stream of standard-normal numbers on one device; each call draws fresh numbers."""
 
     def __init__(self, seed: int, device: torch.device | str = "cpu", method: NoiseMethod | str = "auto"):
-        try:
-            self.requested = NoiseMethod(method)
-        except ValueError:
-            valid = ", ".join(m.value for m in NoiseMethod)
-            raise ValueError(f"unknown noise method {method!r}; valid: {valid}") from None
+        self.requested = NoiseMethod.parse(method)
         self.device = torch.device(device)
         self.reseed(seed)
 

@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import enum
-
 from analognasbench.analog.config import (
     HardwareConfig,
     HWTConfig,
@@ -18,9 +16,10 @@ from analognasbench.analog.config import (
     IOConfig,
     RRAMNoiseConfig,
 )
+from analognasbench.enums import ClosedSet
 
 
-class Preset(str, enum.Enum):
+class Preset(ClosedSet, what="hardware preset", plural="presets"):
     """Closed set of preset names."""
 
     PCM_PAPER = "pcm_paper"
@@ -64,12 +63,7 @@ _FACTORIES = {
 
 def get(name: Preset | str) -> HardwareConfig:
     """The preset called ``name`` (a :class:`Preset` or its string value)."""
-    try:
-        preset = Preset(name)
-    except ValueError:
-        valid = ", ".join(p.value for p in Preset)
-        raise ValueError(f"unknown hardware preset {name!r}; valid presets: {valid}") from None
-    return _FACTORIES[preset]()
+    return _FACTORIES[Preset.parse(name)]()
 
 
 __all__ = ["Preset", "get", "ideal", "pcm_paper", "rram_wan2022"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -14,19 +13,13 @@ from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark
 from analognasbench.bench.errors import BenchmarkError
 from analognasbench.bench.files import write_dataset
 from analognasbench.cli import CLIError
+from analognasbench.enums import ClosedSet
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(ClosedSet, what="format", plural="formats"):
     CSV = "csv"
     PARQUET = "parquet"  # the dataset format itself: name.parquet + name.json sidecar
     JSON = "json"  # records, one object per architecture
-
-    @classmethod
-    def parse(cls, text: str) -> ExportFormat:
-        try:
-            return cls(text)
-        except ValueError:
-            raise ValueError(f"unknown format {text!r}; valid formats: {', '.join(f.value for f in cls)}") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -6,8 +6,9 @@ so a wrong path fails fast with an error that lists what would have been accepte
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
+
+from analognasbench.enums import ClosedSet
 
 BATCHES_DIRNAME = "cifar-10-batches-py"
 TRAIN_BATCHES: tuple[str, ...] = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -26,22 +27,13 @@ ACCEPTED_LAYOUTS = (
 )
 
 
-class SourceLayout(str, Enum):
+class SourceLayout(ClosedSet, what="source layout"):
     """The layout a CIFAR-10 source was read from."""
 
     BATCHES_PY = "cifar-10-batches-py"
     BATCHES_PY_TAR = "cifar-10-batches-py-tar"
     IMAGE_FOLDER = "image-folder"
     IMAGE_FOLDER_TAR = "image-folder-tar"
-
-    @classmethod
-    def parse(cls, value: str | SourceLayout) -> SourceLayout:
-        """Accept an enum member or its string value; reject others listing the valid ones."""
-        try:
-            return cls(value)
-        except ValueError:
-            valid = ", ".join(m.value for m in cls)
-            raise ValueError(f"unknown source layout {value!r}; valid: {valid}") from None
 
 
 class DataLayoutError(ValueError):

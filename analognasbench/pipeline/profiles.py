@@ -34,46 +34,30 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import DRIFT_TIMES
 
 #: Version of the measurement procedure; part of every profile hash, bumped when the procedure changes.
 METHOD_VERSION = 1
 
 
-class DatasetName(str, Enum):
+class DatasetName(ClosedSet, what="dataset", plural="datasets"):
     """Image datasets a profile can train on."""
 
     SYNTHETIC = "synthetic"
     CIFAR10 = "cifar10"
 
-    @classmethod
-    def parse(cls, value: str | DatasetName) -> DatasetName:
-        return _parse_enum(cls, value, "dataset")
 
-
-class ProfileName(str, Enum):
+class ProfileName(ClosedSet, what="profile", plural="profiles"):
     """Names of the registered profiles."""
 
     PAPER = "paper"
     SMOKE = "smoke"
     CIFAR_LOWCOST = "cifar_lowcost"
     CIFAR_HIGHFID = "cifar_highfid"
-
-    @classmethod
-    def parse(cls, value: str | ProfileName) -> ProfileName:
-        return _parse_enum(cls, value, "profile")
-
-
-def _parse_enum(cls: Any, value: Any, what: str) -> Any:
-    try:
-        return cls(value)
-    except ValueError:
-        valid = ", ".join(m.value for m in cls)
-        raise ValueError(f"unknown {what} {value!r}; valid {what}s: {valid}") from None
 
 
 def _check_positive(owner: str, **values: float) -> None:

@@ -7,7 +7,8 @@ over R programmings of the chip also keep ``m_reps`` (the R raw values).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+
+from analognasbench.enums import ClosedSet
 
 #: Seconds after programming at which drift is measured: 1 minute, 1 hour, 1 day, 30 days.
 DRIFT_TIMES: tuple[int, ...] = (60, 3600, 86400, 2592000)
@@ -16,7 +17,7 @@ _DRIFT_LABELS = {60: "60 s", 3600: "1 h", 86400: "1 day", 2592000: "30 days"}
 SCHEMA_VERSION = 1
 
 
-class Metric(str, Enum):
+class Metric(ClosedSet, what="metric", plural="metrics"):
     """Every measured metric (also the column names of the dataset)."""
 
     BASELINE = "baseline_accuracy"
@@ -32,13 +33,6 @@ class Metric(str, Enum):
     ANALOG_DRIFT_3600 = "analog_drift_3600"
     ANALOG_DRIFT_86400 = "analog_drift_86400"
     ANALOG_DRIFT_2592000 = "analog_drift_2592000"
-
-    @classmethod
-    def parse(cls, name: str | Metric) -> Metric:
-        try:
-            return cls(name)
-        except ValueError:
-            raise ValueError(f"unknown metric {name!r}; valid metrics: {', '.join(m.value for m in cls)}") from None
 
     @property
     def info(self) -> MetricInfo:

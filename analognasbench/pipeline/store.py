@@ -27,13 +27,13 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from analognasbench.enums import ClosedSet
 from analognasbench.pipeline import schema
 
 logger = logging.getLogger(__name__)
@@ -75,19 +75,12 @@ CREATE TABLE IF NOT EXISTS owners (
 """
 
 
-class RunStatus(str, Enum):
+class RunStatus(ClosedSet, what="run status"):
     """State of one (architecture, profile, seed) in the store."""
 
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
-
-    @classmethod
-    def parse(cls, value: str | RunStatus) -> RunStatus:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown run status {value!r}; valid: {', '.join(s.value for s in cls)}") from None
 
 
 class StoreError(ValueError):
@@ -331,10 +324,7 @@ class RunStore:
         text = dumps_row(row)
         now = time.time()
         with self._transaction():
-            current = self._conn.execute(
-                "SELECT status FROM runs WHERE canonical_index = ? AND profile_hash = ? AND seed = ?", key
-            ).fetchone()
-            if current is not None and current[0] == RunStatus.DONE.value:
+            if self._is_done(key):
                 return False
             self._conn.execute(
                 "INSERT INTO runs (canonical_index, profile_hash, seed, arch_index, status, owner, attempts, "
@@ -355,10 +345,7 @@ class RunStore:
         key = (canonical_index, profile_hash, seed)
         now = time.time()
         with self._transaction():
-            current = self._conn.execute(
-                "SELECT status FROM runs WHERE canonical_index = ? AND profile_hash = ? AND seed = ?", key
-            ).fetchone()
-            if current is not None and current[0] == RunStatus.DONE.value:
+            if self._is_done(key):
                 return False
             self._conn.execute(
                 "INSERT INTO runs (canonical_index, profile_hash, seed, arch_index, status, owner, attempts, "
@@ -369,6 +356,14 @@ class RunStore:
                 (*key, arch_index, owner, now, error, traceback),
             )
         return True
+
+    def _is_done(self, key: tuple[int, str, int]) -> bool:
+        """Whether run ``(canonical_index, profile_hash, seed)`` is finished; called inside the writing transaction,
+        so that a finished result is never overwritten by a later result or failure."""
+        current = self._conn.execute(
+            "SELECT status FROM runs WHERE canonical_index = ? AND profile_hash = ? AND seed = ?", key
+        ).fetchone()
+        return current is not None and current[0] == RunStatus.DONE.value
 
     # --- reading -----------------------------------------------------------------------------------------------
 

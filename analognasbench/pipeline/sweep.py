@@ -23,10 +23,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.store import DEFAULT_LEASE_S, RunStatus, RunStore
 from analognasbench.space import Architecture, canonical_index
 
@@ -38,19 +38,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class ClusterKind(str, Enum):
+class ClusterKind(ClosedSet, what="cluster kind"):
     """Where the workers run."""
 
     LOCAL = "local"
     SLURM = "slurm"
     SCHEDULER = "scheduler"
-
-    @classmethod
-    def parse(cls, value: str | ClusterKind) -> ClusterKind:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown cluster kind {value!r}; valid: {', '.join(k.value for k in cls)}") from None
 
 
 @dataclass(frozen=True)

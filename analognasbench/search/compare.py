@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search.base import Budget, Objective, Result, avm_metrics, get_method, method_names
 from analognasbench.search.evaluators import PAPER_SURROGATE_SAMPLES, SurrogateEvaluator, TabularEvaluator
@@ -37,17 +37,10 @@ PAPER_ORDER: tuple[str, ...] = ("exhaustive", "random", "regularized_evolution",
                                 "analognas", "nas4rram", "ga_imc", "nacim", "gibbon")
 
 
-class EvaluatorMode(str, Enum):
+class EvaluatorMode(ClosedSet, what="evaluator mode"):
     TABULAR = "tabular"
     SURROGATE = "surrogate"
     PAPER = "paper"
-
-    @classmethod
-    def parse(cls, value: str | EvaluatorMode) -> EvaluatorMode:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown evaluator mode {value!r}; valid: {', '.join(m.value for m in cls)}") from None
 
 
 def default_methods() -> tuple[str, ...]:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from enum import Enum
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search.base import Evaluator, Measurement, UnmeasuredArchitecture
 from analognasbench.search.features import Encoding, cell_canonical, encode
@@ -31,16 +31,9 @@ log = logging.getLogger(__name__)
 PAPER_SURROGATE_SAMPLES = 900
 
 
-class EvaluatorKind(str, Enum):
+class EvaluatorKind(ClosedSet, what="evaluator"):
     TABULAR = "tabular"
     SURROGATE = "surrogate"
-
-    @classmethod
-    def parse(cls, value: str | EvaluatorKind) -> EvaluatorKind:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown evaluator {value!r}; valid: {', '.join(k.value for k in cls)}") from None
 
 
 class TabularEvaluator(Evaluator):

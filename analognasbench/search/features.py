@@ -9,12 +9,12 @@ Both encodings are taken on the class representative, so isomorphic cells get id
 
 from __future__ import annotations
 
-from enum import Enum
 from functools import lru_cache
 from itertools import product
 
 import numpy as np
 
+from analognasbench.enums import ClosedSet
 from analognasbench.space import (
     NUM_ARCHITECTURES,
     NUM_EDGES,
@@ -31,17 +31,10 @@ PATH_DIM = len(_PATH_KEYS)
 ONEHOT_DIM = NUM_EDGES * NUM_OPS
 
 
-class Encoding(str, Enum):
+class Encoding(ClosedSet, what="encoding"):
     ONEHOT = "onehot"
     PATH = "path"
     BOTH = "both"
-
-    @classmethod
-    def parse(cls, value: str | Encoding) -> Encoding:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown encoding {value!r}; valid: {', '.join(e.value for e in cls)}") from None
 
 
 @lru_cache(maxsize=1)
