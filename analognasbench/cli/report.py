@@ -25,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "instead of running it")
     nas.add_argument("--no-nas", action="store_true", help="leave out the NAS comparison (Table 1)")
     p.add_argument("--nas-seeds", type=int, default=10, help="seeds per search method (default 10)")
-    p.add_argument("--nas-budget", type=int, default=100, help="evaluations per search run (default 100)")
+    p.add_argument("--nas-budget", type=int, default=None,
+                   help="evaluations per search run (default: 100, or a fifth of the measured architectures when "
+                        "the dataset is small, so that the search is not exhaustive)")
     p.add_argument("--baseline-quantile", type=float, default=None,
                    help="quantile of baseline accuracy above which architectures count as accurate (default 0.5)")
     p.add_argument("--robust-quantile", type=float, default=None,
@@ -51,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.no_nas:
         nas = None
     else:
+        budget = args.nas_budget or max(5, min(100, len(dataset.df) // 5))
         if not args.quiet:
-            print(f"[0] running the NAS comparison ({args.nas_seeds} seeds x {args.nas_budget} evaluations)",
+            print(f"[0] running the NAS comparison ({args.nas_seeds} seeds x {budget} evaluations)",
                   file=sys.stderr, flush=True)
-        nas = run_nas_comparison(dataset.df, seeds=args.nas_seeds, budget=args.nas_budget)
+        nas = run_nas_comparison(dataset.df, seeds=args.nas_seeds, budget=budget)
 
     def progress(step: int, total: int, message: str) -> None:
         if not args.quiet:
