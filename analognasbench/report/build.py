@@ -136,7 +136,8 @@ def _header(ds: ReportDataset) -> list[tuple[str, str]]:
     m = ds.meta
     rows = [("Dataset", ds.name), ("Architectures", f"{len(ds.df)} rows")]
     for key, label in (("fidelity", "Fidelity"), ("source", "Source"), ("repetitions", "Repetitions (R)"),
-                       ("hardware_preset", "Hardware preset"), ("created", "Created"), ("sha256", "SHA-256")):
+                       ("hardware_preset", "Hardware preset"), ("created", "Created"), ("sha256", "SHA-256"),
+                       ("notes", "Notes")):
         if m.get(key) not in (None, "", 0):
             rows.append((label, str(m[key])))
     if ds.path:
