@@ -38,6 +38,7 @@ from analognasbench.pipeline.sweep import (
     plan_sweep,
     run_sweep,
 )
+from analognasbench.space import NUM_CLASSES
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +147,9 @@ def export_store(store: RunStore, profile: Profile, path: Path, *, expand_isomor
         notes += f"; {counts[RunStatus.FAILED]} architecture(s) failed and are not in the table"
     if profile.dataset is DatasetName.CIFAR10:
         notes += "; CIFAR-10 as re-encoded JPEG: accuracies can differ slightly from the original binary release"
+    if len(df) < NUM_CLASSES:
+        notes += (f"; partial coverage, {len(df)} of {NUM_CLASSES:,} isomorphism classes: with --archs unique the "
+                  "rows are a prefix of a fixed seeded random order, an unbiased sample of the space")
     meta = DatasetMeta(
         name=path.name.removesuffix(".parquet"), version="0", source="pipeline", fidelity=profile.describe(),
         profile=profile.to_dict(), profile_hash=profile.hash(), repetitions=profile.repetitions,
