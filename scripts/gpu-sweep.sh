@@ -18,7 +18,7 @@ set -euo pipefail
 packed=${1:?packed .npz from anb pack-data}; archs=${2:?architecture file}; out=${3:?output store}
 budget=${4:?wall-clock budget in seconds}; cores=$(nproc); workers=${5:-$(( cores > 3 ? cores - 2 : 1 ))}
 profile=${6:-cifar_lowcost}
-python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'no CUDA device: this script is for a GPU machine')"
+[ "${ANB_ALLOW_CPU:-}" = 1 ] || python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'no CUDA device: this script is for a GPU machine (ANB_ALLOW_CPU=1 runs it on the CPU)')"
 site=/tmp/anb-site
 if [ -d .whl ] && ! python3 -c "import distributed" 2>/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-compile --target "$site" .whl/*.whl
