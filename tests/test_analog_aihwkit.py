@@ -21,7 +21,9 @@ pytestmark = [
 ]
 
 TIMES = (0.0, 60.0, 3600.0, 86400.0, 30 * 86400.0)
-PROGRAMMINGS = 10
+# 40 programmings: with 10 the standard error of the accuracy gap is 0.4-0.75 pp, so a fixed block of 10 chip seeds
+# could land 1 pp apart by chance alone (measured over 500 programmings: ours - AIHWKit = +0.03 +- 0.05 pp).
+PROGRAMMINGS = 40
 
 
 def _data(n: int, seed: int, centers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
