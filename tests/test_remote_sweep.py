@@ -74,3 +74,19 @@ def test_merge_refuses_a_store_of_another_profile(tmp_path, smoke):
     b = RunStore.open(tmp_path / "b.sqlite", smoke.with_overrides({"repetitions": 2}))
     with a, b, pytest.raises(ProfileMismatchError, match="never mix"):
         a.merge_from(b.path)
+
+
+def test_a_sweep_resumes_from_its_committed_export_when_the_store_is_gone(tmp_path, smoke, capsys):
+    archs = tmp_path / "archs.txt"
+    archs.write_text("(2, 2, 2, 2, 2, 2)\n(0, 2, 1, 4, 2, 3)\n")
+    first, export = tmp_path / "first.sqlite", tmp_path / "export"
+    assert main(["generate", "--profile", "smoke", "--archs", str(archs), "--store", str(first), "--workers", "1",
+                 "--limit", "1", "--export", str(export), "--no-progress"]) == 0
+    fresh = tmp_path / "fresh.sqlite"  # a new machine: only the export survived
+    assert main(["merge-store", str(export.with_suffix(".parquet")), "--into", str(fresh)]) == 0
+    assert "1 new architectures merged" in capsys.readouterr().err
+    assert main(["generate", "--profile", "smoke", "--archs", str(archs), "--store", str(fresh), "--workers", "1",
+                 "--no-progress"]) == 0
+    assert "1 measured, 0 failed, 1 already in the store" in capsys.readouterr().err
+    with RunStore(fresh, create=False) as store, RunStore(first, create=False) as old:
+        assert len(store) == 2 and store.profile_hash == old.profile_hash == smoke.hash()

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analognasbench.pipeline.store import RunStore
 
 
 def _pack(args: argparse.Namespace) -> int:
@@ -21,13 +25,41 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge_dataset(into: RunStore, source: Path) -> tuple[int, int]:
+    """Rows of an exported dataset (name.parquet + name.json) into a store of the same profile: how a sweep resumes
+    from the committed export when its store is gone (a fresh machine)."""
+    from analognasbench.bench.files import read_dataset
+    from analognasbench.pipeline.store import ProfileMismatchError
+
+    df, meta = read_dataset(source)
+    if meta.profile_hash != into.profile_hash:
+        raise ProfileMismatchError(f"cannot merge dataset {source} (profile hash {meta.profile_hash[:12]}) into "
+                                   f"{into.path} (profile hash {str(into.profile_hash)[:12]}): rows of different "
+                                   "profiles never mix")
+    added = held = 0
+    for row in df.to_dict("records"):
+        if into.record_result(row):
+            added += 1
+        else:
+            held += 1
+    return added, held
+
+
 def _merge(args: argparse.Namespace) -> int:
     from analognasbench.pipeline.store import RunStore
 
-    into = RunStore(args.into, create=False)
-    with into:
+    def is_dataset(source: Path) -> bool:
+        return source.suffix == ".parquet" or source.with_suffix(".json").is_file()
+
+    if not args.into.exists() and is_dataset(args.sources[0]):
+        # A fresh machine: recreate the store from the committed export's own profile.
+        from analognasbench.bench.files import read_meta
+        from analognasbench.pipeline.profiles import Profile
+
+        RunStore.open(args.into, Profile.from_dict(read_meta(args.sources[0]).profile)).close()
+    with RunStore(args.into, create=False) as into:
         for source in args.sources:
-            added, held = into.merge_from(source)
+            added, held = _merge_dataset(into, source) if is_dataset(source) else into.merge_from(source)
             print(f"{source}: {added} new architectures merged into {args.into}, {held} already there",
                   file=sys.stderr)
     return 0
@@ -62,10 +94,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_pack)
 
     m = subparsers.add_parser("merge-store", help="merge finished rows of run stores into another of the same profile",
-                              description="Copy every finished architecture of SOURCE stores (e.g. written on a GPU "
-                                          "machine) into --into; rows of another profile are refused.")
-    m.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="run store files to merge")
-    m.add_argument("--into", required=True, type=Path, help="the main run store (must exist)")
+                              description="Copy every finished architecture of SOURCE run stores (e.g. written on a "
+                                          "GPU machine) or exported datasets (name.parquet, e.g. the committed export, "
+                                          "to resume a sweep whose store is gone) into --into; rows of another "
+                                          "profile are refused.")
+    m.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="run stores or datasets to merge")
+    m.add_argument("--into", required=True, type=Path,
+                   help="the main run store (created from the first dataset's profile when it does not exist)")
     m.set_defaults(func=_merge)
 
     q = subparsers.add_parser("pending", help="list the architectures a store has not measured yet (one per line)",
