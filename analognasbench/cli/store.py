@@ -1,4 +1,4 @@
-"""``anb pack-data`` and ``anb merge-store``: carry a sweep to another machine (a GPU, a cluster) and back."""
+"""``anb pack-data``, ``anb pending``, ``anb merge-store``: carry a sweep to another machine (a GPU, a cluster) and back."""
 
 from __future__ import annotations
 
