@@ -265,8 +265,10 @@ def measure_task(arch: Sequence[int], profile: Profile, data_path: str | None, s
     a = Architecture(arch)
     host = f"{os.uname().nodename}:{os.getpid()}"
     try:
+        from analognasbench.pipeline.allocator import tune_allocator
         from analognasbench.pipeline.measure import evaluate_architecture
 
+        tune_allocator()  # undo the Dask nanny's malloc setting, which doubles a CPU worker's time
         data = _worker_data(profile, data_path)
         row = evaluate_architecture(a, profile, data, seed, device=_worker_device())
         return TaskOutcome(canonical_index(a), a.index, row, worker=host)
