@@ -10,6 +10,12 @@ Inputs are run stores (.sqlite) or exported datasets (name.parquet + name.json).
   programmings; the baseline is one evaluation, so its error is the binomial error of the test subset,
   sqrt(p (1 - p) / n_test). A profile is good enough where IQR >= 3 x the median error.
 * Fidelity: Kendall's tau between the two profiles over the architectures both measured.
+* Agreement (``--agreement OTHER``, the same profile measured elsewhere, e.g. a GPU machine's store): per
+  architecture measured by both, the difference of each metric against its noise, z = diff / sqrt(se_a^2 + se_b^2)
+  (chip metrics: std / sqrt(R) on each side; baseline: the binomial error on each side, since two devices' training
+  runs diverge in floating point like two seeds). Rows agree within their noise where |z| < 2 for about 95 % of them.
+
+    python benchmarks/dataset_quality.py runs/cifar_lowcost.sqlite --agreement runs/gpu.sqlite
 """
 
 from __future__ import annotations
@@ -52,13 +58,8 @@ def distinguishability(df: pd.DataFrame, profile: dict) -> pd.DataFrame:
     for metric in ("baseline_accuracy", "noisy_accuracy", "noisy_drift_86400", "analog_accuracy", "analog_drift_86400"):
         values = df[metric].astype(float)
         iqr = float(values.quantile(0.75) - values.quantile(0.25))
-        if metric == "baseline_accuracy":
-            p = values / 100
-            se = 100 * np.sqrt(p * (1 - p) / n_test)
-            how = f"binomial, n_test={n_test}"
-        else:
-            se = df[f"{metric}_std"].astype(float) / np.sqrt(df["repetitions"].astype(float))
-            how = "std/sqrt(R)"
+        se = _se(df, metric, n_test)
+        how = f"binomial, n_test={n_test}" if metric == "baseline_accuracy" else "std/sqrt(R)"
         med_se = float(np.median(se))
         rows.append({"metric": metric, "iqr": iqr, "median_se": med_se, "ratio": iqr / med_se if med_se else np.inf,
                      "good_enough": iqr >= 3 * med_se, "error": how})
@@ -75,10 +76,33 @@ def fidelity(low: pd.DataFrame, high: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _se(df: pd.DataFrame, metric: str, n_test: int, suffix: str = "") -> pd.Series:
+    """Standard error of one architecture's value: binomial for the baseline, std / sqrt(R) for chip metrics."""
+    if metric == "baseline_accuracy":
+        p = df[f"{metric}{suffix}"].astype(float) / 100
+        return 100 * np.sqrt(p * (1 - p) / n_test)
+    return df[f"{metric}_std{suffix}"].astype(float) / np.sqrt(df[f"repetitions{suffix}"].astype(float))
+
+
+def agreement(a: pd.DataFrame, b: pd.DataFrame, profile: dict) -> pd.DataFrame:
+    """Same profile, two places (e.g. CPU and GPU): per metric, how far apart the rows of shared architectures are,
+    in units of their combined noise."""
+    n_test = profile.get("test_subset") or 10000
+    both = a.merge(b, on="canonical_index", suffixes=("_a", "_b"))
+    rows = []
+    for m in FIDELITY_METRICS if len(both) else ():
+        diff = both[f"{m}_b"].astype(float) - both[f"{m}_a"].astype(float)
+        z = diff / np.sqrt(_se(both, m, n_test, "_a") ** 2 + _se(both, m, n_test, "_b") ** 2)
+        rows.append({"metric": m, "n": len(both), "mean_diff": float(diff.mean()), "max_abs_diff": float(diff.abs().max()),
+                     "within_2_se": float((z.abs() < 2).mean()), "max_abs_z": float(z.abs().max())})
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dataset", type=Path, help="run store (.sqlite) or dataset (name.parquet)")
     parser.add_argument("--reference", type=Path, help="higher-fidelity store/dataset of the same architectures")
+    parser.add_argument("--agreement", type=Path, help="the same profile measured elsewhere (e.g. on a GPU)")
     parser.add_argument("--json", type=Path, help="also write the tables as JSON")
     args = parser.parse_args(argv)
     df, profile = load(args.dataset)
@@ -99,6 +123,17 @@ def main(argv: list[str] | None = None) -> int:
         print("\nRank fidelity (Kendall's tau, low-cost vs reference, architectures measured by both):")
         print(fid.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         out["fidelity"] = fid.to_dict("records")
+    if args.agreement:
+        other, other_profile = load(args.agreement)
+        if other_profile != profile:
+            print(f"{args.agreement} is not the same profile as {args.dataset}", file=sys.stderr)
+            return 2
+        agree = agreement(df, other, profile)
+        devices = sorted(set(other["device"]))
+        print(f"\nAgreement with {args.agreement} ({', '.join(devices)}), architectures measured by both "
+              "(diff = other - this, z in units of the combined standard error):")
+        print(agree.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        out["agreement"] = agree.to_dict("records")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, default=float))
     return 0
