@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Export the CIFAR-10 sweep (and the fidelity-check rows) into the package, refresh DATASET.md's measured blocks and
+# run the sanity tests over the shipped data; then commit the dataset files and DATASET.md. From the repository root:
+#
+#   scripts/export-sweep.sh [STORE] [FIDELITY_STORE]     # defaults: runs/cifar_lowcost.sqlite, runs/cifar_highfid.sqlite
+#
+# Reads no images (nothing is measured), so it runs beside the sweep; the stores stay outside the repository.
+set -euo pipefail
+store=${1:-runs/cifar_lowcost.sqlite}; reference=${2:-runs/cifar_highfid.sqlite}
+datasets=analognasbench/bench/datasets
+anb generate --profile cifar_lowcost --archs unique --store "$store" --limit 0 --no-progress \
+  --export "$datasets/cifar10-lowcost"
+if [ -f "$reference" ]; then
+  anb generate --profile cifar_highfid --archs scripts/fidelity-archs.txt --store "$reference" --limit 0 --no-progress \
+    --export "$datasets/cifar10-highfid-check"
+fi
+python scripts/update-dataset-card.py
+python -m pytest -q -p no:cacheprovider tests/test_shipped_data.py

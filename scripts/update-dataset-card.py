@@ -1,0 +1,96 @@
+"""Rewrite the measured parts of DATASET.md from the shipped export and the fidelity-check rows.
+
+    python scripts/update-dataset-card.py [--reference runs/cifar_highfid.sqlite]
+
+Replaces the blocks between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` (coverage, cost, quality, fidelity);
+the prose around them is written by hand. Run it after each export (``scripts/export-sweep.sh`` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from analognasbench.bench import quality as q
+from analognasbench.bench.files import read_dataset
+from analognasbench.space import NUM_CLASSES
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPORT = ROOT / "analognasbench" / "bench" / "datasets" / "cifar10-lowcost"
+REFERENCE = ROOT / "analognasbench" / "bench" / "datasets" / "cifar10-highfid-check"
+#: Rows created from here on were measured by workers with glibc's allocator restored (pipeline/allocator.py);
+#: earlier rows' wall times include the Dask nanny's page-fault overhead (about 2.5x), not the profile's cost.
+FAST_WORKERS_SINCE = "2026-11-28T20:56"
+
+
+def table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, str]) -> str:
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
+    for row in df.to_dict("records"):
+        cells = []
+        for key in columns:
+            value = row[key]
+            if isinstance(value, bool):
+                cells.append("yes" if value else "**no**")
+            elif key == "metric":
+                cells.append(f"`{value}`")
+            else:
+                cells.append(format(value, formats.get(key, "")))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def blocks(reference: Path | None) -> dict[str, str]:
+    df, meta = read_dataset(EXPORT)
+    n = len(df)
+    out = {"coverage": (
+        f"Last export: **{n:,} of {NUM_CLASSES:,} isomorphism classes** ({100 * n / NUM_CLASSES:.1f} %; "
+        f"{meta.created[:16].replace('T', ' ')} UTC), the first {n:,} of the fixed seeded order: an unbiased sample "
+        "of the space. `anb info --dataset cifar10-lowcost` shows the same.")}
+    fast = df[df.created >= FAST_WORKERS_SINCE]
+    costs = q.stage_costs(fast if len(fast) else df)
+    out["cost"] = (f"Measured on the {len(fast)} exported rows measured since the allocator fix (one sweep worker, "
+                   f"one thread; the machine's other core busy with the fidelity check): {q.format_costs(costs)}.")
+    dist = q.distinguishability(df, meta.profile.get("test_subset"))
+    out["quality"] = table(dist, {"metric": "metric", "iqr": "IQR across architectures",
+                                  "median_se": "median standard error of one architecture", "ratio": "ratio",
+                                  "good_enough": ">= 3x?", "error": "error model"},
+                           {"iqr": ".2f", "median_se": ".2f", "ratio": ".1f"})
+    if reference is not None:
+        ref, ref_profile = q.load_rows(reference)
+        fid = q.rank_fidelity(df, ref)
+        ref_costs = q.stage_costs(ref)
+        out["fidelity"] = (
+            f"{int(fid.n.max())} architectures measured at both fidelities (`{ref_profile.get('name')}`: "
+            f"{q.format_costs(ref_costs)}).\n\n"
+            + table(fid, {"metric": "metric", "n": "n", "kendall_tau": "Kendall's tau", "p_value": "p-value",
+                          "mean_low": "mean, cifar_lowcost", "mean_high": "mean, cifar_highfid"},
+                    {"kendall_tau": ".2f", "p_value": ".1e", "mean_low": ".1f", "mean_high": ".1f"}))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reference", type=Path, help="fidelity-check rows (store or dataset); default: the "
+                        "shipped cifar10-highfid-check, if any")
+    parser.add_argument("--card", type=Path, default=ROOT / "DATASET.md")
+    args = parser.parse_args(argv)
+    reference = args.reference or (REFERENCE if REFERENCE.with_suffix(".parquet").is_file() else None)
+    text = args.card.read_text()
+    for name, body in blocks(reference).items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
+        if not pattern.search(text):
+            print(f"{args.card} has no block {name!r} (<!-- BEGIN {name} --> ... <!-- END {name} -->)",
+                  file=sys.stderr)
+            return 2
+        text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
+    args.card.write_text(text)
+    print(f"updated {args.card}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
