@@ -6,7 +6,10 @@ over the first N architectures of the fixed ``unique`` order into a temporary ru
 * architectures per hour of the sweep (wall time of the sweep; cluster start-up excluded, each worker's one-off
   data loading included),
 * the per-stage breakdown from the rows' ``time_*`` columns (mean seconds per architecture and share), i.e. the
-  single-architecture cost on one worker, and the serial architectures/hour that implies.
+  single-architecture cost on one worker, and the serial architectures/hour that implies,
+* the worker overhead: the first architecture measured again in this process (one thread), its wall time against
+  the worker's (about 1; it was 2.5 while Dask's nanny setting made every tensor allocation a page fault, see
+  ``analognasbench/pipeline/allocator.py``), and whether both computed the same accuracies.
 
     python benchmarks/pipeline_throughput.py                        # smoke and cifar_lowcost
     python benchmarks/pipeline_throughput.py --profiles smoke --archs 8 --workers 2 --json out/throughput.json
@@ -46,7 +49,27 @@ def default_data() -> Path:
     return shared / "data" / "cifar10-jpeg.tar.gz"
 
 
-def bench_profile(name: str, n_archs: int, workers: int, data: Path | None) -> dict[str, Any]:
+def worker_overhead(profile: Any, arch: Any, data: Path | None, rows: Any) -> dict[str, Any]:
+    """The worker's wall time of ``arch`` over the same measurement in this process, single-threaded."""
+    import torch
+
+    from analognasbench.pipeline.measure import evaluate_architecture, load_profile_data
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        row = evaluate_architecture(arch, profile, load_profile_data(profile, data), profile.seed)
+    finally:
+        torch.set_num_threads(threads)
+    worker = rows.set_index("arch_index").loc[row["arch_index"]]
+    same = all(row[m] == worker[m] for m in ("baseline_accuracy", "noisy_accuracy", "analog_drift_86400"))
+    return {"arch": row["arch"], "worker_s": round(float(worker["time_total_s"]), 2),
+            "in_process_s": round(row["time_total_s"], 2),
+            "ratio": round(float(worker["time_total_s"]) / row["time_total_s"], 2), "same_accuracies": same}
+
+
+def bench_profile(name: str, n_archs: int, workers: int, data: Path | None,
+                  in_process: bool = True) -> dict[str, Any]:
     profile = get_profile(name)
     archs = resolve_archset("unique")[:n_archs]
     with tempfile.TemporaryDirectory(prefix="anb-throughput-") as tmp, \
@@ -57,6 +80,7 @@ def bench_profile(name: str, n_archs: int, workers: int, data: Path | None) -> d
         df = store.to_dataframe()
     if summary.failed:
         raise SystemExit(f"{name}: {summary.failed} architecture(s) failed; see the log above")
+    overhead = worker_overhead(profile, archs[0], data, df) if in_process else None
     stages = {s: float(df[f"time_{s}_s"].mean()) for s in STAGE_ORDER}
     per_arch = float(df["time_total_s"].mean())
     return {
@@ -72,6 +96,7 @@ def bench_profile(name: str, n_archs: int, workers: int, data: Path | None) -> d
         "stages_mean_s": {s: round(t, 3) for s, t in stages.items()},
         "stages_share": {s: round(t / per_arch, 3) for s, t in stages.items()},
         "baseline_accuracy_mean": round(float(df["baseline_accuracy"].mean()), 2),
+        "worker_overhead": overhead,
     }
 
 
@@ -83,6 +108,10 @@ def format_result(r: dict[str, Any]) -> str:
              f"{r['serial_archs_per_hour']:.0f} architectures/hour per worker",
              "  stages  " + " | ".join(f"{s} {r['stages_mean_s'][s]:.2f}s ({100 * r['stages_share'][s]:.0f}%)"
                                        for s in STAGE_ORDER)]
+    o = r.get("worker_overhead")
+    if o:
+        lines.append(f"  worker  {o['arch']}: {o['worker_s']:.1f} s in a Dask worker vs {o['in_process_s']:.1f} s in "
+                     f"this process -> ratio {o['ratio']:.2f} (target about 1); same accuracies: {o['same_accuracies']}")
     return "\n".join(lines)
 
 
@@ -94,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)")
     parser.add_argument("--data", type=Path, default=None, help="CIFAR-10 source for CIFAR profiles")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--no-in-process", action="store_true", help="skip the worker-overhead measurement")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     counts = args.archs or [6 if p == "smoke" else 2 for p in args.profiles]
@@ -111,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: skipped, CIFAR-10 not found at {data} (pass --data)")
                 continue
         start = time.perf_counter()
-        result = bench_profile(name, n, args.workers, data)
+        result = bench_profile(name, n, args.workers, data, not args.no_in_process)
         result["total_wall_s"] = round(time.perf_counter() - start, 1)
         results.append(result)
         print(format_result(result), flush=True)
