@@ -73,3 +73,15 @@ def test_chip_noise_costs_accuracy_and_hwt_recovers_some(shipped):
     df, _ = shipped
     assert (df.noisy_accuracy < df.baseline_accuracy).mean() > 0.5
     assert (df.analog_accuracy - df.noisy_accuracy).mean() > 0
+
+
+def test_the_cifar_sweep_becomes_the_default_at_300_architectures():
+    """Issue 6: the embedded default becomes the CIFAR-10 dataset as soon as it holds 300 architectures (until then
+    the smoke dataset, which stays for tests only)."""
+    from analognasbench.bench.files import read_meta
+    from analognasbench.bench.registry import DEFAULT_DATASET
+
+    cifar = DATASETS_DIR / "cifar10-lowcost"
+    rows = read_meta(cifar).row_count if "cifar10-lowcost" in SHIPPED else 0
+    assert DEFAULT_DATASET == ("cifar10-lowcost" if rows >= 300 else "synthetic-smoke"), (
+        f"cifar10-lowcost holds {rows} architectures: set analognasbench.bench.registry.DEFAULT_DATASET accordingly")
