@@ -183,3 +183,33 @@ def test_report_on_an_original_release_pickle(tmp_path):
     claims = pd.read_csv(res.out_dir / "tables" / "claims.csv")
     assert list(claims["verdict"]) == ["holds", "holds", "holds"]
     assert "original-release" in res.html.read_text()
+
+
+# ---- the data-quality section -----------------------------------------------------------------------------------
+
+
+def test_report_opens_with_data_quality_and_the_fidelity_check(tmp_path, capsys):
+    out = tmp_path / "rep"
+    assert main(["report", "--dataset", "synthetic-smoke", "--reference", "synthetic-smoke", "--no-nas",
+                 "--out", str(out), "--quiet"]) == 0
+    summary = capsys.readouterr().out
+    assert "Distinguishable (spread >= 3x the error of one value)" in summary
+    assert "Fidelity check against synthetic-smoke" in summary and "100 architectures" in summary
+    fid = pd.read_csv(out / "tables" / "quality_fidelity.csv")
+    assert np.allclose(fid.kendall_tau, 1.0) and (fid.n == 100).all()  # a dataset against itself
+    dist = pd.read_csv(out / "tables" / "quality_distinguishability.csv")
+    assert set(dist.good_enough) <= {"yes", "no"} and (dist.median_se > 0).all()
+    assert (out / "figures" / "quality_fidelity.png").stat().st_size > 5000
+    html = (out / "index.html").read_text()
+    assert html.index("id='data_quality'") < html.index("id='distributions'")
+
+
+def test_data_quality_without_reference_or_without_stds():
+    from analognasbench.report.quality import quality_section
+    from analognasbench.report.source import load_source
+
+    ds = load_source("synthetic-smoke")
+    sec = quality_section(ds)
+    assert not sec.skipped and "quality_fidelity" not in sec.tables
+    bare = load_source(ds.df[["canonical_index", "arch", "noisy_accuracy"]])
+    assert "standard deviations" in quality_section(bare).skipped

@@ -83,5 +83,6 @@ def test_the_cifar_sweep_becomes_the_default_at_300_architectures():
 
     cifar = DATASETS_DIR / "cifar10-lowcost"
     rows = read_meta(cifar).row_count if "cifar10-lowcost" in SHIPPED else 0
-    assert DEFAULT_DATASET == ("cifar10-lowcost" if rows >= 300 else "synthetic-smoke"), (
+    expected = "cifar10-lowcost" if rows >= 300 else "synthetic-smoke"
+    assert expected == DEFAULT_DATASET, (
         f"cifar10-lowcost holds {rows} architectures: set analognasbench.bench.registry.DEFAULT_DATASET accordingly")

@@ -19,6 +19,8 @@ DEFAULT_DATASET = "synthetic-smoke"
 #: Environment variable that overrides the default: an embedded dataset's name or a path.
 ENV_VAR = "ANB_DATASET"
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
+#: Embedded datasets that have a higher-fidelity measurement of some of their architectures (their fidelity check).
+FIDELITY_REFERENCES = {"cifar10-lowcost": "cifar10-highfid-check"}
 #: File suffixes read as original-release pickles.
 ORIGINAL_SUFFIXES = (".anb", ".pkl", ".pickle")
 
@@ -26,6 +28,12 @@ ORIGINAL_SUFFIXES = (".anb", ".pkl", ".pickle")
 def available_datasets() -> list[str]:
     """Names of the datasets embedded in the installed package."""
     return sorted(p.stem for p in DATASETS_DIR.glob("*.json") if dataset_paths(p)[0].is_file())
+
+
+def fidelity_reference(name: str) -> str | None:
+    """The embedded fidelity-check dataset of the embedded dataset ``name``, if it is shipped."""
+    reference = FIDELITY_REFERENCES.get(name)
+    return reference if reference in available_datasets() else None
 
 
 def resolve_dataset(spec: str | os.PathLike[str] | None = None) -> Path:

@@ -17,6 +17,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", default="default",
                    help="'default' (the embedded dataset or $ANB_DATASET), an embedded dataset name, a dataset "
                         "path (name.parquet + name.json) or the original release's data.anb")
+    p.add_argument("--reference", default="auto",
+                   help="higher-fidelity dataset of some of the same architectures, for the fidelity check of the "
+                        "data-quality section: a path or embedded name, 'none', or 'auto' (the embedded dataset's own "
+                        "check, e.g. cifar10-highfid-check for cifar10-lowcost)")
     p.add_argument("--out", default="anb-report", type=Path, help="output directory (default: ./anb-report)")
     p.add_argument("--only", nargs="+", metavar="ANALYSIS", help="run only these analyses")
     nas = p.add_mutually_exclusive_group()
@@ -63,7 +67,15 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"[{step}/{total}] {time.perf_counter() - start:5.1f} s  {message}", file=sys.stderr, flush=True)
 
-    out = build_report(dataset, args.out, params=params, only=args.only, nas=nas, progress=progress)
+    reference = args.reference
+    if reference == "auto":
+        from analognasbench.bench.registry import fidelity_reference
+
+        reference = fidelity_reference(dataset.name)
+    elif reference == "none":
+        reference = None
+    out = build_report(dataset, args.out, params=params, only=args.only, nas=nas, reference=reference,
+                       progress=progress)
     for line in out.summary:
         print("- " + line.replace("**", ""))
     print(f"{len(out.figures)} figures, {len(out.tables)} tables in {out.timings['total']:.1f} s")

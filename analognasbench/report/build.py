@@ -20,6 +20,7 @@ from typing import Any
 from analognasbench import __version__
 from analognasbench.analysis.registry import AnalysisParams, Section, analyses, run_section
 from analognasbench.report.nas import NASComparison, nas_section
+from analognasbench.report.quality import quality_section
 from analognasbench.report.render import (
     RenderedFigure,
     RenderedSection,
@@ -51,11 +52,12 @@ class ReportOutput:
 def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
                  params: AnalysisParams | None = None, only: Sequence[str] | None = None,
                  nas: NASComparison | None = None, extra_sections: Sequence[Section] = (),
-                 progress: Progress | None = None) -> ReportOutput:
+                 reference: Any = None, progress: Progress | None = None) -> ReportOutput:
     """Run the analyses on ``source`` (see :func:`load_source`) and write the report into ``out_dir``.
 
     ``only`` restricts to named analyses; ``nas`` adds the NAS comparison section (Table 1 + anytime curves);
-    ``extra_sections`` are appended as they are.
+    ``extra_sections`` are appended as they are. The data-quality section comes first; ``reference`` (anything
+    :func:`load_source` takes) is a higher-fidelity dataset of some of the same architectures for its fidelity check.
     """
     params = params or AnalysisParams()
     out = Path(out_dir)
@@ -68,7 +70,7 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
         if bad:
             raise ValueError(f"unknown analysis {', '.join(bad)}; valid analyses: {', '.join(sorted(names))}")
         specs = [s for s in specs if s.name in only]
-    total = 2 + len(specs) + (1 if nas else 0) + len(extra_sections)
+    total = 2 + len(specs) + (1 if only is None else 0) + (1 if nas else 0) + len(extra_sections)
     step = 0
 
     def tick(msg: str) -> None:
@@ -84,6 +86,9 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
     tick(f"loaded {ds.name} ({len(ds.df)} rows)")
 
     sections: list[Section] = []
+    if only is None:
+        sections.append(quality_section(ds, None if reference is None else load_source(reference)))
+        tick(sections[-1].title)
     for spec in specs:
         t = time.perf_counter()
         sections.append(run_section(spec.name, ds.df, params))
@@ -148,7 +153,7 @@ def _header(ds: ReportDataset) -> list[tuple[str, str]]:
 def _summary(ds: ReportDataset, sections: list[Section]) -> list[str]:
     out = [f"{len(ds.df)} architectures" + (f"; fidelity: {ds.fidelity}" if ds.fidelity else "") + "."]
     for sec in sections:
-        if sec.name == "claims" and not sec.skipped:
+        if sec.name in ("data_quality", "claims") and not sec.skipped:
             out += list(sec.findings)
     skipped = [s.title for s in sections if s.skipped]
     if skipped:

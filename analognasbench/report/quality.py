@@ -1,0 +1,75 @@
+"""The report's data-quality section: can this dataset tell architectures apart, and do its rankings carry over to
+a higher-fidelity measurement of the same architectures? (The checks of DATASET.md, :mod:`analognasbench.bench.quality`.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analognasbench.analysis.registry import FigureSpec, Section
+from analognasbench.analysis.style import COLORS, MARKERS, metric_label, new_figure
+from analognasbench.bench import quality as q
+from analognasbench.report.source import ReportDataset
+
+TITLE = "Data quality and fidelity"
+
+
+def _test_subset(ds: ReportDataset) -> int | None:
+    profile = ds.meta.get("profile") or {}
+    return profile.get("test_subset") if isinstance(profile, dict) else None
+
+
+def _usable(df: pd.DataFrame) -> list[str]:
+    return [m for m in q.CHECK_METRICS if m in df.columns and (m == "baseline_accuracy" or (
+        f"{m}_std" in df.columns and "repetitions" in df.columns)) and df[m].notna().any()]
+
+
+def plot_fidelity(low: pd.DataFrame, high: pd.DataFrame, fid: pd.DataFrame, low_name: str, high_name: str):
+    both = low.merge(high, on="canonical_index", suffixes=("_low", "_high"))
+    metrics = list(fid.metric)
+    fig, axes = new_figure(len(metrics), 1, width=2.6 * len(metrics), height=2.8)
+    for i, (ax, m) in enumerate(zip(np.atleast_1d(axes), metrics)):
+        ax.scatter(both[f"{m}_low"], both[f"{m}_high"], s=14, marker=MARKERS[i % len(MARKERS)],
+                   color=COLORS[i % len(COLORS)])
+        tau = fid.set_index("metric").loc[m, "kendall_tau"]
+        ax.set_title(f"{metric_label(m)}\nKendall tau {tau:.2f}", fontsize=8)
+        ax.set_xlabel(f"{low_name} (%)", fontsize=7)
+        if i == 0:
+            ax.set_ylabel(f"{high_name} (%)", fontsize=7)
+    return fig
+
+
+def quality_section(ds: ReportDataset, reference: ReportDataset | None = None) -> Section:
+    """Distinguishability of ``ds`` and, given a higher-fidelity ``reference``, Kendall's tau between the two."""
+    sec = Section("data_quality", TITLE, "DATASET.md",
+                  "Whether differences between architectures exceed the noise of one measurement (spread across "
+                  "architectures, IQR, against the standard error of one architecture's value; at least 3x counts "
+                  "as distinguishable), and whether rankings agree with a higher-fidelity measurement of the same "
+                  "architectures (Kendall's tau).")
+    metrics = tuple(_usable(ds.df))
+    if not metrics:
+        sec.skipped = "the dataset has no per-architecture standard deviations and repetition counts"
+        return sec
+    dist = q.distinguishability(ds.df, _test_subset(ds), metrics)
+    good = [metric_label(m) for m in dist.metric[dist.good_enough]]
+    weak = [metric_label(m) for m in dist.metric[~dist.good_enough]]
+    sec.findings.append("Distinguishable (spread >= 3x the error of one value): "
+                        + (", ".join(good) or "none") + "; not: " + (", ".join(weak) or "none") + ".")
+    shown = dist.assign(good_enough=dist.good_enough.map({True: "yes", False: "no"}))
+    sec.tables["quality_distinguishability"] = ("Spread across architectures vs the error of one value (points)", shown)
+    if reference is not None:
+        fid = q.rank_fidelity(ds.df, reference.df, tuple(m for m in metrics if m in reference.df.columns))
+        n = int(fid.n.max()) if len(fid) else 0
+        if n < 3:
+            sec.findings.append(f"Fidelity check: only {n} architecture(s) shared with {reference.name}; "
+                                "Kendall's tau needs at least 3.")
+        else:
+            taus = ", ".join(f"{metric_label(r.metric)} {r.kendall_tau:.2f}" for r in fid.itertuples())
+            sec.findings.append(f"Fidelity check against {reference.name} ({reference.fidelity or 'no profile'}), "
+                                f"{n} architectures: Kendall's tau {taus}.")
+            sec.tables["quality_fidelity"] = (f"Rank fidelity against {reference.name}", fid)
+            sec.figures["quality_fidelity"] = FigureSpec(
+                f"Each architecture at both fidelities ({ds.name} vs {reference.name}).",
+                lambda: plot_fidelity(ds.df, reference.df, fid, ds.name, reference.name))
+    return sec
