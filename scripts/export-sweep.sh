@@ -12,7 +12,8 @@ anb generate --profile cifar_lowcost --archs unique --store "$store" --limit 0 -
   --export "$datasets/cifar10-lowcost"
 if [ -f "$reference" ]; then
   anb generate --profile cifar_highfid --archs scripts/fidelity-archs.txt --store "$reference" --limit 0 --no-progress \
-    --export "$datasets/cifar10-highfid-check"
+    --export "$datasets/cifar10-highfid-check" \
+    --notes "FIDELITY CHECK of cifar10-lowcost (DATASET.md): the same architectures measured at a higher fidelity"
 fi
 python scripts/update-dataset-card.py
 python -m pytest -q -p no:cacheprovider tests/test_shipped_data.py

@@ -268,3 +268,14 @@ def test_export_writes_a_dataset_the_bench_layer_reads(tmp_path, smoke, client):
     assert len(df) == meta.row_count == 2
     assert meta.profile_hash == smoke.hash() and meta.profile == smoke.to_dict()
     assert meta.repetitions == smoke.repetitions and meta.sha256
+    assert "prefix of a fixed seeded random order" in meta.notes  # the default: the unique sweep order
+    from analognasbench.pipeline.archsets import parse_archset
+
+    with RunStore(tmp_path / "runs.sqlite", create=False) as store:
+        listing = tmp_path / "check.txt"
+        listing.write_text("(0, 0, 0, 0, 0, 1)\n")
+        written = export_store(store, smoke, tmp_path / "check_ds", archset=parse_archset(str(listing)),
+                               notes="fidelity check of X")
+    _, meta = files.read_dataset(written)
+    assert meta.notes.startswith("fidelity check of X; exported from run store runs.sqlite")
+    assert f"architectures listed in {listing}" in meta.notes and "unbiased" not in meta.notes

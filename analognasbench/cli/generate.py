@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from analognasbench.cli import CLIError
-from analognasbench.pipeline.archsets import parse_archset, resolve_archset
+from analognasbench.pipeline.archsets import ArchSet, ArchSetKind, parse_archset, resolve_archset
 from analognasbench.pipeline.profiles import DatasetName, Profile, profile_names, resolve_profile
 from analognasbench.pipeline.store import RunStatus, RunStore, StoreError
 from analognasbench.pipeline.sweep import (
@@ -59,6 +59,8 @@ class GenerateRequest:
     expand_isomorphs: bool
     progress: bool
     time_budget_s: float | None = None
+    archset: ArchSet | None = None
+    notes: str = ""
 
 
 def _check_data_path(profile: Profile, data: str | None) -> Path | None:
@@ -96,7 +98,8 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         profile = resolve_profile(args.profile, args.set or None)
     except KeyError:
         raise CLIError(f"unknown profile {args.profile!r}; valid profiles: {', '.join(profile_names())}") from None
-    archs = resolve_archset(parse_archset(args.archs))
+    archset = parse_archset(args.archs)
+    archs = resolve_archset(archset)
     if args.limit is not None and args.limit < 0:
         raise CLIError(f"--limit must be 0 or more, got {args.limit}")
     if args.seed is not None and args.seed < 0:
@@ -123,7 +126,7 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
     export = Path(args.export) if args.export else None
     return GenerateRequest(profile, archs, store_path, data_path, cluster,
                            profile.seed if args.seed is None else args.seed, args.limit, args.retry_failed, export,
-                           args.expand_isomorphs, not args.no_progress, args.time_budget)
+                           args.expand_isomorphs, not args.no_progress, args.time_budget, archset, args.notes or "")
 
 
 def _software_versions() -> dict[str, str]:
@@ -136,20 +139,32 @@ def _software_versions() -> dict[str, str]:
     return versions
 
 
-def export_store(store: RunStore, profile: Profile, path: Path, *, expand_isomorphs: bool = False) -> Path:
-    """Write the store's finished rows as a dataset (Parquet + JSON sidecar) via the bench file format."""
+def _coverage_note(n: int, archset: ArchSet | None) -> str:
+    if n >= NUM_CLASSES:
+        return ""
+    note = f"; partial coverage, {n} of {NUM_CLASSES:,} isomorphism classes"
+    if archset is None or archset.kind is ArchSetKind.UNIQUE:
+        return note + (": with --archs unique the rows are a prefix of a fixed seeded random order, an unbiased "
+                       "sample of the space")
+    if archset.kind is ArchSetKind.ALL:
+        return note + ": a prefix of the order of all cells, so classes are sampled in proportion to their size"
+    return note + f": the {archset.describe()}"
+
+
+def export_store(store: RunStore, profile: Profile, path: Path, *, expand_isomorphs: bool = False,
+                 archset: ArchSet | None = None, notes: str = "") -> Path:
+    """Write the store's finished rows as a dataset (Parquet + JSON sidecar) via the bench file format.
+    ``archset`` (the sweep's ``--archs``) says in the notes what the rows are a sample of; ``notes`` come first."""
     from analognasbench.bench.files import DatasetMeta, write_dataset
 
     df = store.to_dataframe(profile.hash(), expand_isomorphs=expand_isomorphs)
     counts = store.counts()
-    notes = f"exported from run store {store.path.name}"
+    notes = (notes + "; " if notes else "") + f"exported from run store {store.path.name}"
     if counts[RunStatus.FAILED]:
         notes += f"; {counts[RunStatus.FAILED]} architecture(s) failed and are not in the table"
     if profile.dataset is DatasetName.CIFAR10:
         notes += "; CIFAR-10 as re-encoded JPEG: accuracies can differ slightly from the original binary release"
-    if len(df) < NUM_CLASSES:
-        notes += (f"; partial coverage, {len(df)} of {NUM_CLASSES:,} isomorphism classes: with --archs unique the "
-                  "rows are a prefix of a fixed seeded random order, an unbiased sample of the space")
+    notes += _coverage_note(len(df), archset)
     meta = DatasetMeta(
         name=path.name.removesuffix(".parquet"), version="0", source="pipeline", fidelity=profile.describe(),
         profile=profile.to_dict(), profile_hash=profile.hash(), repetitions=profile.repetitions,
@@ -182,7 +197,8 @@ def _run(args: argparse.Namespace) -> int:
         else:
             print(f"nothing to measure: {plan.describe()}", file=sys.stderr)
         if request.export is not None:
-            written = export_store(store, request.profile, request.export, expand_isomorphs=request.expand_isomorphs)
+            written = export_store(store, request.profile, request.export, expand_isomorphs=request.expand_isomorphs,
+                                   archset=request.archset, notes=request.notes)
             print(f"exported {len(store)} measured architectures to {written}", file=sys.stderr)
         failed = store.counts()[RunStatus.FAILED]
     if summary is not None and summary.failed:
@@ -213,6 +229,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="per-architecture training seed (default: the profile's)")
     p.add_argument("--retry-failed", action="store_true", help="measure again the architectures that failed before")
     p.add_argument("--export", metavar="PATH", help="write the store as a dataset: PATH.parquet + PATH.json")
+    p.add_argument("--notes", help="text put first in the exported dataset's notes (what it is for)")
     p.add_argument("--expand-isomorphs", action="store_true",
                    help="export one row per cell (isomorphs copy their class's measurement)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
