@@ -43,6 +43,10 @@ def table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, str]) ->
     return "\n".join(lines)
 
 
+def _reliability(df: pd.DataFrame, profile: dict) -> list[float]:
+    return list(q.distinguishability(df, profile.get("test_subset")).reliability)
+
+
 def blocks(reference: Path | None) -> dict[str, str]:
     df, meta = read_dataset(EXPORT)
     n = len(df)
@@ -57,8 +61,9 @@ def blocks(reference: Path | None) -> dict[str, str]:
     dist = q.distinguishability(df, meta.profile.get("test_subset"))
     out["quality"] = table(dist, {"metric": "metric", "iqr": "IQR across architectures",
                                   "median_se": "median standard error of one architecture", "ratio": "ratio",
+                                  "reliability": "reliability",
                                   "good_enough": ">= 3x?", "error": "error model"},
-                           {"iqr": ".2f", "median_se": ".2f", "ratio": ".1f"})
+                           {"iqr": ".2f", "median_se": ".2f", "ratio": ".1f", "reliability": ".2f"})
     if reference is not None:
         ref, ref_profile = q.load_rows(reference)
         fid = q.rank_fidelity(df, ref)
@@ -68,7 +73,12 @@ def blocks(reference: Path | None) -> dict[str, str]:
             f"{q.format_costs(ref_costs)}).\n\n"
             + table(fid, {"metric": "metric", "n": "n", "kendall_tau": "Kendall's tau", "p_value": "p-value",
                           "mean_low": "mean, cifar_lowcost", "mean_high": "mean, cifar_highfid"},
-                    {"kendall_tau": ".2f", "p_value": ".1e", "mean_low": ".1f", "mean_high": ".1f"}))
+                    {"kendall_tau": ".2f", "p_value": ".1e", "mean_low": ".1f", "mean_high": ".1f"})
+            + "\n\nReliability (share of the variance across architectures that is not measurement error) over "
+            "these architectures, low-cost / reference: " + ", ".join(
+                f"`{m}` {lo:.2f} / {hi:.2f}" for m, lo, hi in zip(
+                    fid.metric, _reliability(df[df.canonical_index.isin(ref.canonical_index)], meta.profile),
+                    _reliability(ref[ref.canonical_index.isin(df.canonical_index)], ref_profile))) + ".")
     return out
 
 

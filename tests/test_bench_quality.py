@@ -31,6 +31,7 @@ def test_distinguishability_compares_the_iqr_with_the_error_of_one_value():
     assert out.loc["noisy_accuracy", "iqr"] == pytest.approx(10)
     assert out.loc["noisy_accuracy", "median_se"] == pytest.approx(1)
     assert out.loc["noisy_accuracy", "good_enough"]
+    assert out.loc["noisy_accuracy", "reliability"] == pytest.approx(1 - 1 / np.var(spread, ddof=1))
     # a constant baseline does not separate anything; its error is the binomial one of 1,000 test images
     assert out.loc["baseline_accuracy", "median_se"] == pytest.approx(100 * np.sqrt(0.25 / 1000))
     assert not out.loc["baseline_accuracy", "good_enough"]

@@ -5,7 +5,8 @@ The checks of the dataset card (DATASET.md), as functions of dataset frames, for
 * :func:`stage_costs`: median seconds per stage and per architecture (the rows' ``time_*`` columns).
 * :func:`distinguishability`: per metric, the spread across architectures (interquartile range) against the
   standard error of one architecture's value; a profile separates architectures where the spread is at least 3x
-  the error. Chip metrics: std / sqrt(R) over the R programmings. The baseline is one evaluation: the binomial
+  the error. ``reliability`` is the share of the variance across architectures that is not measurement error,
+  1 - mean(se^2) / var: it bounds how well any other measurement can agree with this one. Chip metrics: std / sqrt(R) over the R programmings. The baseline is one evaluation: the binomial
   error of the test subset, sqrt(p (1 - p) / n_test).
 * :func:`rank_fidelity`: Kendall's tau between a profile and a higher-fidelity one over the architectures both hold.
 * :func:`agreement`: the same profile measured in two places (CPU and GPU): per metric, differences in units of
@@ -84,9 +85,12 @@ def distinguishability(df: pd.DataFrame, n_test: int | None, metrics: tuple[str,
         _require(df, [metric], "distinguishability")
         values = df[metric].astype(float).dropna()
         iqr = float(values.quantile(0.75) - values.quantile(0.25))
-        se = float(np.nanmedian(standard_error(df, metric, n_test)))
+        errors = standard_error(df, metric, n_test)
+        se = float(np.nanmedian(errors))
+        variance = float(values.var())
+        reliability = 1 - float(np.nanmean(errors**2)) / variance if variance > 0 else np.nan
         rows.append({"metric": metric, "iqr": iqr, "median_se": se, "ratio": iqr / se if se else np.inf,
-                     "good_enough": bool(iqr >= factor * se),
+                     "reliability": reliability, "good_enough": bool(iqr >= factor * se),
                      "error": f"binomial, n_test={n_test}" if metric == "baseline_accuracy" else "std/sqrt(R)"})
     return pd.DataFrame(rows)
 
