@@ -213,3 +213,12 @@ def test_data_quality_without_reference_or_without_stds():
     assert not sec.skipped and "quality_fidelity" not in sec.tables
     bare = load_source(ds.df[["canonical_index", "arch", "noisy_accuracy"]])
     assert "standard deviations" in quality_section(bare).skipped
+
+
+def test_nas_comparison_says_which_space_was_searched():
+    from analognasbench.bench.registry import load
+    from analognasbench.report.nas import run_nas_comparison
+
+    df, _, _ = load("synthetic-smoke")  # 100 of the 6,466 classes
+    notes = run_nas_comparison(df, seeds=1, budget=5).notes
+    assert "search space: the 100 measured isomorphism classes" in notes and "budget 5 evaluations" in notes

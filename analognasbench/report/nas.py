@@ -21,6 +21,7 @@ import pandas as pd
 
 from analognasbench.analysis.registry import FigureSpec, Section
 from analognasbench.analysis.style import LINESTYLES, MARKERS, new_figure
+from analognasbench.space import NUM_CLASSES
 
 TABLE_FILE = "table1.csv"
 CURVES_FILE = "anytime.csv"  # written by analognasbench.search.compare.write_outputs
@@ -108,6 +109,9 @@ def run_nas_comparison(df: pd.DataFrame, *, seeds: int = 10, budget: int = 100) 
 
     comparison = run_comparison(df, CompareConfig(seeds=seeds, budget=budget))
     table = comparison.table1(formatted=True)
-    notes = (f"{seeds} seeds, budget {budget} evaluations per run, tabular evaluator; exhaustive optimum "
-             f"{comparison.optimum:.2f} %. {table.attrs.get('avm', '')}")
+    n = int(df.canonical_index.nunique()) if "canonical_index" in df else len(df)
+    space = (f"the {n:,} measured isomorphism classes of this dataset (a proposal of an unmeasured class is not "
+             f"charged)" if n < NUM_CLASSES else f"all {NUM_CLASSES:,} isomorphism classes")
+    notes = (f"{seeds} seeds, budget {budget} evaluations per run, tabular evaluator; search space: {space}; "
+             f"exhaustive optimum {comparison.optimum:.2f} %. {table.attrs.get('avm', '')}")
     return NASComparison(table, comparison.anytime(), notes=notes)
