@@ -57,7 +57,8 @@ def blocks(reference: Path | None) -> dict[str, str]:
     fast = df[df.created >= FAST_WORKERS_SINCE]
     costs = q.stage_costs(fast if len(fast) else df)
     out["cost"] = (f"Measured on the {len(fast)} exported rows measured since the allocator fix (one sweep worker, "
-                   f"one thread; the machine's other core busy with the fidelity check or a second, niced sweep worker): {q.format_costs(costs)}.")
+                   "one thread; the machine's other core busy with the fidelity check or a second, niced sweep "
+                   f"worker): {q.format_costs(costs)}.")
     dist = q.distinguishability(df, meta.profile.get("test_subset"))
     out["quality"] = table(dist, {"metric": "metric", "iqr": "IQR across architectures",
                                   "median_se": "median standard error of one architecture", "ratio": "ratio",
