@@ -14,6 +14,7 @@ import copy
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from analognasbench.nets import (
@@ -25,6 +26,7 @@ from analognasbench.nets import (
     layer_macs,
     used_edges,
 )
+from analognasbench.nets.ops import SHIFTED_POOL_MIN_PIXELS, avg_pool3x3
 from analognasbench.space import EDGES, Architecture, Op, is_degenerate, parse, sample
 
 torch.set_num_threads(1)
@@ -281,8 +283,47 @@ def test_skipping_unused_edges_does_not_change_outputs() -> None:
                 torch.testing.assert_close(getattr(fast, mode)()(x), getattr(full, mode)()(x))
 
 
+# ---------------------------------------------------------------- the fast CPU pooling is torch's, bit for bit
+
+
+@pytest.mark.parametrize("shape", [(7, 8, 16, 16), (3, 5, 8, 8), (2, 3, 9, 13), (1, 1, 32, 32), (2, 4, 16, 5)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_avg_pool3x3_equals_torch_bitwise_forward_and_backward(shape: tuple, dtype: torch.dtype) -> None:
+    # Dataset rows measured before and after the fast path must stay identical, so equality is exact, not close.
+    gen = torch.Generator().manual_seed(sum(shape))
+    x = (torch.randn(shape, generator=gen, dtype=dtype) * 3).requires_grad_()
+    grad = torch.randn(shape, generator=gen, dtype=dtype)
+    reference = F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+    (reference_grad,) = torch.autograd.grad(reference, x, grad)
+    fast = avg_pool3x3(x)
+    (fast_grad,) = torch.autograd.grad(fast, x, grad)
+    assert torch.equal(fast, reference)
+    assert torch.equal(fast_grad, reference_grad)
+
+
+def test_avg_pool3x3_takes_the_fast_path_only_where_it_is_exact_and_faster() -> None:
+    big, small = torch.randn(2, 3, 16, 16, requires_grad=True), torch.randn(2, 3, 4, 4, requires_grad=True)
+    assert 16 * 16 >= SHIFTED_POOL_MIN_PIXELS > 4 * 4
+    assert "Shifted" in type(avg_pool3x3(big).grad_fn).__name__
+    assert "Shifted" not in type(avg_pool3x3(small).grad_fn).__name__
+    assert "Shifted" not in type(avg_pool3x3(big.detach().half().requires_grad_()).grad_fn).__name__
+
+
+def test_network_with_pooling_edges_trains_identically_to_torch_pooling(monkeypatch: pytest.MonkeyPatch) -> None:
+    def one_step() -> list[torch.Tensor]:
+        net = build_network("444444", C=4, N=1, num_classes=3, generator=torch.Generator().manual_seed(1))
+        x = torch.randn(6, 3, 16, 16, generator=torch.Generator().manual_seed(2))
+        net(x).logsumexp(1).sum().backward()
+        return [p.grad for p in net.parameters()]
+
+    fast = one_step()
+    monkeypatch.setattr("analognasbench.nets.ops.SHIFTED_POOL_MIN_PIXELS", 10**9)  # torch's kernel everywhere
+    reference = one_step()
+    assert all(torch.equal(a, b) for a, b in zip(fast, reference, strict=True))
+
+
 def test_torch_compile_traces_without_graph_breaks() -> None:
-    net = _tiny("211112").eval()
+    net = _tiny("211114").eval()  # with a pooling edge: the custom autograd function must trace too
     x = torch.randn(2, 3, 16, 16)
     compiled = torch.compile(net, backend="eager", fullgraph=True)
     with torch.no_grad():

@@ -8,7 +8,9 @@ bias (the affine BatchNorm after them provides it), as in the reference.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from analognasbench.space import Op
 
@@ -28,15 +30,70 @@ class ReLUConvBN(nn.Module):
         return self.op(x)
 
 
+#: Smallest feature map (pixels) on which :func:`avg_pool3x3` sums shifted copies; below it torch's kernel is faster.
+SHIFTED_POOL_MIN_PIXELS = 64
+
+
+def _window_counts(height: int, width: int, like: torch.Tensor) -> torch.Tensor:
+    """How many real pixels each 3x3 window (padding 1) covers: 4 at corners, 6 on edges, 9 inside."""
+    ones = torch.ones(1, 1, height, width, dtype=like.dtype, device=like.device)
+    return F.avg_pool2d(ones, 3, stride=1, padding=1, count_include_pad=True, divisor_override=1)
+
+
+def _shifted_sum(padded: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Sum of the nine shifted ``height x width`` views of a 1-padded map, in row-major window order from 0."""
+    total = torch.zeros(padded.shape[:-2] + (height, width), dtype=padded.dtype, device=padded.device)
+    for dh in range(3):
+        for dw in range(3):
+            total.add_(padded[..., dh:dh + height, dw:dw + width])
+    return total
+
+
+class _ShiftedAvgPool3x3(torch.autograd.Function):
+    """torch's CPU ``avg_pool2d(3, 1, 1, count_include_pad=False)``, bit for bit, about 3x faster on NCHW maps of
+    16x16 and more (torch's NCHW kernel walks each window in scalar code; this adds nine whole shifted maps).
+
+    Bit-exact because it performs the kernel's float operations in the kernel's order: forward, a window sum from
+    0 in row-major order (the padding adds exact zeros) divided by the count; backward, each input accumulates
+    ``grad / count`` of the outputs whose windows cover it, from 0, in row-major output order.
+    """
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        counts = _window_counts(height, width, x)
+        ctx.save_for_backward(counts)
+        return _shifted_sum(F.pad(x, (1, 1, 1, 1)), height, width).div_(counts)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
+        (counts,) = ctx.saved_tensors
+        height, width = grad.shape[-2:]
+        return _shifted_sum(F.pad(grad / counts, (1, 1, 1, 1)), height, width)
+
+
+def avg_pool3x3(x: torch.Tensor) -> torch.Tensor:
+    """``F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)`` with identical results; large float32/float64 CPU
+    maps take the faster shifted-sum path (the sweep's bottleneck on CPU), everything else torch's kernel."""
+    if (x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and x.dim() == 4
+            and x.shape[-2] * x.shape[-1] >= SHIFTED_POOL_MIN_PIXELS):
+        return _ShiftedAvgPool3x3.apply(x)
+    return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+
+
 class AvgPool3x3(nn.Module):
-    """3x3 average pooling, stride 1, padding 1, averaging only over real pixels (``count_include_pad=False``)."""
+    """3x3 average pooling, stride 1, padding 1, averaging only over real pixels (``count_include_pad=False``).
+
+    ``op`` stays the torch module the reference has (same structure and printout); ``forward`` computes it with
+    :func:`avg_pool3x3`, which gives the same numbers faster on CPU."""
 
     def __init__(self) -> None:
         super().__init__()
         self.op = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.op(x)
+        return avg_pool3x3(x)
 
 
 class Zero(nn.Module):
