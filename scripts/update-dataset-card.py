@@ -25,6 +25,9 @@ REFERENCE = ROOT / "analognasbench" / "bench" / "datasets" / "cifar10-highfid-ch
 #: Rows created from here on were measured by workers with glibc's allocator restored (pipeline/allocator.py);
 #: earlier rows' wall times include the Dask nanny's page-fault overhead (about 2.5x), not the profile's cost.
 FAST_WORKERS_SINCE = "2026-11-28T20:56"
+#: Rows created from here on were measured with the bit-exact shifted-sum 3x3 pooling (nets/ops.py, commit ad20e14):
+#: the same values, less time on architectures with pooling edges.
+FAST_POOLING_SINCE = "2026-11-29T02:36"
 
 
 def table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, str]) -> str:
@@ -59,6 +62,10 @@ def blocks(reference: Path | None) -> dict[str, str]:
     out["cost"] = (f"Measured on the {len(fast)} exported rows measured since the allocator fix (one sweep worker, "
                    "one thread; the machine's other core busy with the fidelity check or a second, niced sweep "
                    f"worker): {q.format_costs(costs)}.")
+    pooled = df[df.created >= FAST_POOLING_SINCE]
+    if len(pooled):
+        out["cost"] += (f"\n\nThe {len(pooled)} of them measured since the faster pooling (same conditions): "
+                        f"{q.format_costs(q.stage_costs(pooled))}.")
     dist = q.distinguishability(df, meta.profile.get("test_subset"))
     out["quality"] = table(dist, {"metric": "metric", "iqr": "IQR across architectures",
                                   "median_se": "median standard error of one architecture", "ratio": "ratio",
