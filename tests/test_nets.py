@@ -26,7 +26,12 @@ from analognasbench.nets import (
     layer_macs,
     used_edges,
 )
-from analognasbench.nets.ops import SHIFTED_POOL_MIN_PIXELS, avg_pool3x3
+from analognasbench.nets.ops import (
+    SHIFTED_POOL_MIN_ELEMENTS,
+    SHIFTED_POOL_MIN_PIXELS,
+    _ShiftedAvgPool3x3,
+    avg_pool3x3,
+)
 from analognasbench.space import EDGES, Architecture, Op, is_degenerate, parse, sample
 
 torch.set_num_threads(1)
@@ -286,38 +291,46 @@ def test_skipping_unused_edges_does_not_change_outputs() -> None:
 # ---------------------------------------------------------------- the fast CPU pooling is torch's, bit for bit
 
 
-@pytest.mark.parametrize("shape", [(7, 8, 16, 16), (3, 5, 8, 8), (2, 3, 9, 13), (1, 1, 32, 32), (2, 4, 16, 5)])
+@pytest.mark.parametrize("shape", [(7, 8, 16, 16), (3, 5, 8, 8), (2, 3, 9, 13), (1, 1, 32, 32), (2, 4, 16, 5),
+                                   (4, 2, 1, 1), (2, 2, 2, 7)])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_avg_pool3x3_equals_torch_bitwise_forward_and_backward(shape: tuple, dtype: torch.dtype) -> None:
+def test_shifted_pooling_equals_torch_bitwise_forward_and_backward(shape: tuple, dtype: torch.dtype) -> None:
     # Dataset rows measured before and after the fast path must stay identical, so equality is exact, not close.
     gen = torch.Generator().manual_seed(sum(shape))
     x = (torch.randn(shape, generator=gen, dtype=dtype) * 3).requires_grad_()
     grad = torch.randn(shape, generator=gen, dtype=dtype)
     reference = F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
     (reference_grad,) = torch.autograd.grad(reference, x, grad)
-    fast = avg_pool3x3(x)
+    fast = _ShiftedAvgPool3x3.apply(x)
     (fast_grad,) = torch.autograd.grad(fast, x, grad)
-    assert torch.equal(fast, reference)
-    assert torch.equal(fast_grad, reference_grad)
+    assert torch.equal(fast, reference) and fast.is_contiguous()
+    assert torch.equal(fast_grad, reference_grad) and fast_grad.is_contiguous()
 
 
 def test_avg_pool3x3_takes_the_fast_path_only_where_it_is_exact_and_faster() -> None:
-    big, small = torch.randn(2, 3, 16, 16, requires_grad=True), torch.randn(2, 3, 4, 4, requires_grad=True)
-    assert 16 * 16 >= SHIFTED_POOL_MIN_PIXELS > 4 * 4
-    assert "Shifted" in type(avg_pool3x3(big).grad_fn).__name__
-    assert "Shifted" not in type(avg_pool3x3(small).grad_fn).__name__
-    assert "Shifted" not in type(avg_pool3x3(big.detach().half().requires_grad_()).grad_fn).__name__
+    def path(shape: tuple, dtype: torch.dtype = torch.float32) -> str:
+        return type(avg_pool3x3(torch.randn(shape, dtype=dtype, requires_grad=True)).grad_fn).__name__
+
+    big = (8, 8, 16, 16)
+    assert SHIFTED_POOL_MIN_ELEMENTS <= 8 * 8 * 16 * 16 and SHIFTED_POOL_MIN_PIXELS <= 16 * 16
+    assert "Shifted" in path(big)
+    assert "Shifted" in path(big, torch.float64)
+    assert "Shifted" not in path(big, torch.bfloat16)  # torch accumulates in float32 there: not the same sums
+    assert "Shifted" not in path((1, 8, 16, 16))  # small tensor: torch's kernel is faster
+    assert "Shifted" not in path((1024, 8, 2, 2))  # tiny maps: likewise
+    x = torch.randn(big)
+    assert torch.equal(avg_pool3x3(x), F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False))
 
 
 def test_network_with_pooling_edges_trains_identically_to_torch_pooling(monkeypatch: pytest.MonkeyPatch) -> None:
     def one_step() -> list[torch.Tensor]:
         net = build_network("444444", C=4, N=1, num_classes=3, generator=torch.Generator().manual_seed(1))
-        x = torch.randn(6, 3, 16, 16, generator=torch.Generator().manual_seed(2))
+        x = torch.randn(16, 3, 16, 16, generator=torch.Generator().manual_seed(2))  # the cells' maps take the fast path
         net(x).logsumexp(1).sum().backward()
         return [p.grad for p in net.parameters()]
 
     fast = one_step()
-    monkeypatch.setattr("analognasbench.nets.ops.SHIFTED_POOL_MIN_PIXELS", 10**9)  # torch's kernel everywhere
+    monkeypatch.setattr("analognasbench.nets.ops.SHIFTED_POOL_MIN_ELEMENTS", 10**12)  # torch's kernel everywhere
     reference = one_step()
     assert all(torch.equal(a, b) for a, b in zip(fast, reference, strict=True))
 
