@@ -25,9 +25,9 @@ REFERENCE = ROOT / "analognasbench" / "bench" / "datasets" / "cifar10-highfid-ch
 #: Rows created from here on were measured by workers with glibc's allocator restored (pipeline/allocator.py);
 #: earlier rows' wall times include the Dask nanny's page-fault overhead (about 2.5x), not the profile's cost.
 FAST_WORKERS_SINCE = "2026-11-28T20:56"
-#: Rows created from here on were measured with the bit-exact shifted-sum 3x3 pooling (nets/ops.py, commit ad20e14):
-#: the same values, less time on architectures with pooling edges.
-FAST_POOLING_SINCE = "2026-11-29T02:36"
+#: Rows created from here on were measured with the bit-exact shifted-sum 3x3 pooling (nets/ops.py): the same
+#: values, less time on architectures with pooling edges.
+FAST_POOLING_SINCE = "2026-11-29T02:48"
 
 
 def table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, str]) -> str:
