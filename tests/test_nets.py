@@ -308,8 +308,9 @@ def test_shifted_pooling_equals_torch_bitwise_forward_and_backward(shape: tuple,
 
 
 def test_avg_pool3x3_takes_the_fast_path_only_where_it_is_exact_and_faster() -> None:
-    def path(shape: tuple, dtype: torch.dtype = torch.float32) -> str:
-        return type(avg_pool3x3(torch.randn(shape, dtype=dtype, requires_grad=True)).grad_fn).__name__
+    def path(x: tuple | torch.Tensor, dtype: torch.dtype = torch.float32) -> str:
+        x = x if isinstance(x, torch.Tensor) else torch.randn(x, dtype=dtype)
+        return type(avg_pool3x3(x.requires_grad_()).grad_fn).__name__
 
     big = (8, 8, 16, 16)
     assert SHIFTED_POOL_MIN_ELEMENTS <= 8 * 8 * 16 * 16 and SHIFTED_POOL_MIN_PIXELS <= 16 * 16
@@ -318,8 +319,15 @@ def test_avg_pool3x3_takes_the_fast_path_only_where_it_is_exact_and_faster() -> 
     assert "Shifted" not in path(big, torch.bfloat16)  # torch accumulates in float32 there: not the same sums
     assert "Shifted" not in path((1, 8, 16, 16))  # small tensor: torch's kernel is faster
     assert "Shifted" not in path((1024, 8, 2, 2))  # tiny maps: likewise
+    assert "Shifted" not in path(torch.randn(big).to(memory_format=torch.channels_last))  # torch's own NHWC kernel
     x = torch.randn(big)
     assert torch.equal(avg_pool3x3(x), F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False))
+
+
+def test_shifted_pooling_has_correct_first_and_second_derivatives() -> None:
+    x = torch.randn(2, 3, 5, 6, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(_ShiftedAvgPool3x3.apply, (x,))
+    assert torch.autograd.gradgradcheck(_ShiftedAvgPool3x3.apply, (x,))
 
 
 def test_network_with_pooling_edges_trains_identically_to_torch_pooling(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.autograd.function import once_differentiable
 
 from analognasbench.space import Op
 
@@ -66,7 +65,8 @@ class _ShiftedAvgPool3x3(torch.autograd.Function):
     Bit-exact because it performs the kernel's float operations in the kernel's order: forward, a window sum from
     0 in row-major order (the padding adds exact zeros) divided by the count; backward, each input accumulates
     ``grad / count`` of the outputs whose windows cover it, from 0, in row-major output order. Results are
-    contiguous, as torch's are (downstream kernels may pick their algorithm by layout).
+    contiguous, as torch's are (downstream kernels may pick their algorithm by layout). The backward is built of
+    differentiable ops, so second derivatives (zero-cost proxies such as GraSP) work as with torch's pooling.
     """
 
     @staticmethod
@@ -76,17 +76,16 @@ class _ShiftedAvgPool3x3(torch.autograd.Function):
         return torch.div(_shifted_sum(x), counts).contiguous()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
         (counts,) = ctx.saved_tensors
         return _shifted_sum(grad / counts).contiguous()
 
 
 def avg_pool3x3(x: torch.Tensor) -> torch.Tensor:
-    """``F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)`` with identical results; float32/float64 NCHW maps on
-    CPU of at least ``SHIFTED_POOL_MIN_PIXELS`` pixels and ``SHIFTED_POOL_MIN_ELEMENTS`` numbers take the faster
+    """``F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)`` with identical results; contiguous float32/float64 NCHW
+    maps on CPU of at least ``SHIFTED_POOL_MIN_PIXELS`` pixels and ``SHIFTED_POOL_MIN_ELEMENTS`` numbers take the faster
     shifted-sum path (pooling was the sweep's largest avoidable cost on CPU), everything else torch's kernel."""
-    if (x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and x.dim() == 4
+    if (x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and x.dim() == 4 and x.is_contiguous()
             and x.shape[-2] * x.shape[-1] >= SHIFTED_POOL_MIN_PIXELS and x.numel() >= SHIFTED_POOL_MIN_ELEMENTS):
         return _ShiftedAvgPool3x3.apply(x)
     return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
