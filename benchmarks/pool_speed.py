@@ -2,7 +2,7 @@
 
 Both compute ``avg_pool2d(3, 1, 1, count_include_pad=False)`` with identical bits (``tests/test_nets.py``); on CPU
 torch's NCHW kernel is scalar, so the shifted-sum path is used on maps of ``SHIFTED_POOL_MIN_PIXELS`` or more.
-Prints, per feature-map shape of the ``cifar_lowcost`` profile (C=8, 16x16 images; training batch 256, evaluation
+Prints, per feature-map shape of the ``cifar_lowcost`` profile (C=8, 16x16 images; training batch 128, evaluation
 batch 1000), the best-of-``--repeats`` time of forward + backward and of forward alone, and torch / fast ratios
 measured interleaved in one run.
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    shapes = [(256, 8, 16, 16), (256, 16, 8, 8), (256, 32, 4, 4), (1000, 8, 16, 16), (1000, 16, 8, 8)]
+    shapes = [(128, 8, 16, 16), (128, 16, 8, 8), (128, 32, 4, 4), (1000, 8, 16, 16), (1000, 16, 8, 8), (1000, 32, 4, 4)]
     print(f"{'shape':>20} {'torch fwd+bwd':>14} {'fast':>8} {'ratio':>6} {'torch fwd':>10} {'fast':>8} {'ratio':>6}")
     for shape in shapes:
         x = torch.randn(shape, requires_grad=True)
