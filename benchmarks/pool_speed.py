@@ -12,27 +12,18 @@ measured interleaved in one run.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from analog_speed import best_time  # this folder's timing helper (scripts run with benchmarks/ on sys.path)
 
 from analognasbench.nets.ops import avg_pool3x3
+
+CPU = torch.device("cpu")
 
 
 def _torch_pool(x: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
-
-
-def _best(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,10 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         grad = torch.randn(shape)
         row = []
         for pool in (_torch_pool, avg_pool3x3):
-            row.append(_best(lambda pool=pool, x=x, grad=grad: torch.autograd.grad(pool(x), x, grad), args.repeats))
+            row.append(best_time(lambda pool=pool, x=x, grad=grad: torch.autograd.grad(pool(x), x, grad),
+                                  args.repeats, CPU))
         with torch.no_grad():
             for pool in (_torch_pool, avg_pool3x3):
-                row.append(_best(lambda pool=pool, x=x: pool(x), args.repeats))
+                row.append(best_time(lambda pool=pool, x=x: pool(x), args.repeats, CPU))
         tb, fb, tf, ff = (1e3 * t for t in row)
         print(f"{str(shape):>20} {tb:>11.2f} ms {fb:>5.2f} ms {tb / fb:>6.2f} {tf:>7.2f} ms {ff:>5.2f} ms {tf / ff:>6.2f}")
     return 0

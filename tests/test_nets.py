@@ -333,7 +333,7 @@ def test_shifted_pooling_has_correct_first_and_second_derivatives() -> None:
 def test_network_with_pooling_edges_trains_identically_to_torch_pooling(monkeypatch: pytest.MonkeyPatch) -> None:
     def one_step() -> list[torch.Tensor]:
         net = build_network("444444", C=4, N=1, num_classes=3, generator=torch.Generator().manual_seed(1))
-        x = torch.randn(16, 3, 16, 16, generator=torch.Generator().manual_seed(2))  # the cells' maps take the fast path
+        x = torch.randn(64, 3, 16, 16, generator=torch.Generator().manual_seed(2))  # the cells' maps take the fast path
         net(x).logsumexp(1).sum().backward()
         return [p.grad for p in net.parameters()]
 
