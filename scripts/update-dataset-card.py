@@ -1,8 +1,9 @@
 """Rewrite the measured parts of DATASET.md from the shipped export and the fidelity-check rows.
 
-    python scripts/update-dataset-card.py [--reference runs/cifar_highfid.sqlite]
+    python scripts/update-dataset-card.py [--reference runs/cifar_highfid.sqlite] [--seeds runs/cifar_seed1.sqlite]
 
-Replaces the blocks between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` (coverage, cost, quality, fidelity);
+Replaces the blocks between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` (coverage, cost, quality, fidelity,
+seeds);
 the prose around them is written by hand. Run it after each export (``scripts/export-sweep.sh`` does).
 """
 
@@ -22,6 +23,7 @@ from analognasbench.space import NUM_CLASSES
 ROOT = Path(__file__).resolve().parents[1]
 EXPORT = ROOT / "analognasbench" / "bench" / "datasets" / "cifar10-lowcost"
 REFERENCE = ROOT / "analognasbench" / "bench" / "datasets" / "cifar10-highfid-check"
+SEED_CHECK = ROOT / "analognasbench" / "bench" / "datasets" / "cifar10-seed1-check"
 #: Rows created from here on were measured by workers with glibc's allocator restored (pipeline/allocator.py);
 #: earlier rows' wall times include the Dask nanny's page-fault overhead (about 2.5x), not the profile's cost.
 FAST_WORKERS_SINCE = "2026-11-28T20:56"
@@ -50,7 +52,7 @@ def _reliability(df: pd.DataFrame, profile: dict) -> list[float]:
     return list(q.distinguishability(df, profile.get("test_subset")).reliability)
 
 
-def blocks(reference: Path | None) -> dict[str, str]:
+def blocks(reference: Path | None, seeds: Path | None) -> dict[str, str]:
     df, meta = read_dataset(EXPORT)
     n = len(df)
     out = {"coverage": (
@@ -87,7 +89,22 @@ def blocks(reference: Path | None) -> dict[str, str]:
                 f"`{m}` {lo:.2f} / {hi:.2f}" for m, lo, hi in zip(
                     fid.metric, _reliability(df[df.canonical_index.isin(ref.canonical_index)], meta.profile),
                     _reliability(ref[ref.canonical_index.isin(df.canonical_index)], ref_profile))) + ".")
+    if seeds is not None:
+        other, _ = q.load_rows(seeds)
+        var = q.seed_variation(df, other, meta.profile.get("test_subset"))
+        out["seeds"] = (
+            f"{int(var.n.max())} architectures trained from seeds 0 and 1 (points of accuracy; the IQR is over all "
+            f"{n:,} shipped architectures).\n\n"
+            + table(var, {"metric": "metric", "n": "n", "seed_std": "std across training seeds",
+                          "reported_se": "median error the rows report", "iqr_over_seed_std": "IQR / seed std",
+                          "kendall_tau": "Kendall's tau, seed 0 vs 1", "p_value": "p-value"},
+                    {"seed_std": ".2f", "reported_se": ".2f", "iqr_over_seed_std": ".1f", "kendall_tau": ".2f",
+                     "p_value": ".1e"}))
     return out
+
+
+def _shipped(path: Path) -> Path | None:
+    return path if path.with_suffix(".parquet").is_file() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,10 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", type=Path, help="fidelity-check rows (store or dataset); default: the "
                         "shipped cifar10-highfid-check, if any")
     parser.add_argument("--card", type=Path, default=ROOT / "DATASET.md")
+    parser.add_argument("--seeds", type=Path, help="seed-check rows (store or dataset); default: the shipped "
+                        "cifar10-seed1-check, if any")
     args = parser.parse_args(argv)
-    reference = args.reference or (REFERENCE if REFERENCE.with_suffix(".parquet").is_file() else None)
     text = args.card.read_text()
-    for name, body in blocks(reference).items():
+    for name, body in blocks(args.reference or _shipped(REFERENCE), args.seeds or _shipped(SEED_CHECK)).items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
         if not pattern.search(text):
             print(f"{args.card} has no block {name!r} (<!-- BEGIN {name} --> ... <!-- END {name} -->)",

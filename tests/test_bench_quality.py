@@ -80,6 +80,41 @@ def test_spread_sample_covers_the_accuracy_range():
         q.spread_sample(df, 101)
 
 
+def test_seed_variation_measures_how_far_values_move_with_the_training_seed():
+    a = frame({"analog_accuracy": [40.0, 43, 46, 49, 52, 55, 58, 61]}, std=np.sqrt(10) * 0.5)  # se 0.5
+    b = a.assign(analog_accuracy=a.analog_accuracy + [1, -1] * 4)  # each value moves 1 point with the seed
+    out = q.seed_variation(a, b, 1000, ("analog_accuracy",)).iloc[0]
+    assert out.n == 8 and out.seed_std == pytest.approx(np.sqrt(8 / 7) / np.sqrt(2))
+    assert out.reported_se == pytest.approx(0.5)
+    assert out.iqr_over_seed_std == pytest.approx(10.5 / out.seed_std)
+    assert out.kendall_tau == pytest.approx(1.0)  # 1-point moves do not reorder values 3 points apart
+    shuffled = q.seed_variation(a, b.assign(analog_accuracy=b.analog_accuracy[::-1].values), 1000,
+                                ("analog_accuracy",)).iloc[0]
+    assert shuffled.kendall_tau == pytest.approx(-1.0) and shuffled.seed_std > 10
+    with pytest.raises(ValueError, match="share 2 architectures"):
+        q.seed_variation(a.head(2), b, 1000, ("analog_accuracy",))
+
+
+def test_anb_quality_compares_two_training_seeds_of_real_runs(tmp_path, capsys):
+    archs = tmp_path / "archs.txt"
+    archs.write_text("(2, 2, 2, 2, 2, 2)\n(1, 4, 0, 3, 1, 1)\n(4, 4, 4, 4, 4, 4)\n")
+    stores = {seed: tmp_path / f"seed{seed}.sqlite" for seed in (0, 1)}
+    for seed, store in stores.items():
+        assert main(["generate", "--profile", "smoke", "--archs", str(archs), "--seed", str(seed), "--store",
+                     str(store), "--workers", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["quality", str(stores[0]), "--seeds", str(stores[1]), "--json", str(tmp_path / "q.json")]) == 0
+    assert "Training seeds [0] vs [1]" in capsys.readouterr().out
+    import json
+
+    rows = json.loads((tmp_path / "q.json").read_text())["seeds"]
+    assert [r["metric"] for r in rows] == list(q.CHECK_METRICS) and all(r["n"] == 3 for r in rows)
+    # another seed trains another network: the values move (by more than nothing) and stay accuracies
+    assert all(0 < r["seed_std"] < 50 for r in rows)
+    assert main(["quality", str(stores[0]), "--seeds", str(stores[0])]) == 2
+    assert "both hold training seed [0]" in capsys.readouterr().err
+
+
 def test_anb_quality_on_a_store_and_its_export(tmp_path, capsys):
     store = tmp_path / "smoke.sqlite"
     assert main(["merge-store", str(SMOKE), "--into", str(store)]) == 0

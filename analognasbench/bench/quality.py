@@ -12,6 +12,9 @@ The checks of the dataset card (DATASET.md), as functions of dataset frames, for
 * :func:`agreement`: the same profile measured in two places (CPU and GPU): per metric, differences in units of
   their combined error, z = diff / sqrt(se_a^2 + se_b^2); two devices' training runs diverge in floating point like
   two seeds, so the baseline's error is the binomial one on each side. About 95 % of |z| < 2 means agreement.
+* :func:`seed_variation`: the same profile trained from two seeds (``anb generate --seed``): how far one
+  architecture's value moves with the training seed, which the chip metrics' std (over programmings of one trained
+  network) leaves out, and the spread across architectures against it.
 * :func:`spread_sample`: N architectures evenly spaced over the accuracy range, in an order whose every prefix
   spans it (the architectures of a fidelity check that may be cut short).
 """
@@ -122,6 +125,33 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
         rows.append({"metric": m, "n": len(both), "mean_diff": float(diff.mean()),
                      "max_abs_diff": float(diff.abs().max()), "within_2_se": float((z.abs() < 2).mean()),
                      "max_abs_z": float(z.abs().max())})
+    return pd.DataFrame(rows)
+
+
+def seed_variation(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
+                   metrics: tuple[str, ...] = CHECK_METRICS) -> pd.DataFrame:
+    """Per metric, over the classes both seeds hold: the std of one architecture's value across training seeds,
+    std(b - a) / sqrt(2) (for chip metrics, of the mean over R programmings, so it includes their error), beside
+    the median error the rows report (binomial or std / sqrt(R)); the IQR across all of ``a``'s architectures in
+    units of the seed std; and Kendall's tau between the seeds, the most any other measurement can agree."""
+    from scipy.stats import kendalltau
+
+    n_test = n_test or FULL_TEST_SET
+    both = a.merge(b, on="canonical_index", suffixes=("_a", "_b"))
+    if len(both) < 3:
+        raise ValueError(f"the two seeds share {len(both)} architectures; a seed check needs at least 3")
+    rows = []
+    for m in metrics:
+        _require(a, [m], "seed_variation")
+        diff = both[f"{m}_b"].astype(float) - both[f"{m}_a"].astype(float)
+        seed_std = float(diff.std(ddof=1) / np.sqrt(2))
+        reported = float(np.nanmedian(np.concatenate([standard_error(both, m, n_test, s) for s in ("_a", "_b")])))
+        values = a[m].astype(float).dropna()
+        iqr = float(values.quantile(0.75) - values.quantile(0.25))
+        tau, p = kendalltau(both[f"{m}_a"], both[f"{m}_b"])
+        rows.append({"metric": m, "n": len(both), "seed_std": seed_std, "reported_se": reported,
+                     "iqr_over_seed_std": iqr / seed_std if seed_std else np.inf,
+                     "kendall_tau": float(tau), "p_value": float(p)})
     return pd.DataFrame(rows)
 
 

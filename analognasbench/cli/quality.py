@@ -3,6 +3,7 @@
     anb quality runs/cifar_lowcost.sqlite
     anb quality analognasbench/bench/datasets/cifar10-lowcost.parquet --reference runs/cifar_highfid.sqlite
     anb quality runs/cifar_lowcost.sqlite --agreement runs/gpu.sqlite
+    anb quality runs/cifar_lowcost.sqlite --seeds runs/cifar_seed1.sqlite
     anb quality runs/cifar_lowcost.sqlite --sample 30 --out fidelity_archs.txt
 """
 
@@ -22,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("dataset", type=Path, help="run store (.sqlite) or exported dataset (name.parquet)")
     parser.add_argument("--reference", type=Path, help="a higher-fidelity store/dataset of some of the same classes")
     parser.add_argument("--agreement", type=Path, help="the same profile measured elsewhere (e.g. on a GPU)")
+    parser.add_argument("--seeds", type=Path, help="the same profile trained from another seed (anb generate --seed):"
+                        " how far values move with the training seed")
     parser.add_argument("--sample", type=int, metavar="N",
                         help="write N architectures spread over the accuracy range (a fidelity check's) to --out")
     parser.add_argument("--out", type=Path, help="file for --sample (one architecture per line)")
@@ -87,6 +90,23 @@ def run(args: argparse.Namespace) -> int:
               "z in units of the combined standard error")
         print(_table(agree))
         out["agreement"] = agree.to_dict("records")
+    if args.seeds:
+        other, other_profile = _load(args.seeds)
+        if other_profile != profile:
+            raise CLIError(f"{args.seeds} holds profile {other_profile.get('name')!r}, not {args.dataset}'s "
+                           f"{profile.get('name')!r}: a seed check compares one profile trained from two seeds")
+        shared = set(df.seed) & set(other.seed)
+        if shared:
+            raise CLIError(f"{args.dataset} and {args.seeds} both hold training seed {sorted(shared)}: a seed check "
+                           "needs rows of another seed (anb generate --seed); --agreement compares the same seed")
+        try:
+            seeds = q.seed_variation(df, other, n_test)
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
+        print(f"\nTraining seeds {sorted(set(df.seed))} vs {sorted(set(other.seed))}: std of one architecture's "
+              "value across seeds, the error the rows report, IQR / seed std, Kendall's tau between the seeds")
+        print(_table(seeds))
+        out["seeds"] = seeds.to_dict("records")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, default=float))
     return 0
