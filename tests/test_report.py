@@ -188,13 +188,24 @@ def test_report_on_an_original_release_pickle(tmp_path):
 # ---- the data-quality section -----------------------------------------------------------------------------------
 
 
-def test_report_opens_with_data_quality_and_the_fidelity_check(tmp_path, capsys):
+def test_report_opens_with_data_quality_and_the_fidelity_and_seed_checks(tmp_path, capsys):
+    from analognasbench.bench.registry import load
+
+    smoke, meta, _ = load("synthetic-smoke")
+    # the first 20 architectures as if trained again: every value 1 point higher or lower, alternately
+    moved = smoke.head(20).assign(seed=1)
+    for m in ("baseline_accuracy", "noisy_accuracy", "noisy_drift_86400", "analog_accuracy", "analog_drift_86400"):
+        moved[m] = moved[m] + np.resize([1.0, -1.0], 20)
+    seeds = write_dataset(moved, DatasetMeta(name="smoke-seed1", fidelity=meta.fidelity), tmp_path / "smoke-seed1")
     out = tmp_path / "rep"
-    assert main(["report", "--dataset", "synthetic-smoke", "--reference", "synthetic-smoke", "--no-nas",
-                 "--out", str(out), "--quiet"]) == 0
+    assert main(["report", "--dataset", "synthetic-smoke", "--reference", "synthetic-smoke", "--seed-check",
+                 str(seeds), "--no-nas", "--out", str(out), "--quiet"]) == 0
     summary = capsys.readouterr().out
     assert "Distinguishable (spread >= 3x the error of one value)" in summary
     assert "Fidelity check against synthetic-smoke" in summary and "100 architectures" in summary
+    assert "Seed check against smoke-seed1, 20 architectures" in summary
+    var = pd.read_csv(out / "tables" / "quality_seeds.csv")
+    assert np.allclose(var.seed_std, np.sqrt(20 / 19) / np.sqrt(2)) and (var.n == 20).all()
     fid = pd.read_csv(out / "tables" / "quality_fidelity.csv")
     assert np.allclose(fid.kendall_tau, 1.0) and (fid.n == 100).all()  # a dataset against itself
     dist = pd.read_csv(out / "tables" / "quality_distinguishability.csv")
@@ -210,7 +221,9 @@ def test_data_quality_without_reference_or_without_stds():
 
     ds = load_source("synthetic-smoke")
     sec = quality_section(ds)
-    assert not sec.skipped and "quality_fidelity" not in sec.tables
+    assert not sec.skipped and "quality_fidelity" not in sec.tables and "quality_seeds" not in sec.tables
+    too_few = quality_section(ds, seeds=load_source(ds.df.head(2)))
+    assert "Seed check" in too_few.findings[-1] and "at least 3" in too_few.findings[-1]
     bare = load_source(ds.df[["canonical_index", "arch", "noisy_accuracy"]])
     assert "standard deviations" in quality_section(bare).skipped
 

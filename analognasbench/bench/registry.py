@@ -21,6 +21,8 @@ ENV_VAR = "ANB_DATASET"
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 #: Embedded datasets that have a higher-fidelity measurement of some of their architectures (their fidelity check).
 FIDELITY_REFERENCES = {"cifar10-lowcost": "cifar10-highfid-check"}
+#: Embedded datasets that have some of their architectures trained again from another seed (their seed check).
+SEED_CHECKS = {"cifar10-lowcost": "cifar10-seed1-check"}
 #: File suffixes read as original-release pickles.
 ORIGINAL_SUFFIXES = (".anb", ".pkl", ".pickle")
 
@@ -32,8 +34,16 @@ def available_datasets() -> list[str]:
 
 def fidelity_reference(name: str) -> str | None:
     """The embedded fidelity-check dataset of the embedded dataset ``name``, if it is shipped."""
-    reference = FIDELITY_REFERENCES.get(name)
-    return reference if reference in available_datasets() else None
+    return _shipped(FIDELITY_REFERENCES.get(name))
+
+
+def seed_check(name: str) -> str | None:
+    """The embedded seed-check dataset (other training seeds) of the embedded dataset ``name``, if it is shipped."""
+    return _shipped(SEED_CHECKS.get(name))
+
+
+def _shipped(name: str | None) -> str | None:
+    return name if name in available_datasets() else None
 
 
 def resolve_dataset(spec: str | os.PathLike[str] | None = None) -> Path:

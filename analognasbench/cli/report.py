@@ -21,6 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="higher-fidelity dataset of some of the same architectures, for the fidelity check of the "
                         "data-quality section: a path or embedded name, 'none', or 'auto' (the embedded dataset's own "
                         "check, e.g. cifar10-highfid-check for cifar10-lowcost)")
+    p.add_argument("--seed-check", default="auto",
+                   help="the same profile trained from another seed (rows of anb generate --seed), for the seed check "
+                        "of the data-quality section: a path or embedded name, 'none', or 'auto' (the embedded "
+                        "dataset's own, e.g. cifar10-seed1-check for cifar10-lowcost)")
     p.add_argument("--out", default="anb-report", type=Path, help="output directory (default: ./anb-report)")
     p.add_argument("--only", nargs="+", metavar="ANALYSIS", help="run only these analyses")
     nas = p.add_mutually_exclusive_group()
@@ -43,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analognasbench.analysis.registry import AnalysisParams
+    from analognasbench.bench.registry import fidelity_reference, seed_check
     from analognasbench.report import build_report, load_nas_comparison
     from analognasbench.report.nas import run_nas_comparison
     from analognasbench.report.source import load_source
@@ -67,17 +72,18 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"[{step}/{total}] {time.perf_counter() - start:5.1f} s  {message}", file=sys.stderr, flush=True)
 
-    reference = args.reference
-    if reference == "auto":
-        from analognasbench.bench.registry import fidelity_reference
-
-        reference = fidelity_reference(dataset.name)
-    elif reference == "none":
-        reference = None
-    out = build_report(dataset, args.out, params=params, only=args.only, nas=nas, reference=reference,
-                       progress=progress)
+    out = build_report(dataset, args.out, params=params, only=args.only, nas=nas,
+                       reference=_companion(args.reference, fidelity_reference, dataset.name),
+                       seed_check=_companion(args.seed_check, seed_check, dataset.name), progress=progress)
     for line in out.summary:
         print("- " + line.replace("**", ""))
     print(f"{len(out.figures)} figures, {len(out.tables)} tables in {out.timings['total']:.1f} s")
     print(f"report: {out.html.resolve()}")
     return 0
+
+
+def _companion(choice: str, shipped, name: str) -> str | None:
+    """A check dataset from its option: 'auto' (the embedded dataset's own, if shipped), 'none', or a path/name."""
+    if choice == "auto":
+        return shipped(name)
+    return None if choice == "none" else choice

@@ -52,12 +52,13 @@ class ReportOutput:
 def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
                  params: AnalysisParams | None = None, only: Sequence[str] | None = None,
                  nas: NASComparison | None = None, extra_sections: Sequence[Section] = (),
-                 reference: Any = None, progress: Progress | None = None) -> ReportOutput:
+                 reference: Any = None, seed_check: Any = None, progress: Progress | None = None) -> ReportOutput:
     """Run the analyses on ``source`` (see :func:`load_source`) and write the report into ``out_dir``.
 
     ``only`` restricts to named analyses; ``nas`` adds the NAS comparison section (Table 1 + anytime curves);
     ``extra_sections`` are appended as they are. The data-quality section comes first; ``reference`` (anything
-    :func:`load_source` takes) is a higher-fidelity dataset of some of the same architectures for its fidelity check.
+    :func:`load_source` takes) is a higher-fidelity dataset of some of the same architectures for its fidelity check,
+    ``seed_check`` the same profile trained from another seed for its seed check.
     """
     params = params or AnalysisParams()
     out = Path(out_dir)
@@ -87,7 +88,8 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
 
     sections: list[Section] = []
     if only is None:
-        sections.append(quality_section(ds, None if reference is None else load_source(reference)))
+        sections.append(quality_section(ds, None if reference is None else load_source(reference),
+                                        None if seed_check is None else load_source(seed_check)))
         tick(sections[-1].title)
     for spec in specs:
         t = time.perf_counter()

@@ -40,13 +40,16 @@ def plot_fidelity(low: pd.DataFrame, high: pd.DataFrame, fid: pd.DataFrame, low_
     return fig
 
 
-def quality_section(ds: ReportDataset, reference: ReportDataset | None = None) -> Section:
-    """Distinguishability of ``ds`` and, given a higher-fidelity ``reference``, Kendall's tau between the two."""
+def quality_section(ds: ReportDataset, reference: ReportDataset | None = None,
+                    seeds: ReportDataset | None = None) -> Section:
+    """Distinguishability of ``ds``; given a higher-fidelity ``reference``, Kendall's tau between the two; given
+    ``seeds``, rows of the same architectures trained from another seed, how far values move with the seed."""
     sec = Section("data_quality", TITLE, "DATASET.md",
                   "Whether differences between architectures exceed the noise of one measurement (spread across "
                   "architectures, IQR, against the standard error of one architecture's value; at least 3x counts "
-                  "as distinguishable), and whether rankings agree with a higher-fidelity measurement of the same "
-                  "architectures (Kendall's tau).")
+                  "as distinguishable), whether rankings agree with a higher-fidelity measurement of the same "
+                  "architectures (Kendall's tau), and how far values move when networks are trained from another "
+                  "seed.")
     metrics = tuple(_usable(ds.df))
     if not metrics:
         sec.skipped = "the dataset has no per-architecture standard deviations and repetition counts"
@@ -72,4 +75,20 @@ def quality_section(ds: ReportDataset, reference: ReportDataset | None = None) -
             sec.figures["quality_fidelity"] = FigureSpec(
                 f"Each architecture at both fidelities ({ds.name} vs {reference.name}).",
                 lambda: plot_fidelity(ds.df, reference.df, fid, ds.name, reference.name))
+    if seeds is not None:
+        _seed_check(sec, ds, seeds, metrics)
     return sec
+
+
+def _seed_check(sec: Section, ds: ReportDataset, seeds: ReportDataset, metrics: tuple[str, ...]) -> None:
+    try:
+        var = q.seed_variation(ds.df, seeds.df, _test_subset(ds), tuple(m for m in metrics if m in seeds.df.columns))
+    except ValueError as exc:
+        sec.findings.append(f"Seed check against {seeds.name}: {exc}.")
+        return
+    moves = ", ".join(f"{metric_label(r.metric)} {r.seed_std:.2f} (tau {r.kendall_tau:.2f})"
+                      for r in var.itertuples())
+    sec.findings.append(f"Seed check against {seeds.name}, {int(var.n.max())} architectures trained again from "
+                        f"another seed: std of one value across seeds (points), and Kendall's tau between seeds: "
+                        f"{moves}.")
+    sec.tables["quality_seeds"] = (f"How far values move with the training seed ({seeds.name})", var)
