@@ -97,8 +97,9 @@ def blocks(reference: Path | None, seeds: Path | None) -> dict[str, str]:
             f"{n:,} shipped architectures).\n\n"
             + table(var, {"metric": "metric", "n": "n", "seed_std": "std across training seeds",
                           "reported_se": "median error the rows report", "iqr_over_seed_std": "IQR / seed std",
+                          "reliability": "reliability counting the seed",
                           "kendall_tau": "Kendall's tau, seed 0 vs 1", "p_value": "p-value"},
-                    {"seed_std": ".2f", "reported_se": ".2f", "iqr_over_seed_std": ".1f", "kendall_tau": ".2f",
+                    {"seed_std": ".2f", "reported_se": ".2f", "iqr_over_seed_std": ".1f", "reliability": ".2f", "kendall_tau": ".2f",
                      "p_value": ".1e"}))
     return out
 

@@ -87,6 +87,7 @@ def test_seed_variation_measures_how_far_values_move_with_the_training_seed():
     assert out.n == 8 and out.seed_std == pytest.approx(np.sqrt(8 / 7) / np.sqrt(2))
     assert out.reported_se == pytest.approx(0.5)
     assert out.iqr_over_seed_std == pytest.approx(10.5 / out.seed_std)
+    assert out.reliability == pytest.approx(1 - out.seed_std**2 / a.analog_accuracy.var())
     assert out.kendall_tau == pytest.approx(1.0)  # 1-point moves do not reorder values 3 points apart
     shuffled = q.seed_variation(a, b.assign(analog_accuracy=b.analog_accuracy[::-1].values), 1000,
                                 ("analog_accuracy",)).iloc[0]

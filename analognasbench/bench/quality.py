@@ -133,7 +133,9 @@ def seed_variation(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
     """Per metric, over the classes both seeds hold: the std of one architecture's value across training seeds,
     std(b - a) / sqrt(2) (for chip metrics, of the mean over R programmings, so it includes their error), beside
     the median error the rows report (binomial or std / sqrt(R)); the IQR across all of ``a``'s architectures in
-    units of the seed std; and Kendall's tau between the seeds, the most any other measurement can agree."""
+    units of the seed std; the reliability counting the seed, 1 - seed_std^2 / var across all of ``a``'s
+    architectures (the expected correlation of two seeds' values); and Kendall's tau between the seeds over the
+    shared classes."""
     from scipy.stats import kendalltau
 
     n_test = n_test or FULL_TEST_SET
@@ -148,9 +150,11 @@ def seed_variation(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
         reported = float(np.nanmedian(np.concatenate([standard_error(both, m, n_test, s) for s in ("_a", "_b")])))
         values = a[m].astype(float).dropna()
         iqr = float(values.quantile(0.75) - values.quantile(0.25))
+        variance = float(values.var())
         tau, p = kendalltau(both[f"{m}_a"], both[f"{m}_b"])
         rows.append({"metric": m, "n": len(both), "seed_std": seed_std, "reported_se": reported,
                      "iqr_over_seed_std": iqr / seed_std if seed_std else np.inf,
+                     "reliability": 1 - seed_std**2 / variance if variance > 0 else np.nan,
                      "kendall_tau": float(tau), "p_value": float(p)})
     return pd.DataFrame(rows)
 
