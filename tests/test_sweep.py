@@ -42,9 +42,12 @@ def smoke():
 
 
 def _done_rows(path: Path) -> list[tuple[int, int]]:
-    """(canonical_index, seed) of every finished row, read with plain sqlite3 (not through the store)."""
+    """(canonical_index, seed) of every finished row, read with plain sqlite3 (not through the store); none while
+    a starting sweep has created the file but not yet its tables."""
     conn = sqlite3.connect(path, timeout=60)
     try:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone() is None:
+            return []
         return conn.execute("SELECT canonical_index, seed FROM runs WHERE status = 'done'").fetchall()
     finally:
         conn.close()
