@@ -18,12 +18,12 @@ import pandas as pd
 
 from analognasbench.bench import quality as q
 from analognasbench.bench.files import read_dataset
+from analognasbench.bench.registry import DATASETS_DIR, fidelity_reference, seed_check
 from analognasbench.space import NUM_CLASSES
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPORT = ROOT / "analognasbench" / "bench" / "datasets" / "cifar10-lowcost"
-REFERENCE = ROOT / "analognasbench" / "bench" / "datasets" / "cifar10-highfid-check"
-SEED_CHECK = ROOT / "analognasbench" / "bench" / "datasets" / "cifar10-seed1-check"
+NAME = "cifar10-lowcost"
+EXPORT = DATASETS_DIR / NAME
 #: Rows created from here on were measured by workers with glibc's allocator restored (pipeline/allocator.py);
 #: earlier rows' wall times include the Dask nanny's page-fault overhead (about 2.5x), not the profile's cost.
 FAST_WORKERS_SINCE = "2026-11-28T20:56"
@@ -99,13 +99,14 @@ def blocks(reference: Path | None, seeds: Path | None) -> dict[str, str]:
                           "reported_se": "median error the rows report", "iqr_over_seed_std": "IQR / seed std",
                           "reliability": "reliability counting the seed",
                           "kendall_tau": "Kendall's tau, seed 0 vs 1", "p_value": "p-value"},
-                    {"seed_std": ".2f", "reported_se": ".2f", "iqr_over_seed_std": ".1f", "reliability": ".2f", "kendall_tau": ".2f",
-                     "p_value": ".1e"}))
+                    {"seed_std": ".2f", "reported_se": ".2f", "iqr_over_seed_std": ".1f", "reliability": ".2f",
+                     "kendall_tau": ".2f", "p_value": ".1e"}))
     return out
 
 
-def _shipped(path: Path) -> Path | None:
-    return path if path.with_suffix(".parquet").is_file() else None
+def _shipped(name: str | None) -> Path | None:
+    """The embedded companion dataset ``name`` (registry), if it is shipped."""
+    return DATASETS_DIR / name if name else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                         "cifar10-seed1-check, if any")
     args = parser.parse_args(argv)
     text = args.card.read_text()
-    for name, body in blocks(args.reference or _shipped(REFERENCE), args.seeds or _shipped(SEED_CHECK)).items():
+    reference = args.reference or _shipped(fidelity_reference(NAME))
+    for name, body in blocks(reference, args.seeds or _shipped(seed_check(NAME))).items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
         if not pattern.search(text):
             print(f"{args.card} has no block {name!r} (<!-- BEGIN {name} --> ... <!-- END {name} -->)",

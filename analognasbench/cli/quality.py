@@ -43,6 +43,15 @@ def _load(path: Path):
     return df, profile
 
 
+def _load_same_profile(path: Path, dataset: Path, profile: dict, why: str):
+    """Rows of ``path``, which must hold ``dataset``'s profile."""
+    other, other_profile = _load(path)
+    if other_profile != profile:
+        raise CLIError(f"{path} holds profile {other_profile.get('name')!r}, not {dataset}'s "
+                       f"{profile.get('name')!r}: {why}")
+    return other
+
+
 def _table(df) -> str:
     return df.to_string(index=False, float_format=lambda v: f"{v:.3f}")
 
@@ -81,20 +90,16 @@ def run(args: argparse.Namespace) -> int:
         out["reference"] = {"profile": ref_profile.get("name"), "n": len(ref), "costs": q.stage_costs(ref)}
         out["fidelity"] = fid.to_dict("records")
     if args.agreement:
-        other, other_profile = _load(args.agreement)
-        if other_profile != profile:
-            raise CLIError(f"{args.agreement} holds profile {other_profile.get('name')!r}, not {args.dataset}'s "
-                           f"{profile.get('name')!r}: agreement compares one profile measured in two places")
+        other = _load_same_profile(args.agreement, args.dataset, profile, "agreement compares one profile measured in "
+                                   "two places")
         agree = q.agreement(df, other, n_test)
         print(f"\nAgreement with {args.agreement} ({', '.join(sorted(set(other['device'])))}): diff = other - this, "
               "z in units of the combined standard error")
         print(_table(agree))
         out["agreement"] = agree.to_dict("records")
     if args.seeds:
-        other, other_profile = _load(args.seeds)
-        if other_profile != profile:
-            raise CLIError(f"{args.seeds} holds profile {other_profile.get('name')!r}, not {args.dataset}'s "
-                           f"{profile.get('name')!r}: a seed check compares one profile trained from two seeds")
+        other = _load_same_profile(args.seeds, args.dataset, profile, "a seed check compares one profile trained "
+                                   "from two seeds")
         shared = set(df.seed) & set(other.seed)
         if shared:
             raise CLIError(f"{args.dataset} and {args.seeds} both hold training seed {sorted(shared)}: a seed check "
