@@ -32,15 +32,15 @@ from analognasbench.bench.errors import (
 from analognasbench.bench.files import DatasetMeta
 from analognasbench.bench.records import ArchitectureRecord, MetricValue, parse_metric
 from analognasbench.bench.registry import load
-from analognasbench.pipeline.schema import METRICS, TRAIN_STAGES, Metric, MetricInfo
+from analognasbench.pipeline.schema import METRIC_ALIASES, METRICS, TRAIN_STAGES, Metric, MetricInfo
 from analognasbench.space import (
     NUM_ARCHITECTURES,
     NUM_CLASSES,
     Architecture,
-    canonical_index,
     from_index,
     parse,
 )
+from analognasbench.space.isomorphism import class_table
 from analognasbench.space.ops import NUM_EDGES, NUM_OPS
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ COMPAT_METRICS: tuple[str, ...] = (
     "noisy_drift_60", "noisy_drift_3600", "noisy_drift_86400", "noisy_drift_2592000",
     "analog_drift_60", "analog_drift_3600", "analog_drift_86400", "analog_drift_2592000", "params",
 )
-_COMPAT_SET = frozenset(COMPAT_METRICS)
+_COMPAT_SET = frozenset(COMPAT_METRICS) | frozenset(METRIC_ALIASES)
 #: Numeric per-architecture columns that are not metrics but can be read as arrays.
 EXTRA_NUMERIC = ("params", "flops")
 _POWERS = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)
@@ -68,8 +68,7 @@ def _space_tables() -> tuple[list[tuple[int, ...]], np.ndarray]:
     """Every cell as a plain tuple, and the representative index of every cell (built once per process)."""
     digits = (np.arange(NUM_ARCHITECTURES)[:, None] // _POWERS) % NUM_OPS
     tuples = [tuple(t) for t in digits.tolist()]
-    canon = np.fromiter((canonical_index(i) for i in range(NUM_ARCHITECTURES)), dtype=np.int64,
-                        count=NUM_ARCHITECTURES)
+    canon = class_table().astype(np.int64)
     canon.setflags(write=False)
     return tuples, canon
 
@@ -176,30 +175,29 @@ class AnalogNASBench:
         self._row_of = row_of
         self._class_rows = class_row
 
-        # Compatibility table: plain dict tuple -> {metric name -> plain value}, for every answerable tuple.
-        row_compat = self._compat_rows()
-        compat: dict[tuple[int, ...], dict[str, Any]] = {}
-        for i, r in enumerate(row_of.tolist()):
-            if r >= 0:
-                t = tuples[i]
-                values = row_compat[r].copy()
-                values["architecture"] = t
-                compat[t] = values
-        self._compat = compat
+        # Compatibility table: plain tuple -> {metric name -> plain value}, filled on first use of each tuple (building
+        # all 15,625 eagerly would cost more than the rest of the load).
+        self._compat: dict[tuple[int, ...], dict[str, Any]] = {}
         self._records: dict[tuple[int, ...], ArchitectureRecord] = {}
         self.metrics: list[str] = list(COMPAT_METRICS)
         logger.info("loaded %s: %d rows, %s", where, len(df), self.coverage())
 
-    def _compat_rows(self) -> list[dict[str, Any]]:
-        """Per row: metric name -> the plain value the original release returned (floats, DriftMeasurements)."""
-        names, columns = [], []
+    def _compat_values(self, index: int) -> dict[str, Any] | None:
+        """Metric name (release aliases included) -> the plain value the original release returned, for one cell."""
+        row = int(self._row_of[index])
+        if row < 0:
+            return None
+        t = _space_tables()[0][index]
+        values: dict[str, Any] = {"architecture": t}
         for m, name, is_drift in _METRIC_KINDS:
-            means = self._mean_lists[m]
-            names.append(name)
-            columns.append(list(map(DriftMeasurement, means, self._std_lists[m])) if is_drift else means)
-        names.append("params")
-        columns.append([None if math.isnan(p) else int(p) for p in self._params.tolist()])
-        return [dict(zip(names, values)) for values in zip(*columns)]
+            mean = self._mean_lists[m][row]
+            values[name] = DriftMeasurement(mean, self._std_lists[m][row]) if is_drift else mean
+        for alias, target in METRIC_ALIASES.items():
+            values[alias] = values[target]
+        p = self._params[row]
+        values["params"] = None if math.isnan(p) else int(p)
+        self._compat[t] = values
+        return values
 
     @property
     def _archs(self) -> list[Architecture]:
@@ -403,11 +401,13 @@ class AnalogNASBench:
         if isinstance(metric, Metric):
             metric = metric.value
         if not (isinstance(metric, str) and metric in _COMPAT_SET):
-            raise UnknownMetricError(f"Metric {metric!r} not found. Available metrics: {list(COMPAT_METRICS)}")
+            raise UnknownMetricError(f"Metric {metric!r} not found. Available metrics: {list(COMPAT_METRICS)} "
+                                     f"(also the release's names {', '.join(METRIC_ALIASES)})")
         try:
-            values = self._compat.get(parse(architecture))
+            index = parse(architecture).index
         except (ValueError, TypeError):
             return NOT_FOUND
+        values = self._compat.get(_space_tables()[0][index]) or self._compat_values(index)
         return NOT_FOUND if values is None else values[metric]
 
     def get_architecture_details(self, architecture: Any) -> str:

@@ -9,10 +9,11 @@ from typing import Any
 
 from analognasbench.bench.drift import DriftMeasurement
 from analognasbench.bench.errors import UnknownMetricError
-from analognasbench.pipeline.schema import METRICS, Metric, MetricInfo
+from analognasbench.pipeline.schema import METRIC_ALIASES, METRICS, Metric, MetricInfo
 from analognasbench.space import Architecture
 
 _BY_NAME: dict[str, Metric] = {m.value: m for m in METRICS}
+_BY_NAME.update({alias: Metric(target) for alias, target in METRIC_ALIASES.items()})
 
 
 def parse_metric(name: str | Metric) -> Metric:
@@ -21,7 +22,8 @@ def parse_metric(name: str | Metric) -> Metric:
         return name
     metric = _BY_NAME.get(name) if isinstance(name, str) else None
     if metric is None:
-        raise UnknownMetricError(f"unknown metric {name!r}; valid metrics: {', '.join(_BY_NAME)}")
+        raise UnknownMetricError(f"unknown metric {name!r}; valid metrics: {', '.join(m.value for m in METRICS)} "
+                                 f"(also the release's names {', '.join(METRIC_ALIASES)})")
     return metric
 
 
@@ -47,7 +49,12 @@ class MetricValue:
         return DriftMeasurement(self.mean, self.std)
 
     def __str__(self) -> str:
-        return f"{self.mean:.2f} ± {self.std:.2f}" if self.metric.repeated else f"{self.mean:.2f}"
+        """``mean ± std``; just the mean where no error is known (std NaN: not published), ``n/a`` if unmeasured."""
+        if self.mean != self.mean:
+            return "n/a"
+        if self.metric.repeated and self.std == self.std:
+            return f"{self.mean:.2f} ± {self.std:.2f}"
+        return f"{self.mean:.2f}"
 
 
 @dataclass(frozen=True, slots=True)

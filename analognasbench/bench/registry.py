@@ -15,7 +15,7 @@ from analognasbench.bench.errors import DatasetNotFoundError
 from analognasbench.bench.files import DatasetMeta, dataset_paths, read_dataset
 
 #: Name of the embedded dataset that ``AnalogNASBench()`` loads by default.
-DEFAULT_DATASET = "cifar10-lowcost"
+DEFAULT_DATASET = "analognas-original"
 #: Environment variable that overrides the default: an embedded dataset's name or a path.
 ENV_VAR = "ANB_DATASET"
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"

@@ -35,7 +35,8 @@ def _table(record: ArchitectureRecord) -> str:
     for v in record:
         info = v.info
         t = time_label(info.time_s)
-        lines.append(f"{v.metric.value:<22} {v.mean:8.2f} {v.std:7.2f} {len(v.reps):3d}  {info.unit:<8} "
+        std = f"{v.std:7.2f}" if v.std == v.std else f"{'-':>7}"  # NaN: no error published
+        lines.append(f"{v.metric.value:<22} {v.mean:8.2f} {std} {len(v.reps):3d}  {info.unit:<8} "
                      f"{info.network:<8} {info.hardware or '-':<9} {t}")
     return "\n".join(lines)
 
@@ -51,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
                                   "resolved_by_isomorphism": record.resolved_by_isomorphism, "metric": v.metric.value,
                                   "mean": v.mean, "std": v.std, "reps": list(v.reps), "unit": v.info.unit}))
             else:
-                print(f"{v.mean} ± {v.std}" if v.metric.repeated else f"{v.mean}")
+                known = v.metric.repeated and v.std == v.std  # NaN std: no error published
+                print(f"{v.mean} ± {v.std}" if known else f"{v.mean}")
             return 0
         if args.json:
             print(json.dumps(record.as_dict(), indent=2))

@@ -16,6 +16,11 @@ _DRIFT_LABELS = {60: "60 s", 3600: "1 h", 86400: "1 day", 2592000: "30 days"}
 
 SCHEMA_VERSION = 1
 
+#: Other names of metrics, accepted everywhere a metric name is. The published release (analog-nasbench 0.1.3)
+#: names the digitally trained network's drift ``baseline_drift_T``; its README and this project say
+#: ``noisy_drift_T``. Both are the same metric.
+METRIC_ALIASES: dict[str, str] = {f"baseline_drift_{t}": f"noisy_drift_{t}" for t in DRIFT_TIMES}
+
 
 class Metric(ClosedSet, what="metric", plural="metrics"):
     """Every measured metric (also the column names of the dataset)."""
@@ -33,6 +38,12 @@ class Metric(ClosedSet, what="metric", plural="metrics"):
     ANALOG_DRIFT_3600 = "analog_drift_3600"
     ANALOG_DRIFT_86400 = "analog_drift_86400"
     ANALOG_DRIFT_2592000 = "analog_drift_2592000"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Metric | None:
+        """The release's names are aliases: ``baseline_drift_T`` is ``noisy_drift_T`` (see :data:`METRIC_ALIASES`)."""
+        target = METRIC_ALIASES.get(value) if isinstance(value, str) else None
+        return cls(target) if target is not None else None
 
     @property
     def info(self) -> MetricInfo:
