@@ -30,7 +30,7 @@ from analognasbench.bench.errors import (
     UnmeasuredArchitectureError,
 )
 from analognasbench.bench.files import DatasetMeta
-from analognasbench.bench.records import ArchitectureRecord, MetricValue, parse_metric
+from analognasbench.bench.records import ArchitectureRecord, ClassView, MetricValue, parse_metric
 from analognasbench.bench.registry import load
 from analognasbench.pipeline.schema import METRIC_ALIASES, METRICS, TRAIN_STAGES, Metric, MetricInfo
 from analognasbench.space import (
@@ -179,6 +179,7 @@ class AnalogNASBench:
         # all 15,625 eagerly would cost more than the rest of the load).
         self._compat: dict[tuple[int, ...], dict[str, Any]] = {}
         self._records: dict[tuple[int, ...], ArchitectureRecord] = {}
+        self._class_members: dict[int, list[int]] | None = None
         self.metrics: list[str] = list(COMPAT_METRICS)
         logger.info("loaded %s: %d rows, %s", where, len(df), self.coverage())
 
@@ -286,6 +287,25 @@ class AnalogNASBench:
         return record
 
     __getitem__ = query
+
+    def class_view(self, arch: Any) -> ClassView:
+        """Every measured member of ``arch``'s isomorphism class, with their values, mean and spread (see
+        :class:`ClassView`). Raises :class:`UnmeasuredArchitectureError` when no member is measured."""
+        a = self._parse(arch)
+        canon = int(_space_tables()[1][a.index])
+        if self._class_members is None:
+            canon_rows = _space_tables()[1][self._df["arch_index"].to_numpy(dtype=np.int64)]
+            groups: dict[int, list[int]] = {}
+            for row, c in enumerate(canon_rows.tolist()):
+                groups.setdefault(c, []).append(row)
+            self._class_members = groups
+        rows = self._class_members.get(canon)
+        if not rows:
+            self._row(a)  # raises the unmeasured error with its message
+        rows_t = tuple(rows)
+        members = tuple(int(self._df["arch_index"].iat[r]) for r in rows_t)
+        values = {m: tuple(self._mean_lists[m][r] for r in rows_t) for m in METRICS}
+        return ClassView(canon, members, rows_t, MappingProxyType(values))
 
     def value(self, arch: Any, metric: str | Metric) -> float:
         """The mean of one metric of one architecture."""

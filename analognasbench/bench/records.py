@@ -102,3 +102,43 @@ class ArchitectureRecord:
                 for m, v in self.values.items()
             },
         }
+
+
+@dataclass(frozen=True)
+class ClassView:
+    """The measured members of one isomorphism class: their values, mean and spread.
+
+    A dataset of class representatives holds one member per class (spread NaN). The published release trained
+    every cell separately, so a class there holds up to dozens of independent measurements of the same network:
+    their spread is the error of one measurement, which the release does not publish otherwise.
+    """
+
+    canonical_index: int
+    members: tuple[int, ...]  # project indices of the measured members, ascending
+    rows: tuple[int, ...]  # their positions in ``bench.df``
+    values: Mapping[Metric, tuple[float, ...]]  # per metric, the members' means in ``members`` order
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def of(self, metric: str | Metric) -> tuple[float, ...]:
+        return self.values[parse_metric(metric)]
+
+    def mean(self, metric: str | Metric) -> float:
+        """Mean over the members that have a value (NaN if none)."""
+        v = [x for x in self.of(metric) if x == x]
+        return sum(v) / len(v) if v else float("nan")
+
+    def std(self, metric: str | Metric) -> float:
+        """Sample std (ddof = 1) over the members that have a value; NaN with fewer than two."""
+        v = [x for x in self.of(metric) if x == x]
+        if len(v) < 2:
+            return float("nan")
+        m = sum(v) / len(v)
+        return (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5
+
+    def spread(self, metric: str | Metric) -> float:
+        """Largest minus smallest member value (0 for one member, NaN for none)."""
+        v = [x for x in self.of(metric) if x == x]
+        return max(v) - min(v) if v else float("nan")

@@ -23,6 +23,8 @@ DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 FIDELITY_REFERENCES = {"cifar10-lowcost": "cifar10-highfid-check"}
 #: Embedded datasets that have some of their architectures trained again from another seed (their seed check).
 SEED_CHECKS = {"cifar10-lowcost": "cifar10-seed1-check"}
+#: Short names accepted wherever an embedded dataset's name is.
+ALIASES = {"original": "analognas-original", "release": "analognas-original"}
 #: File suffixes read as original-release pickles.
 ORIGINAL_SUFFIXES = (".anb", ".pkl", ".pickle")
 
@@ -54,6 +56,7 @@ def resolve_dataset(spec: str | os.PathLike[str] | None = None) -> Path:
     else:
         origin = "the requested dataset"
     text = os.fspath(spec)
+    text = ALIASES.get(text, text) if not Path(text).exists() else text
     if os.sep not in text and "/" not in text and Path(text).suffix == "":
         embedded = DATASETS_DIR / text
         if dataset_paths(embedded)[1].is_file():

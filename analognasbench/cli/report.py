@@ -54,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in (("baseline_quantile", args.baseline_quantile),
                                    ("robust_quantile", args.robust_quantile), ("alpha", args.alpha)) if v is not None}
-    params = AnalysisParams(**overrides)
     start = time.perf_counter()
     dataset = load_source(args.dataset)
+    params = AnalysisParams.for_dataset(dataset.meta, **overrides)
     if args.nas:
         nas = load_nas_comparison(args.nas)
     elif args.no_nas:

@@ -60,7 +60,6 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
     :func:`load_source` takes) is a higher-fidelity dataset of some of the same architectures for its fidelity check,
     ``seed_check`` the same profile trained from another seed for its seed check.
     """
-    params = params or AnalysisParams()
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -83,6 +82,7 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ds = load_source(source)
+    params = params or AnalysisParams.for_dataset(ds.meta)
     timings["load"] = time.perf_counter() - t0
     tick(f"loaded {ds.name} ({len(ds.df)} rows)")
 

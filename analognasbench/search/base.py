@@ -37,7 +37,6 @@ import pandas as pd
 
 from analognasbench.bench.errors import UnmeasuredArchitectureError
 from analognasbench.pipeline.schema import Metric
-from analognasbench.search.features import cell_canonical
 from analognasbench.space import (
     NUM_ARCHITECTURES,
     NUM_EDGES,
@@ -256,8 +255,10 @@ class SearchContext:
         return time.perf_counter() - self._start
 
     def candidate_classes(self) -> np.ndarray:
-        """Representative indices of the candidate classes (measured and feasible), ascending."""
-        return np.unique(cell_canonical()[self._candidates])
+        """One cell per distinct candidate (measured and feasible), ascending: the class representatives in a table
+        of classes; every measured cell where the table holds several separately measured members of a class."""
+        first = np.unique(self._row[self._candidates], return_index=True)[1]
+        return np.sort(self._candidates[first])
 
     def choose(self, arch: Iterable[int]) -> None:
         """Set the architecture the method will return (methods whose choice is not simply the incumbent

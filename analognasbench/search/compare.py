@@ -28,7 +28,7 @@ from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search.base import Budget, Objective, Result, avm_metrics, get_method, method_names
 from analognasbench.search.evaluators import PAPER_SURROGATE_SAMPLES, SurrogateEvaluator, TabularEvaluator
-from analognasbench.space import NUM_CLASSES
+from analognasbench.space import NUM_ARCHITECTURES
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def _run_seed(df: pd.DataFrame, config: CompareConfig, seed: int,
             evaluator: TabularEvaluator = surrogate
         else:
             evaluator = tabular
-        budget = Budget(evaluations=NUM_CLASSES if cls.uses_full_space else config.budget)
+        budget = Budget(evaluations=NUM_ARCHITECTURES if cls.uses_full_space else config.budget)
         out.append(cls().run(evaluator, config.objective, budget, seed=seed))
     return out
 
