@@ -44,6 +44,11 @@ def seed_check(name: str) -> str | None:
     return _shipped(SEED_CHECKS.get(name))
 
 
+def shipped_release() -> str | None:
+    """The embedded published release (``analognas-original``), if shipped."""
+    return _shipped(ALIASES["original"])
+
+
 def _shipped(name: str | None) -> str | None:
     return name if name in available_datasets() else None
 

@@ -52,13 +52,15 @@ class ReportOutput:
 def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
                  params: AnalysisParams | None = None, only: Sequence[str] | None = None,
                  nas: NASComparison | None = None, extra_sections: Sequence[Section] = (),
-                 reference: Any = None, seed_check: Any = None, progress: Progress | None = None) -> ReportOutput:
+                 reference: Any = None, seed_check: Any = None, release: Any = None,
+                 progress: Progress | None = None) -> ReportOutput:
     """Run the analyses on ``source`` (see :func:`load_source`) and write the report into ``out_dir``.
 
     ``only`` restricts to named analyses; ``nas`` adds the NAS comparison section (Table 1 + anytime curves);
     ``extra_sections`` are appended as they are. The data-quality section comes first; ``reference`` (anything
     :func:`load_source` takes) is a higher-fidelity dataset of some of the same architectures for its fidelity check,
-    ``seed_check`` the same profile trained from another seed for its seed check.
+    ``seed_check`` the same profile trained from another seed for its seed check, ``release`` the published data
+    to compare rankings with (left out when ``source`` is the release itself).
     """
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -88,8 +90,11 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
 
     sections: list[Section] = []
     if only is None:
+        rel = None if release is None else load_source(release)
+        if rel is not None and rel.meta.get("sha256") and rel.meta.get("sha256") == ds.meta.get("sha256"):
+            rel = None  # the release against itself says nothing
         sections.append(quality_section(ds, None if reference is None else load_source(reference),
-                                        None if seed_check is None else load_source(seed_check)))
+                                        None if seed_check is None else load_source(seed_check), rel))
         tick(sections[-1].title)
     for spec in specs:
         t = time.perf_counter()
