@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
         ref, ref_profile = _load(args.reference)
         fid = q.rank_fidelity(df, ref)
         print(f"\nRank agreement with {args.reference} (profile {ref_profile.get('name')}, {len(ref)} rows): over the "
-              "classes both hold (class means where several members were measured)")
+              "classes both hold (class means where several members were measured): Kendall's tau, Spearman's rho, "
+              "top-10 % overlap")
         print(_table(fid))
         out["reference"] = {"profile": ref_profile.get("name"), "n": len(ref)}
         out["fidelity"] = fid.to_dict("records")
