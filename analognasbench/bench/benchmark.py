@@ -73,6 +73,36 @@ def _space_tables() -> tuple[list[tuple[int, ...]], np.ndarray]:
     return tuples, canon
 
 
+@lru_cache(maxsize=1)
+def _arch_texts() -> np.ndarray:
+    """The stored ``arch`` text of every cell, e.g. ``"(0, 0, 0, 4, 3, 2)"`` (built once per process)."""
+    return np.array([str(t) for t in _space_tables()[0]], dtype=object)
+
+
+def _plain_tuple_index(arch: Any) -> int:
+    """The index of a plain 6-tuple of op ints (the release's key type) without a full parse; -1 for anything else."""
+    if arch.__class__ is not tuple or len(arch) != NUM_EDGES:
+        return -1
+    index = 0
+    for op in arch:
+        if op.__class__ is not int or not 0 <= op < NUM_OPS:
+            return -1
+        index = index * NUM_OPS + op
+    return index
+
+
+class _ListsOf(dict):
+    """Per metric, a column as a plain list, converted on first use (a query path reads lists, not arrays)."""
+
+    def __init__(self, arrays: dict[Metric, np.ndarray]) -> None:
+        super().__init__()
+        self._arrays = arrays
+
+    def __missing__(self, metric: Metric) -> list[float]:
+        values = self[metric] = self._arrays[metric].tolist()
+        return values
+
+
 @dataclass(frozen=True)
 class Coverage:
     """How much of the search space a dataset answers."""
@@ -136,13 +166,15 @@ class AnalogNASBench:
             raise DatasetIntegrityError(f"{where}: architecture index {dup} appears in more than one row")
         tuples, canon_of = _space_tables()
         canon = canon_of[indices]
-        texts = df["arch"].tolist()
+        texts = df["arch"].to_numpy(dtype=object)
         stored_canon = df["canonical_index"].to_numpy()
-        for row, i in enumerate(indices.tolist()):
-            if texts[row] != str(tuples[i]) or stored_canon[row] != canon[row]:
-                raise DatasetIntegrityError(
-                    f"{where}: row {row} is inconsistent: arch_index {i} is {tuples[i]}, but arch is {texts[row]!r} "
-                    f"and canonical_index {stored_canon[row]} (expected {canon[row]})")
+        bad = np.flatnonzero((texts != _arch_texts()[indices]) | (stored_canon != canon))
+        if bad.size:
+            row = int(bad[0])
+            i = int(indices[row])
+            raise DatasetIntegrityError(
+                f"{where}: row {row} is inconsistent: arch_index {i} is {tuples[i]}, but arch is {texts[row]!r} "
+                f"and canonical_index {stored_canon[row]} (expected {canon[row]})")
         row_tuples = [tuples[i] for i in indices.tolist()]
 
         self._df = df
@@ -155,8 +187,8 @@ class AnalogNASBench:
         params = df["params"].to_numpy(dtype=float)
         self._params = params
         self._flops = df["flops"].to_numpy(dtype=float)
-        self._mean_lists = {m: v.tolist() for m, v in self._means.items()}
-        self._std_lists = {m: v.tolist() for m, v in self._stds.items()}
+        self._mean_lists = _ListsOf(self._means)
+        self._std_lists = _ListsOf(self._stds)
         self._reps: dict[Metric, np.ndarray] = {}
         self._row_values: list[MappingProxyType[Metric, MetricValue] | None] = [None] * len(df)
 
@@ -423,10 +455,12 @@ class AnalogNASBench:
         if not (isinstance(metric, str) and metric in _COMPAT_SET):
             raise UnknownMetricError(f"Metric {metric!r} not found. Available metrics: {list(COMPAT_METRICS)} "
                                      f"(also the release's names {', '.join(METRIC_ALIASES)})")
-        try:
-            index = parse(architecture).index
-        except (ValueError, TypeError):
-            return NOT_FOUND
+        index = _plain_tuple_index(architecture)
+        if index < 0:
+            try:
+                index = parse(architecture).index
+            except (ValueError, TypeError):
+                return NOT_FOUND
         values = self._compat.get(_space_tables()[0][index]) or self._compat_values(index)
         return NOT_FOUND if values is None else values[metric]
 
