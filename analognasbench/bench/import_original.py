@@ -23,6 +23,7 @@ import sys
 import tempfile
 import zipfile
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -108,10 +109,16 @@ def fetch_release_wheel(dest: str | os.PathLike[str], *, timeout: float = 300.0)
 
 def release_bytes(wheel: str | os.PathLike[str]) -> bytes:
     """The ``data.anb`` bytes inside a release wheel, checked against :data:`RELEASE_SHA256`."""
+    return _release_member(wheel)[0]
+
+
+def _release_member(wheel: str | os.PathLike[str]) -> tuple[bytes, str]:
+    """``(data.anb bytes, its timestamp in the wheel as ISO 8601)``, the bytes checked against the pinned hash."""
     path = Path(wheel)
     try:
         with zipfile.ZipFile(path) as zf:
             data = zf.read(RELEASE_MEMBER)
+            stamp = datetime(*zf.getinfo(RELEASE_MEMBER).date_time, tzinfo=timezone.utc).isoformat()
     except FileNotFoundError:
         raise ReleaseImportError(f"wheel {path} does not exist") from None
     except KeyError:
@@ -119,7 +126,7 @@ def release_bytes(wheel: str | os.PathLike[str]) -> bytes:
     except (zipfile.BadZipFile, OSError) as exc:
         raise ReleaseImportError(f"{path} is not a readable wheel (zip archive): {exc}") from None
     check_release_sha256(data, str(path))
-    return data
+    return data, stamp
 
 
 def check_release_sha256(data: bytes, where: str) -> None:
@@ -176,13 +183,14 @@ def import_original(out: str | os.PathLike[str], *, wheel: str | os.PathLike[str
         raise ReleaseImportError(f"{parquet} or {meta_path} exists; pass --force to replace it")
     with tempfile.TemporaryDirectory(prefix="anb-release-") as tmp:
         whl = Path(wheel) if wheel is not None else fetch_release_wheel(tmp)
-        data = release_bytes(whl)
+        data, stamp = _release_member(whl)
         data_file = Path(tmp) / "data.anb"
         data_file.write_bytes(data)
         try:
             df, meta = convert_release(data_file, name=parquet.stem)
         except DatasetIntegrityError as exc:
             raise ReleaseImportError(f"{whl}: {exc}") from None
+        meta = replace(meta, created=stamp)  # the release file's own date: the conversion is reproducible
     path = write_dataset(df, meta, parquet)
     logger.info("wrote the release as %s (%d rows)", path, len(df))
     return path
