@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from analognasbench.bench.errors import DatasetIntegrityError, DatasetNotFoundError
+from analognasbench.bench.migrate import migrate
 from analognasbench.pipeline.schema import (
     ID_COLUMNS,
     METRICS,
@@ -218,6 +219,7 @@ def read_dataset(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, DatasetMet
         df = pq.read_table(parquet_path).to_pandas()
     except (pa.ArrowException, OSError) as exc:
         raise DatasetIntegrityError(f"{parquet_path} is not a readable Parquet file: {exc}") from exc
+    df, meta = migrate(df, meta)  # older schemas, without reinterpreting their numbers (bench/migrate.py)
     if len(df) != meta.row_count:
         raise DatasetIntegrityError(f"{parquet_path} holds {len(df)} rows but {meta_path.name} records {meta.row_count}")
     missing = [c for c in all_columns() if c not in df.columns]
