@@ -166,14 +166,45 @@ def get_analysis(name: str) -> AnalysisSpec:
         raise ValueError(f"unknown analysis {name!r}; valid analyses: {', '.join(sorted(_REGISTRY))}") from None
 
 
+def t0_reading(df: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The frame the analyses read, and a note when its t = 0 metrics are the programmed chip.
+
+    The analyses are written on the paper's t = 0 metrics (``noisy_accuracy``, ``analog_accuracy``: the release's
+    network before programming). A dataset that measured only the programmed chip at t = 0 (the project's schema-1
+    datasets, migrated) is analysed on that reading instead -- its ``*_programmed_accuracy`` stands in for the t = 0
+    metric -- and every section says so (``note``): the numbers are the chip's, not reinterpreted as the release's.
+    """
+    swaps = []
+    for name, programmed in (("noisy_accuracy", "noisy_programmed_accuracy"),
+                             ("analog_accuracy", "analog_programmed_accuracy")):
+        if programmed in df.columns and df[programmed].notna().any() and (
+                name not in df.columns or df[name].notna().sum() == 0):
+            swaps.append((name, programmed))
+    if not swaps:
+        return df, None
+    out = df.copy()
+    for name, programmed in swaps:
+        out[name] = out[programmed]
+    used = ", ".join(f"{programmed} for {name}" for name, programmed in swaps)
+    return out, (f"This dataset did not measure the unprogrammed t = 0 reading (the release's meaning); its "
+                 f"programmed chip at t = 0 stands in ({used}).")
+
+
 def run_section(name: str, df: pd.DataFrame, params: AnalysisParams | None = None) -> Section:
-    """Build one section; a dataset lacking the needed data yields a skipped section instead of an error."""
+    """Build one section; a dataset lacking the needed data yields a skipped section instead of an error.
+
+    On a dataset whose t = 0 metrics are the programmed chip, the section reads those and says so
+    (:func:`t0_reading`)."""
     spec = get_analysis(name)
+    df, note = t0_reading(df)
     try:
-        return spec.build(df, params or AnalysisParams())
+        section = spec.build(df, params or AnalysisParams())
     except MissingDataError as exc:
         log.info("analysis %s skipped: %s", name, exc)
         return Section(spec.name, spec.title, spec.paper_ref, "", skipped=str(exc))
+    if note:
+        section.intro = f"{section.intro} {note}".strip()
+    return section
 
 
 def _load_all() -> None:
