@@ -4,7 +4,7 @@ conversions, digital work, energy, latency, throughput and capacity, from a chip
 >>> from analognasbench import hardware
 >>> cost = hardware.network_cost("222222", "ibm_hermes_pcm_14nm")      # all nor_conv_3x3, C=16, N=5, 32x32
 >>> cost.tiles, cost.fits_chip
-(98, False)
+(192, False)
 >>> table = hardware.cost_table()               # all 15,625 cells, hw_* columns (model estimates), cached
 
 Every number is a MODEL ESTIMATE, not a measurement: see :mod:`analognasbench.hardware.model` for the rules,
