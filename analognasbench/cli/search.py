@@ -61,7 +61,7 @@ def make_objective(args: argparse.Namespace, bench: object) -> Objective:
         from analognasbench.bench.costs import cost_network
 
         network = cost_network(getattr(bench, "meta", None)).kwargs()
-    return parse_objective(args.objectives, args.objective, args.params_cap, args.chip, network)
+    return parse_objective(args.objectives, args.objective, args.params_cap, args.chip, network, args.hv_reference)
 
 
 def _front_json(result: object) -> dict:
@@ -83,6 +83,9 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
                    help="search several objectives together and report the Pareto front, e.g. "
                         "'analog_drift_86400:max hw_energy_uj:min' (hw_* are cost-model estimates, see anb cost; "
                         "the first metric term is the single objective of Table 1)")
+    p.add_argument("--hv-reference", nargs="+", type=float, default=None, metavar="VALUE",
+                   help="hypervolume reference point, one value per objective (default: the worst value of each "
+                        "objective in the dataset)")
     p.add_argument("--chip", default=DEFAULT_CHIP.value,
                    help=f"chip preset of hw_* objectives: {', '.join(chip_names())} or a .json/.yaml file "
                         f"(default {DEFAULT_CHIP.value})")

@@ -99,6 +99,8 @@ class MultiObjective(Objective):
     N: int = 5
     num_classes: int = 10
     input_size: int = 32
+    #: Hypervolume reference point, one value per term; None: the worst value of each term in the dataset.
+    reference: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         terms = tuple(ObjectiveTerm.parse(t) for t in self.terms)
@@ -114,6 +116,12 @@ class MultiObjective(Objective):
                              "parts of a search (incumbent, Table 1) maximise")
         object.__setattr__(self, "metric", Metric.parse(first.name) if first else DEFAULT_METRIC)
         hardware.get_chip(self.chip)  # a bad preset name or file fails here, with the valid names
+        if self.reference is not None:
+            ref = tuple(float(v) for v in self.reference)
+            if len(ref) != len(terms) or not np.isfinite(ref).all():
+                raise ValueError(f"the hypervolume reference needs one finite value per term ({len(terms)}); "
+                                 f"got {self.reference!r}")
+            object.__setattr__(self, "reference", ref)
         super().__post_init__()
 
     @property
@@ -235,8 +243,10 @@ class MultiObjectiveContext(SearchContext):
 
 
 def reference_point(evaluator: Evaluator, objective: MultiObjective) -> tuple[float, ...]:
-    """Per term, the worst reported value over the rows a search may evaluate (finite values, within the
-    parameter cap): the hypervolume's reference point."""
+    """The hypervolume's reference point: the objective's own ``reference``, else per term the worst reported
+    value over the rows a search may evaluate (finite values, within the parameter cap)."""
+    if objective.reference is not None:
+        return objective.reference
     points = _candidate_points(evaluator, objective)
     worst = np.where(np.asarray(objective.maximize), np.nanmin(points, axis=0), np.nanmax(points, axis=0))
     return tuple(float(v) for v in worst)
@@ -286,13 +296,15 @@ def run_hypervolume(result: Result, reference: Sequence[float]) -> float:
 
 def parse_objective(terms: Sequence[str] | None, metric: str | Metric = DEFAULT_METRIC,
                     params_cap: float | None = None, chip: str = hardware.DEFAULT_CHIP.value,
-                    network: dict[str, int] | None = None) -> Objective:
+                    network: dict[str, int] | None = None, reference: Sequence[float] | None = None) -> Objective:
     """The objective of the command line: a :class:`MultiObjective` from ``NAME[:max|min]`` terms, else the
     single metric."""
     if not terms:
+        if reference is not None:
+            raise ValueError("a hypervolume reference point needs several objectives (--objectives)")
         return Objective(metric, params_cap=params_cap)
     return MultiObjective(params_cap=params_cap, terms=tuple(ObjectiveTerm.parse(t) for t in terms), chip=chip,
-                          **(network or {}))
+                          reference=None if reference is None else tuple(reference), **(network or {}))
 
 
 __all__ = ["Direction", "MultiObjective", "MultiObjectiveContext", "ObjectiveTerm", "exhaustive_front",
