@@ -12,6 +12,8 @@ Every number is a MODEL ESTIMATE, not a measurement: see :mod:`analognasbench.ha
 model leaves out. This layer imports only ``space`` and ``nets``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from analognasbench.hardware.chips import (
     DEFAULT_CHIP,
     ChipName,
@@ -28,16 +30,25 @@ from analognasbench.hardware.chips import (
     load_chip,
     release_512,
 )
+from analognasbench.hardware.columns import COLUMN_INFO, COST_COLUMNS, MODEL_NOTE, ColumnInfo
 from analognasbench.hardware.model import LayerCost, split_sizes
-from analognasbench.hardware.network import NetworkCost, network_cost, network_steps
-from analognasbench.hardware.table import (
-    COLUMN_INFO,
-    COST_COLUMNS,
-    MODEL_NOTE,
-    ColumnInfo,
-    cell_counts,
-    cost_table,
-)
+from analognasbench.hardware.table import cell_counts, cost_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from analognasbench.hardware.network import NetworkCost, network_cost, network_steps
+
+_LAZY = {"NetworkCost", "network_cost", "network_steps"}
+
+
+def __getattr__(name: str) -> Any:
+    """The module walk needs torch (through ``analognasbench.nets``): load it on first use, so that importing the
+    presets and column names (e.g. by the search package) stays light."""
+    if name in _LAZY:
+        from analognasbench.hardware import network
+
+        return getattr(network, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "COLUMN_INFO",

@@ -18,67 +18,21 @@ Every ``hw_*`` value is a MODEL ESTIMATE of the analytic cost model (see :data:`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from analognasbench.hardware.chips import DEFAULT_CHIP, ChipName, ChipPreset, get_chip
+from analognasbench.hardware.columns import COLUMN_INFO, COST_COLUMNS, MODEL_NOTE
 from analognasbench.hardware.model import LayerCost, digital_step, matrix_layer, pool3x3_ops
-from analognasbench.hardware.network import network_steps
-from analognasbench.nets import NetworkConfig
-from analognasbench.nets.config import check_image_size
 from analognasbench.space import NUM_ARCHITECTURES, NUM_EDGES, NUM_OPS, Op, parse
 
-MODEL_NOTE = "model estimate of the analytic AIMC cost model (not a measurement)"
+if TYPE_CHECKING:  # analognasbench.nets imports torch: loaded only when a table is built
+    from analognasbench.nets import NetworkConfig
 
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    """What one ``hw_*`` column means."""
-
-    name: str
-    unit: str
-    description: str
-    assumption: str
-
-
-_INFO = (
-    ("hw_tiles", "tiles", "crossbar tiles holding every mapped weight layer (ceil(rows/R) x ceil(cols/C) per layer)",
-     "every conv/linear layer the forward evaluates is mapped; edges that cannot reach a cell output are not"),
-    ("hw_utilisation", "fraction", "used crossbar cells / cells of all tiles", "one layer per tile, no packing"),
-    ("hw_mvms", "MVMs per inference", "analog matrix-vector multiplications: one per tile per output pixel",
-     "batch 1; a linear layer is one MVM per tile"),
-    ("hw_dac_conversions", "conversions per inference", "input (DAC) conversions: used rows x MVMs",
-     "each column block of a layer converts its inputs again"),
-    ("hw_adc_conversions", "conversions per inference", "output (ADC) conversions: used columns x MVMs",
-     "one conversion per column per MVM; partial sums joined digitally"),
-    ("hw_digital_ops", "operations per inference",
-     "digital additions, comparisons and multiplications: batch norm, ReLU, pooling, joins, partial sums, "
-     "global pool, classifier bias", "batch norm = 1 mul + 1 add per element; ReLU = 1 comparison"),
-    ("hw_activation_bytes", "bytes per inference", "activation bytes read and written by the analog layers",
-     "each analog layer reads its input map and writes its output once at the DAC/ADC widths"),
-    ("hw_weights", "weights", "weights mapped to crossbars", "the evaluated layers only (not the params column)"),
-    ("hw_macs", "MACs per inference", "analog multiply-accumulates", "the evaluated layers only (not the flops column)"),
-    ("hw_energy_uj", "uJ per inference", "total energy: MVMs + digital work + activation movement",
-     "no leakage, interconnect contention, off-chip memory or weight programming"),
-    ("hw_energy_mvm_uj", "uJ per inference", "MVM energy including DAC/ADC conversions",
-     "full-MVM energy scaled by used rows, columns and cells (MVMSpec)"),
-    ("hw_energy_digital_uj", "uJ per inference", "digital operation energy", "Horowitz ISSCC 2014, 45 nm, FP16"),
-    ("hw_energy_movement_uj", "uJ per inference", "activation movement energy", "local SRAM, per byte"),
-    ("hw_latency_us", "us per inference", "layer-by-layer latency with all layers resident",
-     "steps run one after another; a layer's tiles in parallel; movement time hidden"),
-    ("hw_throughput_inf_per_s", "inferences per s", "pipelined throughput: one inference per slowest step",
-     "every step is a pipeline stage of its own"),
-    ("hw_cores", "cores", "cores needed (one tile per core)", "no core shared between layers"),
-    ("hw_chips", "chips", "chips needed to hold every tile", "ceil(cores / cores per chip)"),
-    ("hw_fits_chip", "bool", "whether every tile fits on one chip", "weights stay resident, no reprogramming"),
-)
-#: Column name -> unit, description and assumption, for every ``hw_*`` column of :func:`cost_table`.
-COLUMN_INFO: dict[str, ColumnInfo] = {name: ColumnInfo(name, *rest) for name, *rest in _INFO}
-COST_COLUMNS: tuple[str, ...] = tuple(COLUMN_INFO)
+__all__ = ["COLUMN_INFO", "COST_COLUMNS", "MODEL_NOTE", "cell_counts", "cost_table"]
 
 _ADDITIVE = ("tiles", "mvms", "dac_conversions", "adc_conversions", "adds", "muls", "activation_bytes",
              "weights", "macs", "energy_mvm_pj", "energy_digital_pj", "energy_movement_pj", "latency_ns")
@@ -139,6 +93,8 @@ def _stage_steps(chip: ChipPreset, channels: int, size: int) -> dict[str, LayerC
 
 @lru_cache(maxsize=16)
 def _full_table(chip: ChipPreset, config: NetworkConfig, input_size: int, include_unused_edges: bool) -> pd.DataFrame:
+    from analognasbench.hardware.network import network_steps
+
     index = np.arange(NUM_ARCHITECTURES)
     ops = (index[:, None] // _POWERS) % NUM_OPS
     counts = cell_counts(ops, include_unused_edges)
@@ -192,6 +148,8 @@ def cost_table(archs: Any = None, chip: ChipPreset | ChipName | str = DEFAULT_CH
     takes, or integer indices; None: all 15,625 cells in index order), one row per given architecture, with an
     ``arch_index`` column. ``frame.attrs`` records the chip preset and network size. The full table is built once
     per (chip, C, N, num_classes, input_size) and cached."""
+    from analognasbench.nets.config import NetworkConfig, check_image_size
+
     preset = get_chip(chip)
     config = NetworkConfig(C=C, N=N, num_classes=num_classes)
     full = _full_table(preset, config, check_image_size(input_size), bool(include_unused_edges))
