@@ -165,3 +165,23 @@ def test_compare_reports_hypervolume_for_multiobjective_runs(evaluator: TabularE
     front = exhaustive_front(evaluator, mo)
     assert comparison.hv_optimum == pytest.approx(
         hypervolume_2d(front[list(mo.names)].to_numpy(), comparison.hv_reference, mo.maximize))
+
+
+def test_cli_search_and_compare_take_several_objectives(tmp_path, capsys) -> None:
+    import json
+
+    from bench_fixture import write_fixture
+
+    from analognasbench.cli import main
+
+    path = write_fixture(tmp_path, n=120, seed=3)
+    assert main(["search", "regularized_evolution", "-d", str(path), "--objectives", "analog_drift_86400:max",
+                 "hw_energy_uj:min", "--budget", "12", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["objectives"] == ["analog_drift_86400:max", "hw_energy_uj:min"] and doc["pareto"]
+    out = tmp_path / "cmp"
+    assert main(["compare", "-d", str(path), "--methods", "random", "--seeds", "2", "--budget", "8",
+                 "--objectives", "analog_drift_86400", "hw_latency_us", "--out", str(out)]) == 0
+    assert "hypervolume of the exhaustive front" in capsys.readouterr().out
+    assert (out / "fronts.csv").is_file()
+    assert main(["search", "random", "-d", str(path), "--objectives", "hw_bogus"]) == 2
