@@ -115,8 +115,10 @@ def pareto_section(ds: ReportDataset, chip: hardware.ChipPreset | str = hardware
     columns = ["arch", "canonical_index", ACCURACY, ENERGY, "drift_drop", "robust", "energy_overhead"]
     sec.tables["pareto_front"] = ("Accuracy-energy Pareto front (energy: model estimate)",
                                   front.sort_values(ENERGY)[columns].reset_index(drop=True))
-    sec.tables["pareto_robust"] = ("Robust cells and their energy overhead over the front",
-                                   robust.sort_values("energy_overhead")[columns + ["on_front"]].reset_index(drop=True))
+    if len(robust):
+        sec.tables["pareto_robust"] = ("Robust cells and their energy overhead over the front",
+                                       robust.sort_values("energy_overhead")[columns + ["on_front"]]
+                                       .reset_index(drop=True))
     sec.figures["pareto_energy"] = FigureSpec(
         f"1-day accuracy (measured) against energy per inference (model estimate, {preset.name}); black line: the "
         "Pareto front; triangles: robust cells.", lambda: plot_front(t, preset.name))
