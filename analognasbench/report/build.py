@@ -56,8 +56,8 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
                  reference: Any = None, seed_check: Any = None, progress: Progress | None = None) -> ReportOutput:
     """Run the analyses on ``source`` (see :func:`load_source`) and write the report into ``out_dir``.
 
-    ``only`` restricts to named analyses (and leaves out the data-quality and accuracy-energy sections); ``nas`` adds the NAS comparison section (Table 1 + anytime curves);
-    ``extra_sections`` are appended as they are. The data-quality section comes first; ``reference`` (anything
+    ``only`` restricts to named analyses (and leaves out the data-quality and accuracy-energy sections); ``nas``
+    adds the NAS comparison section (Table 1 + anytime curves); ``extra_sections`` are appended as they are. The data-quality section comes first; ``reference`` (anything
     :func:`load_source` takes) is a higher-fidelity dataset of some of the same architectures for its fidelity check,
     ``seed_check`` the same profile trained from another seed for its seed check.
     """
