@@ -20,6 +20,7 @@ from typing import Any
 from analognasbench import __version__
 from analognasbench.analysis.registry import AnalysisParams, Section, analyses, run_section
 from analognasbench.report.nas import NASComparison, nas_section
+from analognasbench.report.pareto import pareto_section
 from analognasbench.report.quality import quality_section
 from analognasbench.report.render import (
     RenderedFigure,
@@ -56,8 +57,8 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
                  progress: Progress | None = None) -> ReportOutput:
     """Run the analyses on ``source`` (see :func:`load_source`) and write the report into ``out_dir``.
 
-    ``only`` restricts to named analyses; ``nas`` adds the NAS comparison section (Table 1 + anytime curves);
-    ``extra_sections`` are appended as they are. The data-quality section comes first; ``reference`` (anything
+    ``only`` restricts to named analyses (and leaves out the data-quality and accuracy-energy sections); ``nas``
+    adds the NAS comparison section (Table 1 + anytime curves); ``extra_sections`` are appended as they are. The data-quality section comes first; ``reference`` (anything
     :func:`load_source` takes) is a higher-fidelity dataset of some of the same architectures for its fidelity check,
     ``seed_check`` the same profile trained from another seed for its seed check, ``release`` the published data
     to compare rankings with (left out when ``source`` is the release itself).
@@ -72,7 +73,7 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
         if bad:
             raise ValueError(f"unknown analysis {', '.join(bad)}; valid analyses: {', '.join(sorted(names))}")
         specs = [s for s in specs if s.name in only]
-    total = 2 + len(specs) + (1 if only is None else 0) + (1 if nas else 0) + len(extra_sections)
+    total = 2 + len(specs) + (2 if only is None else 0) + (1 if nas else 0) + len(extra_sections)
     step = 0
 
     def tick(msg: str) -> None:
@@ -101,6 +102,11 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
         sections.append(run_section(spec.name, ds.df, params))
         timings[spec.name] = time.perf_counter() - t
         tick(f"{spec.title}{' (skipped)' if sections[-1].skipped else ''}")
+    if only is None:
+        t = time.perf_counter()
+        sections.append(pareto_section(ds))
+        timings["pareto_energy"] = time.perf_counter() - t
+        tick(sections[-1].title)
     extras = list(extra_sections)
     if nas is not None:
         extras.insert(0, nas_section(nas))
