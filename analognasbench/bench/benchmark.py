@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from analognasbench.bench import costs
 from analognasbench.bench.drift import DriftMeasurement
 from analognasbench.bench.errors import (
     DatasetIntegrityError,
@@ -32,6 +33,7 @@ from analognasbench.bench.errors import (
 from analognasbench.bench.files import DatasetMeta
 from analognasbench.bench.records import ArchitectureRecord, ClassView, MetricValue, parse_metric
 from analognasbench.bench.registry import load
+from analognasbench.hardware import DEFAULT_CHIP
 from analognasbench.pipeline.schema import METRIC_ALIASES, METRICS, TRAIN_STAGES, Metric, MetricInfo
 from analognasbench.space import (
     NUM_ARCHITECTURES,
@@ -212,6 +214,7 @@ class AnalogNASBench:
         self._compat: dict[tuple[int, ...], dict[str, Any]] = {}
         self._records: dict[tuple[int, ...], ArchitectureRecord] = {}
         self._class_members: dict[int, list[int]] | None = None
+        self._costs: dict[str, pd.DataFrame] = {}
         self.metrics: list[str] = list(COMPAT_METRICS)
         logger.info("loaded %s: %d rows, %s", where, len(df), self.coverage())
 
@@ -273,8 +276,20 @@ class AnalogNASBench:
 
     @staticmethod
     def metric_info(metric: str | Metric) -> MetricInfo:
-        """What a metric's number means: unit, network, hardware, time after programming, aggregation."""
+        """What a metric's number means: unit, network, hardware, time after programming, aggregation. Also the
+        hardware-cost model's ``hw_*`` columns (model estimates, not measurements)."""
+        if isinstance(metric, str) and not isinstance(metric, Metric) and costs.is_cost_column(metric):
+            return costs.cost_metric_info(metric)
         return parse_metric(metric).info
+
+    def costs(self, chip: str = DEFAULT_CHIP) -> pd.DataFrame:
+        """The hardware-cost model's ``hw_*`` columns for every row of :attr:`df` (same order): MODEL ESTIMATES
+        from each row's own architecture at the dataset's network size (``frame.attrs`` records chip and size),
+        computed on first use per chip, never stored as measurements (README, "Hardware cost")."""
+        frame = self._costs.get(chip)
+        if frame is None:
+            frame = self._costs[chip] = costs.cost_columns(self._df, self._meta, chip)
+        return frame
 
     @staticmethod
     def metrics_info() -> dict[str, MetricInfo]:
@@ -399,13 +414,17 @@ class AnalogNASBench:
                      allow_missing: bool = False) -> np.ndarray:
         """One metric (mean, or its std) as a float array: over all rows of :attr:`df`, or over ``archs`` in order.
 
-        ``metric`` may also be ``"params"`` or ``"flops"``. Unmeasured architectures raise, or give NaN with
-        ``allow_missing``.
+        ``metric`` may also be ``"params"``, ``"flops"`` or a hardware-cost column ``hw_*`` (model estimates on
+        the default chip, :meth:`costs`). Unmeasured architectures raise, or give NaN with ``allow_missing``.
         """
         if isinstance(metric, str) and not isinstance(metric, Metric) and metric in EXTRA_NUMERIC:
             if std:
                 raise UnknownMetricError(f"{metric!r} has no std")
             column = self._params if metric == "params" else self._flops
+        elif isinstance(metric, str) and not isinstance(metric, Metric) and costs.is_cost_column(metric):
+            if std:
+                raise UnknownMetricError(f"{metric!r} is a model estimate and has no std")
+            column = self.costs()[metric].to_numpy(dtype=float)
         else:
             m = parse_metric(metric)
             column = self._stds[m] if std else self._means[m]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analognasbench.bench.benchmark import EXTRA_NUMERIC, AnalogNASBench
+from analognasbench.bench.costs import COST_COLUMNS, is_cost_column
 from analognasbench.bench.errors import UnknownMetricError
 from analognasbench.bench.records import parse_metric
 from analognasbench.bench.registry import ENV_VAR
@@ -60,12 +61,13 @@ class RowFilter:
 
 def check_column(column: str) -> None:
     """Accept a metric, ``<metric>_std``, ``params`` or ``flops``; anything else lists the valid names."""
-    if column in EXTRA_NUMERIC:
+    if column in EXTRA_NUMERIC or is_cost_column(column):
         return
     try:
         parse_metric(column[:-4] if column.endswith("_std") else column)
     except UnknownMetricError as exc:
-        raise UnknownMetricError(f"{exc} (also: <metric>_std, {', '.join(EXTRA_NUMERIC)})") from None
+        raise UnknownMetricError(f"{exc} (also: <metric>_std, {', '.join(EXTRA_NUMERIC)}, the hardware-cost "
+                                 f"estimates {', '.join(COST_COLUMNS)})") from None
 
 
 def column_values(bench: AnalogNASBench, column: str) -> np.ndarray:

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark, time_label
+from analognasbench.bench.costs import cost_record, describe
 from analognasbench.bench.errors import BenchmarkError
 from analognasbench.bench.records import ArchitectureRecord, parse_metric
 from analognasbench.cli import CLIError
@@ -55,10 +56,16 @@ def run(args: argparse.Namespace) -> int:
                 known = v.metric.repeated and v.std == v.std  # NaN std: no error published
                 print(f"{v.mean} ± {v.std}" if known else f"{v.mean}")
             return 0
+        cost = cost_record(bench.costs(), record.row)
         if args.json:
-            print(json.dumps(record.as_dict(), indent=2))
+            print(json.dumps({**record.as_dict(), "hardware_cost_estimate": {
+                "chip": bench.costs().attrs.get("chip"), **cost}}, indent=2))
         else:
             print(_table(record))
+            print(f"\nhardware cost (model estimate, not measured; {describe(bench.meta)}):")
+            for name, value in cost.items():
+                info = bench.metric_info(name)
+                print(f"  {name:<24} {value:>14,.4g}  {info.unit}")
     except BenchmarkError as exc:
         raise CLIError(str(exc)) from None
     return 0
