@@ -252,7 +252,7 @@ class AnalogNASBench:
                     if column is None:
                         column = self._reps[m] = self._df[f"{m.value}_reps"].to_numpy()
                     raw = column[row]
-                    reps = tuple(map(float, raw)) if raw is not None else ()
+                    reps = tuple(map(float, raw)) if isinstance(raw, (list, tuple, np.ndarray)) else ()
                 values[m] = MetricValue(m, self._mean_lists[m][row], self._std_lists[m][row], reps)
             cached = self._row_values[row] = MappingProxyType(values)
         return cached
