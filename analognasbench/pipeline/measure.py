@@ -182,7 +182,7 @@ def _reread(anet: nn.Module, t: float, seed: int) -> None:
 TestBatches = list[tuple[torch.Tensor, torch.Tensor]]
 
 
-class TestPasses:
+class EvalPasses:
     """The test set as the protocol evaluates it: the clean set, or (test-time augmentation) ``n`` independently
     augmented passes, built on demand from seeded generators so no more than one pass is held at a time."""
 
@@ -211,7 +211,7 @@ class TestPasses:
         return mean, std
 
 
-def unprogrammed_accuracies(anet: nn.Module, tests: TestPasses | TestBatches, passes: int, seed: int,
+def unprogrammed_accuracies(anet: nn.Module, tests: EvalPasses | TestBatches, passes: int, seed: int,
                             purpose: int) -> list[float]:
     """The converted network evaluated BEFORE programming (exact weights; DAC/ADC quantisation and output noise
     only; the release's t = 0 metrics): ``passes`` evaluations, each with output noise drawn from
@@ -225,12 +225,12 @@ def unprogrammed_accuracies(anet: nn.Module, tests: TestPasses | TestBatches, pa
     for k in range(passes):
         for index, layer in enumerate(layers):
             layer.noise.reseed(derived_seed(seed, purpose, 1 + k * len(layers) + index))
-        test = tests.get(k) if isinstance(tests, TestPasses) else tests
+        test = tests.get(k) if isinstance(tests, EvalPasses) else tests
         values.append(accuracy(anet, test))
     return values
 
 
-def chip_accuracies(anet: nn.Module, test: TestPasses | TestBatches, profile: Profile, seed: int,
+def chip_accuracies(anet: nn.Module, test: EvalPasses | TestBatches, profile: Profile, seed: int,
                     purpose: int, progress: Progress | None = None, name: str = "noisy") -> dict[int, list[float]]:
     """Accuracy at t = 0 and every drift time over R repetitions: ``{t: [R values]}``.
 
@@ -238,7 +238,7 @@ def chip_accuracies(anet: nn.Module, test: TestPasses | TestBatches, profile: Pr
     ``drift_analog_weights``); later times drift it with global drift compensation. ``reprogram_each_rep``:
     each repetition programs an independent chip (new programming noise and drift coefficients); otherwise the
     chip is programmed once and each repetition draws only new read noise and output noise. Under test-time
-    augmentation (``test`` a :class:`TestPasses`) repetition r reads augmented pass r.
+    augmentation (``test`` a :class:`EvalPasses`) repetition r reads augmented pass r.
     """
     from analognasbench.analog import drift_to, program
 
@@ -258,7 +258,7 @@ def chip_accuracies(anet: nn.Module, test: TestPasses | TestBatches, profile: Pr
                 _reread(anet, float(t), derived_seed(seed, purpose, 1_000_000 + rep * len(times) + i))
             elif t > 0:
                 drift_to(anet, float(t))
-            result[t].append(accuracy(anet, test.get(rep) if isinstance(test, TestPasses) else test))
+            result[t].append(accuracy(anet, test.get(rep) if isinstance(test, EvalPasses) else test))
         if progress is not None:
             progress(name, rep + 1, profile.repetitions)
     return result
@@ -349,7 +349,7 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
     proto = profile.protocol
     ddata = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, dev, proto.norm_mean,
                                    proto.norm_std)
-    test = TestPasses(ddata, profile, seed)
+    test = EvalPasses(ddata, profile, seed)
     passes = proto.tta_passes if proto.test_time_augmentation else profile.repetitions
     calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size, _generator(seed, _SEED_CALIB),
                                split=proto.calibration_data.value,
