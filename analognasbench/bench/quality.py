@@ -37,8 +37,20 @@ import pandas as pd
 STAGES = ("digital", "baseline", "ptq", "qat", "noisy", "hwt", "analog")
 #: Metrics of the distinguishability and fidelity checks (issue 6: baseline, noisy, analog and 1-day accuracy).
 CHECK_METRICS = ("baseline_accuracy", "noisy_accuracy", "noisy_drift_86400", "analog_accuracy", "analog_drift_86400")
+#: The programmed chip's t = 0 reading, which stands in for a t = 0 metric a dataset did not measure.
+PROGRAMMED_STAND_IN = {"noisy_accuracy": "noisy_programmed_accuracy", "analog_accuracy": "analog_programmed_accuracy"}
 #: Test-set size assumed where a profile does not record one (the full CIFAR-10 test split).
 FULL_TEST_SET = 10000
+
+
+def held_metrics(df: pd.DataFrame, metrics: tuple[str, ...] = CHECK_METRICS) -> tuple[str, ...]:
+    """``metrics`` as the rows hold them: a t = 0 metric they did not measure (the release's unprogrammed reading, in a
+    migrated schema-1 dataset) is replaced by the programmed chip's t = 0 reading, which they did measure."""
+    def held(m: str) -> bool:
+        return m in df.columns and df[m].notna().any()
+
+    return tuple(PROGRAMMED_STAND_IN[m] if m in PROGRAMMED_STAND_IN and not held(m) and held(PROGRAMMED_STAND_IN[m])
+                 else m for m in metrics)
 
 
 def load_rows(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -88,9 +100,11 @@ def standard_error(df: pd.DataFrame, metric: str, n_test: int, suffix: str = "")
     return df[f"{metric}_std{suffix}"].astype(float) / np.sqrt(reps.where(reps > 0))  # R unknown: no error
 
 
-def distinguishability(df: pd.DataFrame, n_test: int | None, metrics: tuple[str, ...] = CHECK_METRICS,
+def distinguishability(df: pd.DataFrame, n_test: int | None, metrics: tuple[str, ...] | None = None,
                        factor: float = 3.0) -> pd.DataFrame:
-    """Per metric: IQR across architectures, median standard error, their ratio and whether it reaches ``factor``."""
+    """Per metric (default: :func:`held_metrics`): IQR across architectures, median standard error, their ratio and
+    whether it reaches ``factor``."""
+    metrics = metrics or held_metrics(df)
     n_test = n_test or FULL_TEST_SET
     rows = []
     for metric in metrics:
@@ -123,13 +137,14 @@ def top_overlap(a: np.ndarray, b: np.ndarray, fraction: float = 0.1) -> float:
     return sum(i in top_a for i in top_b) / k
 
 
-def rank_fidelity(low: pd.DataFrame, high: pd.DataFrame, metrics: tuple[str, ...] = CHECK_METRICS,
+def rank_fidelity(low: pd.DataFrame, high: pd.DataFrame, metrics: tuple[str, ...] | None = None,
                   top: float = 0.1) -> pd.DataFrame:
     """Per metric, over the classes both hold (class means where a side measured several members): Kendall's tau
     (and p), Spearman's rho, the overlap of the top ``top`` fraction (the share of ``high``'s best classes that are
     also among ``low``'s best), and both sides' means. Metrics either side lacks give n = 0 and NaN."""
     from scipy.stats import kendalltau, spearmanr
 
+    metrics = metrics or held_metrics(low)
     both = class_means(low, metrics).merge(class_means(high, metrics), on="canonical_index", suffixes=("_low", "_high"))
     rows = []
     for m in metrics:
@@ -191,9 +206,10 @@ def member_reliability(df: pd.DataFrame, metrics: tuple[str, ...] = CHECK_METRIC
 
 
 def agreement(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
-              metrics: tuple[str, ...] = CHECK_METRICS) -> pd.DataFrame:
+              metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Per metric, over the classes both hold: mean and largest difference (b - a), the share within 2 standard
     errors and the largest |z|."""
+    metrics = metrics or held_metrics(a)
     n_test = n_test or FULL_TEST_SET
     both = a.merge(b, on="canonical_index", suffixes=("_a", "_b"))
     rows = []
@@ -207,7 +223,7 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
 
 
 def seed_variation(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
-                   metrics: tuple[str, ...] = CHECK_METRICS) -> pd.DataFrame:
+                   metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Per metric, over the classes both seeds hold: the std of one architecture's value across training seeds,
     std(b - a) / sqrt(2) (for chip metrics, of the mean over R programmings, so it includes their error), beside
     the median error the rows report (binomial or std / sqrt(R)); the IQR across all of ``a``'s architectures in
@@ -216,6 +232,7 @@ def seed_variation(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
     shared classes."""
     from scipy.stats import kendalltau
 
+    metrics = metrics or held_metrics(a)
     n_test = n_test or FULL_TEST_SET
     both = a.merge(b, on="canonical_index", suffixes=("_a", "_b"))
     if len(both) < 3:
@@ -250,6 +267,7 @@ def spread_sample(df: pd.DataFrame, n: int, metrics: tuple[str, ...] = ("baselin
                   ) -> list[str]:
     """``n`` architectures (``arch`` strings) at evenly spaced positions of the rows sorted by their mean rank over
     ``metrics``, from the worst to the best, returned in :func:`spread_order`."""
+    metrics = held_metrics(df, metrics)  # a migrated dataset's t = 0 reading is the programmed chip's
     _require(df, ["arch", "canonical_index", *metrics], "spread_sample")
     if not 1 <= n <= len(df):
         raise ValueError(f"n must be between 1 and the {len(df)} measured architectures, got {n}")

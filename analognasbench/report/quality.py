@@ -30,7 +30,7 @@ def _usable(df: pd.DataFrame) -> list[str]:
             return False
         return bool((df[f"{m}_std"].notna() & (df["repetitions"].fillna(0) > 0)).any())
 
-    return [m for m in q.CHECK_METRICS if m in df.columns and df[m].notna().any() and has_error(m)]
+    return [m for m in q.held_metrics(df) if m in df.columns and df[m].notna().any() and has_error(m)]
 
 
 def plot_fidelity(low: pd.DataFrame, high: pd.DataFrame, fid: pd.DataFrame, low_name: str, high_name: str):
