@@ -34,6 +34,10 @@ class DatasetNotFoundError(DatasetError, FileNotFoundError):
     """The dataset (or its metadata sidecar) does not exist, or no embedded dataset is shipped yet."""
 
 
+class DatasetExistsError(DatasetError, FileExistsError):
+    """Writing would replace an existing dataset (or another input of the same command) without ``--force``."""
+
+
 class DatasetIntegrityError(DatasetError, ValueError):
     """A dataset file is truncated, corrupted, modified after writing, or does not follow the schema."""
 

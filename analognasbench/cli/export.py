@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         flat = df.copy()
         for col in flat.columns:
             if col.endswith("_reps"):
-                flat[col] = [json.dumps(_plain(v)) if v is not None else None for v in flat[col]]
+                flat[col] = [strict_json.dumps(v) if v is not None else None for v in flat[col]]
         if fmt is ExportFormat.CSV:
             text = flat.to_csv(index=False)
         else:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-
 from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark, time_label
 from analognasbench.bench.errors import BenchmarkError
+from analognasbench.bench import strict_json
 from analognasbench.bench.records import ArchitectureRecord, parse_metric
 from analognasbench.cli import CLIError
 
@@ -47,14 +46,14 @@ def run(args: argparse.Namespace) -> int:
         if args.metric is not None:
             v = record[parse_metric(args.metric)]
             if args.json:
-                print(json.dumps({"arch": list(record.arch), "measured": list(record.measured),
+                print(strict_json.dumps({"arch": list(record.arch), "measured": list(record.measured),
                                   "resolved_by_isomorphism": record.resolved_by_isomorphism, "metric": v.metric.value,
                                   "mean": v.mean, "std": v.std, "reps": list(v.reps), "unit": v.info.unit}))
             else:
                 print(f"{v.mean} ± {v.std}" if v.metric.repeated else f"{v.mean}")
             return 0
         if args.json:
-            print(json.dumps(record.as_dict(), indent=2))
+            print(strict_json.dumps(record.as_dict(), indent=2))
         else:
             print(_table(record))
     except BenchmarkError as exc:

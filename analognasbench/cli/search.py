@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
-
+from analognasbench.bench import strict_json
 from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search import Budget, Objective, from_bench, get_method, method_names
@@ -24,7 +23,7 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     final = result.final
     if args.json:
-        print(json.dumps({"method": result.method, "seed": result.seed, "evaluator": result.evaluator,
+        print(strict_json.dumps({"method": result.method, "seed": result.seed, "evaluator": result.evaluator,
                           "objective": objective.metric.value, "evaluations": result.evaluations,
                           "stop_reason": result.stop_reason, "search_time_s": result.wall_time_s,
                           "arch": list(final.arch), "arch_str": final.arch.nb201_str,
