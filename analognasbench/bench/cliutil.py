@@ -5,26 +5,109 @@ from __future__ import annotations
 import argparse
 import math
 import operator
+import os
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from analognasbench.bench.benchmark import EXTRA_NUMERIC, AnalogNASBench
 from analognasbench.bench.errors import UnknownMetricError
+from analognasbench.bench.files import dataset_paths, existing_pair_member
 from analognasbench.bench.records import parse_metric
-from analognasbench.bench.registry import ENV_VAR
+from analognasbench.bench.registry import ENV_VAR, ORIGINAL_SUFFIXES
 
 
-def add_dataset_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", "-d", default=None, metavar="PATH|NAME",
-                        help=f"dataset to read: a path (name.parquet, or an original data.anb) or an embedded name "
-                             f"(default: ${ENV_VAR}, else the embedded default)")
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit status 2, no traceback (``anb`` catches it)."""
+
+
+def add_dataset_argument(parser: argparse.ArgumentParser, *, dataset: bool = True) -> None:
+    """``--dataset`` (unless the command names its dataset otherwise) and the integrity options every reader has."""
+    if dataset:
+        parser.add_argument("--dataset", "-d", default=None, metavar="PATH|NAME",
+                            help=f"dataset to read: a path (name.parquet, or an original data.anb) or an embedded "
+                                 f"name (default: ${ENV_VAR}, else the embedded default)")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="load a dataset whose metadata records no SHA-256, or whose table no longer matches it "
+                             "(skips the checksum; a warning says so; values are still checked)")
+    parser.add_argument("--drop-invalid", action="store_true",
+                        help="drop rows whose values are out of range (a warning names them) instead of refusing "
+                             "the dataset")
+
+
+def load_options(args: argparse.Namespace) -> dict[str, object]:
+    """``verify`` / ``on_invalid`` keyword arguments from the options of :func:`add_dataset_argument`."""
+    return {"verify": not getattr(args, "no_verify", False),
+            "on_invalid": "drop" if getattr(args, "drop_invalid", False) else "raise"}
 
 
 def open_benchmark(args: argparse.Namespace) -> AnalogNASBench:
-    return AnalogNASBench(args.dataset)
+    return AnalogNASBench(args.dataset, **load_options(args))  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------------------------- where output goes
+def _first_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
+
+
+def check_output_file(path: str | os.PathLike[str], option: str, *, inputs: Iterable[Path] = (),
+                      force: bool = False) -> Path:
+    """Refuse, before any work, an output file that cannot be written (a directory, under a file, unwritable) or
+    that would destroy an input of the same command or a file of an existing dataset pair (unless ``force``)."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise CLIError(f"{option} {p}: is a directory; expected a file path")
+    base = _first_existing(p.parent)
+    if not base.is_dir():
+        raise CLIError(f"{option} {p}: {base} is a file, not a directory")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise CLIError(f"{option} {p}: directory {base} is not writable")
+    if p.exists() and not os.access(p, os.W_OK) and not os.access(p.parent, os.W_OK):
+        raise CLIError(f"{option} {p}: is not writable")
+    if force:
+        return p
+    for source in inputs:
+        if p.exists() and source.exists() and os.path.samefile(p, source):
+            raise CLIError(f"{option} {p} is an input of this command; writing it would destroy what is being read: "
+                           "choose another path, or pass --force")
+    pair = existing_pair_member(p)
+    if pair is not None and p.exists():
+        raise CLIError(f"{option} {p} is part of the dataset {pair[0].name} + {pair[1].name}; overwriting it would "
+                       "break that dataset: choose another path, or pass --force")
+    return p
+
+
+def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
+    """Create ``path`` and prove it writable now, before the long work whose results go there."""
+    p = Path(path).expanduser()
+    if p.exists() and not p.is_dir():
+        raise CLIError(f"{option} {p}: is a file; expected a directory")
+    base = _first_existing(p)
+    if not base.is_dir():
+        raise CLIError(f"{option} {p}: {base} is a file, not a directory")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".anb-write-check.", dir=p)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CLIError(f"{option} {p}: cannot write there ({exc.strerror or exc}); expected a writable "
+                       "directory") from None
+    return p
+
+
+def dataset_files(path: Path | None) -> list[Path]:
+    """The files a loaded dataset was read from (its table and sidecar, or the pickle)."""
+    if path is None:
+        return []
+    return [path] if path.suffix in ORIGINAL_SUFFIXES else list(dataset_paths(path))
 
 
 _OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from analognasbench.bench.cliutil import open_benchmark
+from analognasbench.bench.cliutil import check_output_dir, open_benchmark
 from analognasbench.cli.search import add_search_arguments
 from analognasbench.search import Objective
 from analognasbench.search.compare import CompareConfig, default_methods, run_comparison, write_outputs
@@ -15,9 +14,10 @@ def _run(args: argparse.Namespace) -> int:
     config = CompareConfig(methods=tuple(args.methods or default_methods()), seeds=args.seeds, budget=args.budget,
                            objective=Objective(args.objective, params_cap=args.params_cap),
                            evaluator=args.evaluator, surrogate_samples=args.surrogate_samples, workers=args.workers)
+    out = check_output_dir(args.out, "--out")  # before the runs, not after them
     bench = open_benchmark(args)
     comparison = run_comparison(bench.df, config)
-    paths = write_outputs(comparison, Path(args.out))
+    paths = write_outputs(comparison, out)
     table = comparison.table1(formatted=True)
     print(table.to_string(index=False))
     print(table.attrs.get("avm", ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+
 from analognasbench.bench import strict_json
 from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark, time_label
 from analognasbench.bench.errors import BenchmarkError

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+
+from analognasbench.bench import strict_json
 from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark, time_label
 from analognasbench.bench.errors import BenchmarkError
-from analognasbench.bench import strict_json
 from analognasbench.bench.records import ArchitectureRecord, parse_metric
 from analognasbench.cli import CLIError
 

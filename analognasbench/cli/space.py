@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+
 from analognasbench import space
 from analognasbench.bench import strict_json
 

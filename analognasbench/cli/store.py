@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from analognasbench.bench.cliutil import CLIError, add_dataset_argument, load_options
 
 if TYPE_CHECKING:
     from analognasbench.pipeline.store import RunStore
@@ -25,13 +28,13 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
-def _merge_dataset(into: RunStore, source: Path) -> tuple[int, int]:
+def _merge_dataset(into: RunStore, source: Path, options: dict[str, object]) -> tuple[int, int]:
     """Rows of an exported dataset (name.parquet + name.json) into a store of the same profile: how a sweep resumes
     from the committed export when its store is gone (a fresh machine)."""
     from analognasbench.bench.files import read_dataset
     from analognasbench.pipeline.store import ProfileMismatchError
 
-    df, meta = read_dataset(source)
+    df, meta = read_dataset(source, **options)  # type: ignore[arg-type]
     if meta.profile_hash != into.profile_hash:
         raise ProfileMismatchError(f"cannot merge dataset {source} (profile hash {meta.profile_hash[:12]}) into "
                                    f"{into.path} (profile hash {str(into.profile_hash)[:12]}): rows of different "
@@ -51,6 +54,11 @@ def _merge(args: argparse.Namespace) -> int:
     def is_dataset(source: Path) -> bool:
         return source.suffix == ".parquet" or source.with_suffix(".json").is_file()
 
+    for source in args.sources:
+        if not source.exists() and not (is_dataset(source) and source.with_suffix(".json").is_file()):
+            raise CLIError(f"{source}: no such run store or dataset (expected a .sqlite store or name.parquet)")
+        if args.into.exists() and source.exists() and os.path.samefile(source, args.into):
+            raise CLIError(f"{source} is the --into store itself; merging a store into itself changes nothing")
     if not args.into.exists() and is_dataset(args.sources[0]):
         # A fresh machine: recreate the store from the committed export's own profile.
         from analognasbench.bench.files import read_meta
@@ -59,7 +67,8 @@ def _merge(args: argparse.Namespace) -> int:
         RunStore.open(args.into, Profile.from_dict(read_meta(args.sources[0]).profile)).close()
     with RunStore(args.into, create=False) as into:
         for source in args.sources:
-            added, held = _merge_dataset(into, source) if is_dataset(source) else into.merge_from(source)
+            added, held = (_merge_dataset(into, source, load_options(args)) if is_dataset(source)
+                           else into.merge_from(source, allow_incomplete=args.force))
             print(f"{source}: {added} new architectures merged into {args.into}, {held} already there",
                   file=sys.stderr)
     return 0
@@ -101,6 +110,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     m.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="run stores or datasets to merge")
     m.add_argument("--into", required=True, type=Path,
                    help="the main run store (created from the first dataset's profile when it does not exist)")
+    m.add_argument("--force", action="store_true",
+                   help="merge a source store that looks copied without its -wal file (rows may be missing)")
+    add_dataset_argument(m, dataset=False)
     m.set_defaults(func=_merge)
 
     q = subparsers.add_parser("pending", help="list the architectures a store has not measured yet (one per line)",
