@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import operator
 import os
@@ -15,10 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from analognasbench.bench.benchmark import EXTRA_NUMERIC, AnalogNASBench
-from analognasbench.bench.errors import UnknownMetricError
+from analognasbench.bench.derived import DERIVABLE, derived_column, network_of
+from analognasbench.bench.errors import MissingValuesError, UnknownMetricError
 from analognasbench.bench.files import dataset_paths, existing_pair_member
 from analognasbench.bench.records import parse_metric
 from analognasbench.bench.registry import ENV_VAR, ORIGINAL_SUFFIXES
+
+logger = logging.getLogger(__name__)
 
 
 class CLIError(Exception):
@@ -135,7 +139,7 @@ class RowFilter:
         return cls(column, op, float(value))
 
     def mask(self, bench: AnalogNASBench) -> np.ndarray:
-        values = column_values(bench, self.column)
+        values = column_values(bench, self.column, required=not math.isnan(self.value))
         with np.errstate(invalid="ignore"):
             return _OPS[self.op](values, self.value) & ~np.isnan(values) if not math.isnan(self.value) else \
                 np.isnan(values) == (self.op == "==")
@@ -151,11 +155,52 @@ def check_column(column: str) -> None:
         raise UnknownMetricError(f"{exc} (also: <metric>_std, {', '.join(EXTRA_NUMERIC)})") from None
 
 
-def column_values(bench: AnalogNASBench, column: str) -> np.ndarray:
+def column_values(bench: AnalogNASBench, column: str, *, required: bool = True) -> np.ndarray:
+    """One column over the rows of ``bench``; a column the dataset holds no value of is computed when it follows
+    from the architecture (``params``, ``flops``: :mod:`analognasbench.bench.derived`), else refused when
+    ``required`` (filters, sorting) -- never answered as if it held values -- or left NaN (display)."""
     check_column(column)
-    if column.endswith("_std"):
-        return bench.metric_array(column[:-4], std=True)
-    return bench.metric_array(column)
+    values = bench.metric_array(column[:-4], std=True) if column.endswith("_std") else bench.metric_array(column)
+    if len(values) and np.isnan(values).all():
+        computed = derived_values(bench, column)
+        if computed is None and not required:
+            return values
+        if computed is None:
+            raise MissingValuesError(
+                f"the dataset {bench.meta.name!r} holds no values for {column}"
+                + (" (its network skeleton is not recorded, so they cannot be computed)" if column in DERIVABLE
+                   else "") + "; choose another column")
+        return computed
+    return values
+
+
+def derived_values(bench: AnalogNASBench, column: str) -> np.ndarray | None:
+    """``params`` / ``flops`` of every row computed from the architectures, or None where that is not possible."""
+    network = network_of(bench.meta)
+    if column not in DERIVABLE or network is None:
+        return None
+    logger.info("%s: no %s in the dataset; computed from the architectures (%s)", bench.meta.name, column, network)
+    return derived_column(column, bench.df["arch_index"].to_numpy(), network)
+
+
+def require_values(bench: AnalogNASBench, column: str, option: str) -> None:
+    """Refuse an objective or constraint over a column with no values (missing is not zero)."""
+    values = bench.metric_array(column)
+    if len(values) == 0 or np.isnan(values).all():
+        raise MissingValuesError(f"{option}: the dataset {bench.meta.name!r} holds no values for {column}")
+
+
+def with_derived_columns(bench: AnalogNASBench) -> AnalogNASBench:
+    """``bench`` with ``params``/``flops`` computed where the dataset has none at all and the skeleton is known
+    (a new benchmark object: the loaded table is never modified in place)."""
+    df = None
+    for column in DERIVABLE:
+        if len(bench) and np.isnan(bench.metric_array(column)).all():
+            computed = derived_values(bench, column)
+            if computed is not None:
+                df = bench.df.copy() if df is None else df
+                df[column] = computed.astype(np.int64) if column == "params" else computed
+    return bench if df is None else AnalogNASBench.from_frame(df, bench.meta, bench.path)
 
 
 def time_label(seconds: float | None) -> str:

@@ -26,6 +26,10 @@ class UnknownMetricError(BenchmarkError, ValueError):
     """A metric name that the dataset does not have."""
 
 
+class MissingValuesError(BenchmarkError, ValueError):
+    """A filter, cap, objective or analysis needs a column the dataset holds no values for (missing is not zero)."""
+
+
 class DatasetError(BenchmarkError):
     """A dataset file cannot be used."""
 

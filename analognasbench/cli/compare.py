@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from analognasbench.bench.cliutil import check_output_dir, open_benchmark
-from analognasbench.cli.search import add_search_arguments
+from analognasbench.bench.cliutil import check_output_dir
+from analognasbench.cli.search import add_search_arguments, open_searchable
 from analognasbench.search import Objective
 from analognasbench.search.compare import CompareConfig, default_methods, run_comparison, write_outputs
 
@@ -15,7 +15,7 @@ def _run(args: argparse.Namespace) -> int:
                            objective=Objective(args.objective, params_cap=args.params_cap),
                            evaluator=args.evaluator, surrogate_samples=args.surrogate_samples, workers=args.workers)
     out = check_output_dir(args.out, "--out")  # before the runs, not after them
-    bench = open_benchmark(args)
+    bench = open_searchable(args)
     comparison = run_comparison(bench.df, config)
     paths = write_outputs(comparison, out)
     table = comparison.table1(formatted=True)

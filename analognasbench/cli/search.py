@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from analognasbench.bench import strict_json
-from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark
+from analognasbench.bench import AnalogNASBench, strict_json
+from analognasbench.bench.cliutil import (
+    add_dataset_argument,
+    open_benchmark,
+    require_values,
+    with_derived_columns,
+)
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search import Budget, Objective, from_bench, get_method, method_names
 from analognasbench.search.base import DEFAULT_METRIC, avm_metrics
@@ -15,7 +20,7 @@ def _run(args: argparse.Namespace) -> int:
     cls = get_method(args.method)
     objective = Objective(args.objective, params_cap=args.params_cap)
     budget = Budget(evaluations=args.budget, seconds=args.seconds)
-    bench = open_benchmark(args)
+    bench = open_searchable(args)
     options = {} if args.evaluator == "tabular" else {"n_train": args.surrogate_samples}
     evaluator = from_bench(bench, args.evaluator, seed=args.seed, **options)
     result = cls().run(evaluator, objective, budget, seed=args.seed)
@@ -39,12 +44,22 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  best            {tuple(final.arch)}  {final.arch.nb201_str}")
     print(f"  objective       {objective.metric.value} = {final[objective.metric]:.2f} % (measured)")
     print(f"  AVM             {final.avm(objective.metric):.2f} % ({start.value} - {end.value})")
-    print(f"  params          {final.params / 1e3:.1f} K")
+    print(f"  params          {final.params / 1e3:.1f} K" if final.params is not None else "  params          unknown")
     print("  measured metrics")
     for m in Metric:
         if m.value in final.values:
             print(f"    {m.value:<22s} {final.values[m.value]:7.2f}")
     return 0
+
+
+def open_searchable(args: argparse.Namespace) -> AnalogNASBench:
+    """The benchmark a search runs on: parameter counts computed if the dataset has none (a cap and the reported
+    size need them), and refused when the objective or the cap has nothing to go on (missing is not zero)."""
+    bench = with_derived_columns(open_benchmark(args))
+    require_values(bench, args.objective, "--objective")
+    if args.params_cap is not None:
+        require_values(bench, "params", "--params-cap")
+    return bench
 
 
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
