@@ -68,6 +68,8 @@ def check_output_file(path: str | os.PathLike[str], option: str, *, inputs: Iter
     p = Path(path).expanduser()
     if p.is_dir():
         raise CLIError(f"{option} {p}: is a directory; expected a file path")
+    if p.exists() and not p.is_file():  # a device or pipe: a rename would replace it with a regular file
+        raise CLIError(f"{option} {p}: is not a regular file; expected a file path")
     base = _first_existing(p.parent)
     if not base.is_dir():
         raise CLIError(f"{option} {p}: {base} is a file, not a directory")
