@@ -187,6 +187,9 @@ def _write_temp(path: Path, write: Any) -> Path:
         os.chmod(tmp, 0o644)  # mkstemp makes it private; datasets are meant to be read by everyone
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+    except OSError as exc:  # e.g. a full disk: name the destination (write errors carry no file name)
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -123,7 +123,7 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         cluster = ClusterSpec(ClusterKind.SCHEDULER, address=args.scheduler)
     else:
         cluster = ClusterSpec(ClusterKind.LOCAL, local=LocalOptions(args.workers, args.memory_per_worker))
-    store_path = Path(args.store)
+    store_path = check_output_file(args.store, "--store", force=True)  # a directory, under a file, unwritable
     if store_path.exists():  # a store of another profile is refused here, before the cluster starts
         with RunStore(store_path, read_only=True) as store:
             store.check_profile(profile)
