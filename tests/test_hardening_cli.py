@@ -17,7 +17,7 @@ from bench_fixture import fixture_frame, fixture_meta
 from analognasbench import space
 from analognasbench.bench import AnalogNASBench, write_dataset
 from analognasbench.bench.benchmark import NOT_FOUND
-from analognasbench.bench.errors import MissingValuesError, UnknownArchitectureError
+from analognasbench.bench.errors import UnknownArchitectureError
 from analognasbench.cli import main
 from analognasbench.search.compare import CompareConfig, run_comparison
 
@@ -132,10 +132,6 @@ def test_search_params_cap_and_objective_with_no_values(tmp_path, capsys):
     no_objective = _without(tmp_path / "o", ["analog_drift_86400"])
     assert anb("search", "random", "-d", no_objective, "--budget", "5") == 2
     one_error_line(capsys.readouterr().err, "--objective", "analog_drift_86400")
-
-
-def test_missing_values_error_is_a_value_error():
-    assert issubclass(MissingValuesError, ValueError)
 
 
 # --- small wrong answers --------------------------------------------------------------------------------------------
