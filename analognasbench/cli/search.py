@@ -6,6 +6,7 @@ import argparse
 
 from analognasbench.bench import AnalogNASBench, strict_json
 from analognasbench.bench.cliutil import (
+    CLIError,
     add_dataset_argument,
     open_benchmark,
     require_values,
@@ -24,9 +25,9 @@ def _run(args: argparse.Namespace) -> int:
     options = {} if args.evaluator == "tabular" else {"n_train": args.surrogate_samples}
     evaluator = from_bench(bench, args.evaluator, seed=args.seed, **options)
     result = cls().run(evaluator, objective, budget, seed=args.seed)
-    if result.final is None:
-        print(f"{args.method}: no architecture evaluated ({result.stop_reason})")
-        return 1
+    if result.final is None:  # e.g. a --params-cap below the smallest network: the request cannot be met
+        raise CLIError(f"{args.method}: no architecture evaluated ({result.stop_reason}); expected a --params-cap, "
+                       "--budget and --seconds that leave at least one architecture to evaluate")
     final = result.final
     if args.json:
         print(strict_json.dumps({"method": result.method, "seed": result.seed, "evaluator": result.evaluator,
