@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from analognasbench.bench.cliutil import CLIError, add_dataset_argument, load_options
+from analognasbench.bench.cliutil import CLIError, add_dataset_argument, check_output_file, load_options
 
 if TYPE_CHECKING:
     from analognasbench.pipeline.store import RunStore
@@ -20,6 +20,7 @@ def _pack(args: argparse.Namespace) -> int:
     from analognasbench.pipeline.profiles import resolve_profile
 
     profile = resolve_profile(args.profile, args.set or None)
+    check_output_file(args.out, "--out", inputs=[Path(args.data)] if args.data else [])  # before reading the images
     data = load_profile_data(profile, args.data)
     out = pack_profile_data(profile, data, args.out)
     size = out.stat().st_size / 2**20
