@@ -142,8 +142,9 @@ class AnalogNASBench:
     the pipeline (``name.parquet`` + ``name.json``) or the original release's ``data.anb``.
     """
 
-    def __init__(self, dataset: str | os.PathLike[str] | None = None) -> None:
-        df, meta, path = load(dataset)
+    def __init__(self, dataset: str | os.PathLike[str] | None = None, *, verify: bool = True,
+                 on_invalid: str = "raise") -> None:
+        df, meta, path = load(dataset, verify=verify, on_invalid=on_invalid)
         self._setup(df, meta, path)
 
     @classmethod

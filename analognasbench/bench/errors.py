@@ -26,12 +26,20 @@ class UnknownMetricError(BenchmarkError, ValueError):
     """A metric name that the dataset does not have."""
 
 
+class MissingValuesError(BenchmarkError, ValueError):
+    """A filter, cap, objective or analysis needs a column the dataset holds no values for (missing is not zero)."""
+
+
 class DatasetError(BenchmarkError):
     """A dataset file cannot be used."""
 
 
 class DatasetNotFoundError(DatasetError, FileNotFoundError):
     """The dataset (or its metadata sidecar) does not exist, or no embedded dataset is shipped yet."""
+
+
+class DatasetExistsError(DatasetError, FileExistsError):
+    """Writing would replace an existing dataset (or another input of the same command) without ``--force``."""
 
 
 class DatasetIntegrityError(DatasetError, ValueError):

@@ -3,8 +3,16 @@
 The JSON sidecar records the row count and the SHA-256 of the Parquet file, so a truncated, corrupted or modified
 table is detected on load and reported with the file's name. Column layout: :func:`analognasbench.pipeline.schema.all_columns`;
 ``arch`` is text ``"(a, b, c, d, e, f)"``, ``<metric>_reps`` lists of floats, ``curve_<stage>`` JSON text.
-Both files are written atomically (temporary file + rename), Parquet first, so a crash never leaves a sidecar that
-vouches for a half-written table.
+Writing the pair (:func:`write_dataset`): both files are written in full to temporary files next to their
+destination and flushed to disk, then renamed into place, Parquet first and the sidecar last. A reader therefore
+never *accepts* one without the other: a table without its sidecar is "not a dataset", and a new table next to the
+old sidecar (a reader between the two renames, or a crash there) fails the SHA-256 check and is named; the reader
+re-reads the sidecar once before reporting, so a concurrent rewrite is not mistaken for damage. An existing pair is
+never replaced unless the caller says so (``overwrite=True``, ``--force`` on the command line).
+
+Reading (:func:`read_dataset`): a sidecar without a SHA-256 is refused unless the caller skips verification
+explicitly (``verify=False``, ``--no-verify``, logged as a warning), and every value is checked against the schema
+(:mod:`analognasbench.bench.validate`).
 """
 
 from __future__ import annotations
@@ -22,8 +30,10 @@ from typing import Any
 
 import pandas as pd
 
-from analognasbench.bench.errors import DatasetIntegrityError, DatasetNotFoundError
+from analognasbench.bench import strict_json
+from analognasbench.bench.errors import DatasetExistsError, DatasetIntegrityError, DatasetNotFoundError
 from analognasbench.bench.migrate import migrate
+from analognasbench.bench.validate import OnInvalid, validate_frame
 from analognasbench.pipeline.schema import (
     ID_COLUMNS,
     METRICS,
@@ -68,7 +78,7 @@ class DatasetMeta:
         return {**self.extra, **data}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str) + "\n"
+        return strict_json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DatasetMeta:
@@ -78,6 +88,8 @@ class DatasetMeta:
         if "name" not in data:
             raise ValueError("dataset metadata lacks the required key 'name'")
         kwargs = {k: v for k, v in data.items() if k in known}
+        for key, value in kwargs.items():
+            _check_meta_field(key, value)
         extra = {k: v for k, v in data.items() if k not in known}
         if isinstance(data.get("extra"), Mapping):
             extra = {**data["extra"], **{k: v for k, v in extra.items() if k != "extra"}}
@@ -86,6 +98,23 @@ class DatasetMeta:
     @classmethod
     def from_json(cls, text: str) -> DatasetMeta:
         return cls.from_dict(json.loads(text))
+
+
+_META_TYPES: dict[str, tuple[type, str]] = {
+    **{f.name: (str, "a string") for f in dataclasses.fields(DatasetMeta) if f.type in ("str", str)},
+    **{f.name: (int, "an integer >= 0") for f in dataclasses.fields(DatasetMeta) if f.type in ("int", int)},
+    **{f.name: (dict, "an object") for f in dataclasses.fields(DatasetMeta) if str(f.type).startswith("dict")},
+}
+
+
+def _check_meta_field(key: str, value: Any) -> None:
+    """A sidecar value of the wrong type is damage, reported by key (not a TypeError deep inside a command)."""
+    kind, expected = _META_TYPES.get(key, (object, "anything"))
+    ok = isinstance(value, kind) and not (kind is int and (isinstance(value, bool) or value < 0))
+    if not ok:
+        raise ValueError(f"key {key!r} must be {expected}, got {value!r:.80}")
+    if key == "sha256" and value and not (len(value) == 64 and all(c in "0123456789abcdef" for c in value.lower())):
+        raise ValueError(f"key 'sha256' must be 64 hexadecimal digits, got {value!r:.80}")
 
 
 def dataset_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
@@ -149,17 +178,44 @@ def _to_table(df: pd.DataFrame) -> Any:
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def _atomic_write(path: Path, write: Any) -> None:
+def _write_temp(path: Path, write: Any) -> Path:
+    """Write a whole file next to ``path`` under a temporary name, flushed to disk; the caller renames it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; datasets are meant to be read by everyone
-        os.replace(tmp, path)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+    except OSError as exc:  # e.g. a full disk: name the destination (write errors carry no file name)
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename: a reader sees the old file or the new one."""
+    p = Path(path)
+    tmp = _write_temp(p, lambda t: Path(t).write_text(text, encoding="utf-8"))
+    try:
+        os.replace(tmp, p)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return p
+
+
+def existing_pair_member(path: str | os.PathLike[str]) -> tuple[Path, Path] | None:
+    """``(parquet, json)`` of the dataset ``path`` belongs to when either file of that pair exists, else None."""
+    p = Path(path)
+    if p.suffix not in (PARQUET_SUFFIX, META_SUFFIX, ""):
+        return None
+    parquet, meta = dataset_paths(p)
+    return (parquet, meta) if parquet.exists() or meta.exists() else None
 
 
 def file_sha256(path: Path) -> str:
@@ -170,19 +226,36 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_dataset(df: pd.DataFrame, meta: DatasetMeta, path: str | os.PathLike[str]) -> Path:
+def write_dataset(df: pd.DataFrame, meta: DatasetMeta, path: str | os.PathLike[str], *,
+                  overwrite: bool = False) -> Path:
     """Write ``df`` as ``<path>.parquet`` and ``meta`` (with row_count and sha256 filled in) as ``<path>.json``.
 
-    Returns the Parquet path. The frame must hold every schema column; extra columns are kept.
+    Returns the Parquet path. The frame must hold every schema column; extra columns are kept. An existing file of
+    the pair raises :class:`DatasetExistsError` unless ``overwrite``. See the module docstring for the write order.
     """
     import pyarrow.parquet as pq
 
     parquet_path, meta_path = dataset_paths(path)
+    if not overwrite:
+        for p in (parquet_path, meta_path):
+            if p.exists():
+                raise DatasetExistsError(f"{p} exists (dataset {parquet_path.name} + {meta_path.name}); refusing to "
+                                         "overwrite it: choose another path, or pass --force (overwrite=True)")
     table = _to_table(df)
-    _atomic_write(parquet_path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-    final = dataclasses.replace(meta, row_count=len(df), sha256=file_sha256(parquet_path),
-                                schema_version=meta.schema_version or SCHEMA_VERSION)
-    _atomic_write(meta_path, lambda tmp: Path(tmp).write_text(final.to_json(), encoding="utf-8"))
+    tmp_parquet = _write_temp(parquet_path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    try:
+        final = dataclasses.replace(meta, row_count=len(df), sha256=file_sha256(tmp_parquet),
+                                    schema_version=meta.schema_version or SCHEMA_VERSION)
+        tmp_meta = _write_temp(meta_path, lambda tmp: Path(tmp).write_text(final.to_json(), encoding="utf-8"))
+    except BaseException:
+        tmp_parquet.unlink(missing_ok=True)
+        raise
+    try:
+        os.replace(tmp_parquet, parquet_path)
+        os.replace(tmp_meta, meta_path)
+    finally:
+        tmp_parquet.unlink(missing_ok=True)
+        tmp_meta.unlink(missing_ok=True)
     logger.info("wrote %d rows to %s (sha256 %s)", len(df), parquet_path, final.sha256[:12])
     return parquet_path
 
@@ -191,18 +264,31 @@ def read_meta(path: str | os.PathLike[str]) -> DatasetMeta:
     """Only the metadata sidecar of a dataset (cheap: does not read or verify the table)."""
     _, meta_path = dataset_paths(path)
     if not meta_path.is_file():
+        if meta_path.exists():
+            raise DatasetIntegrityError(f"dataset metadata {meta_path} is not a file (expected a JSON object)")
         raise DatasetNotFoundError(f"dataset metadata {meta_path} does not exist")
     try:
-        return DatasetMeta.from_json(meta_path.read_text(encoding="utf-8"))
-    except (ValueError, TypeError) as exc:
-        raise DatasetIntegrityError(f"dataset metadata {meta_path} is not valid: {exc}") from exc
+        text = meta_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetIntegrityError(f"dataset metadata {meta_path} is not UTF-8 text: {exc}") from None
+    try:
+        return DatasetMeta.from_json(text)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise DatasetIntegrityError(f"dataset metadata {meta_path} is not valid: {exc}") from None
 
 
-def read_dataset(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, DatasetMeta]:
-    """Read and verify a dataset written by :func:`write_dataset`: checksum, row count, schema version, columns."""
+def read_dataset(path: str | os.PathLike[str], *, verify: bool = True,
+                 on_invalid: OnInvalid | str = OnInvalid.RAISE) -> tuple[pd.DataFrame, DatasetMeta]:
+    """Read and verify a dataset written by :func:`write_dataset`: checksum, row count, schema version, columns,
+    values (:func:`analognasbench.bench.validate.validate_frame`).
+
+    ``verify=False`` skips the SHA-256 check (and accepts a sidecar without one), with a warning. ``on_invalid``
+    ``"drop"`` loads the rows whose values pass, instead of refusing the dataset.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    on_invalid = OnInvalid.parse(on_invalid)
     parquet_path, meta_path = dataset_paths(path)
     meta = read_meta(path)
     if not parquet_path.is_file():
@@ -210,22 +296,40 @@ def read_dataset(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, DatasetMet
     if meta.schema_version > SCHEMA_VERSION:
         raise DatasetIntegrityError(f"{parquet_path} uses schema version {meta.schema_version}; this version of "
                                     f"analognasbench reads up to {SCHEMA_VERSION}: upgrade the package")
-    actual = file_sha256(parquet_path)
-    if meta.sha256 and actual != meta.sha256:
+    if not verify:
+        logger.warning("%s: SHA-256 verification skipped as asked (--no-verify): a truncated, corrupted or modified "
+                       "table would go unnoticed except by the value checks", parquet_path)
+    elif not meta.sha256:
         raise DatasetIntegrityError(
-            f"{parquet_path} is truncated, corrupted or was modified: its SHA-256 is {actual}, but {meta_path.name} "
-            f"records {meta.sha256}")
+            f"{meta_path} records no SHA-256 for {parquet_path.name}, so the table cannot be verified; the dataset is "
+            "refused (load it unverified with verify=False / --no-verify, or write it again with write_dataset)")
+    else:
+        meta = _verified(parquet_path, meta_path, meta, path)
     try:
         df = pq.read_table(parquet_path).to_pandas()
-    except (pa.ArrowException, OSError) as exc:
-        raise DatasetIntegrityError(f"{parquet_path} is not a readable Parquet file: {exc}") from exc
+    except (pa.ArrowException, OSError, ValueError, TypeError, IndexError, RuntimeError) as exc:
+        raise DatasetIntegrityError(f"{parquet_path} is not a readable Parquet file: {exc}") from None
     df, meta = migrate(df, meta)  # older schemas, without reinterpreting their numbers (bench/migrate.py)
     if len(df) != meta.row_count:
         raise DatasetIntegrityError(f"{parquet_path} holds {len(df)} rows but {meta_path.name} records {meta.row_count}")
     missing = [c for c in all_columns() if c not in df.columns]
     if missing:
         raise DatasetIntegrityError(f"{parquet_path} lacks schema columns: {', '.join(missing)}")
-    return df, meta
+    return validate_frame(df, str(parquet_path), on_invalid), meta
+
+
+def _verified(parquet_path: Path, meta_path: Path, meta: DatasetMeta, path: str | os.PathLike[str]) -> DatasetMeta:
+    """``meta`` once the table's SHA-256 matches it; a mismatch is re-checked against a fresh read of the sidecar
+    (a writer renames the table first, the sidecar last), then reported."""
+    actual = file_sha256(parquet_path)
+    if actual != meta.sha256:
+        fresh = read_meta(path)
+        if fresh.sha256 != meta.sha256 and fresh.sha256 == actual:
+            return fresh
+        raise DatasetIntegrityError(
+            f"{parquet_path} is truncated, corrupted or was modified: its SHA-256 is {actual}, but {meta_path.name} "
+            f"records {meta.sha256}")
+    return meta
 
 
 #: Columns whose values are per-row provenance rather than measurements.

@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import pickle
+import types
 from datetime import datetime, timezone
 from numbers import Real
 from pathlib import Path
@@ -29,6 +30,7 @@ import pandas as pd
 from analognasbench.bench.drift import DriftMeasurement, parse_drift
 from analognasbench.bench.errors import DatasetIntegrityError, DatasetNotFoundError, UnsafePickleError
 from analognasbench.bench.files import DatasetMeta
+from analognasbench.bench.pickle_scan import RELEASE_SHA256, PickleFormatError, PickleScanError, scan_pickle
 from analognasbench.pipeline.schema import DRIFT_TIMES, METRICS, SCHEMA_VERSION, Metric, all_columns
 from analognasbench.space import canonical_index, parse
 
@@ -77,13 +79,32 @@ def _reconstructor(cls: Any, base: Any, state: Any) -> Any:
     return object.__new__(cls)
 
 
-def _dtype(spec: Any, align: Any = False, copy: Any = True) -> np.dtype:
+class _DtypeStandIn:
+    """What ``numpy.dtype(spec)`` makes while unpickling: a fresh inert object, so that the BUILD which follows it in
+    every numpy pickle sets state on this object (checked), never on numpy's shared dtype singletons."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.dtype = dtype
+
+    def __setstate__(self, state: Any) -> None:
+        if not (isinstance(state, tuple) and 8 <= len(state) <= 9 and state[1] in ("<", ">", "|", "=")
+                and all(v is None or isinstance(v, (int, str)) for v in state)):
+            raise UnsafePickleError("numpy dtype state is not that of a plain numeric type")
+        if state[1] == ">":
+            self.dtype = self.dtype.newbyteorder(">")
+
+
+def _dtype(spec: Any, align: Any = False, copy: Any = True) -> _DtypeStandIn:
     if not (isinstance(spec, str) and spec in _NUMERIC_DTYPES):
         raise UnsafePickleError(f"numpy dtype {spec!r} is not a plain numeric type")
-    return np.dtype(spec)
+    return _DtypeStandIn(np.dtype(spec))
 
 
 def _scalar(dtype: Any, data: Any = None) -> Any:
+    if isinstance(dtype, _DtypeStandIn):
+        dtype = dtype.dtype
     if not isinstance(dtype, np.dtype) or dtype.kind not in "fiub" or not isinstance(data, bytes):
         raise UnsafePickleError("numpy scalar of a non-numeric type")
     return np.frombuffer(data, dtype=dtype, count=1)[0]
@@ -96,22 +117,47 @@ def _latin1(text: Any, encoding: Any = "latin1") -> bytes:
     return text.encode("latin1")
 
 
+_NUMPY_MODULES = ("numpy", "numpy.core.multiarray", "numpy._core.multiarray")
+#: Every global :class:`RestrictedUnpickler` resolves: the opcode scan (:mod:`.pickle_scan`) refuses any other.
+ALLOWED_GLOBALS = frozenset(
+    {(ORIGINAL_MODULE, n) for n in _CLASSES} | {(m, n) for m in ("builtins", "__builtin__") for n in _SAFE_BUILTINS}
+    | {("copyreg", "_reconstructor"), ("copy_reg", "_reconstructor"), ("_codecs", "encode")}
+    | {(m, n) for m in _NUMPY_MODULES for n in ("dtype", "scalar")})
+#: Objects a BUILD opcode may give state to: the release's two records, and the numpy dtype stand-in.
+BUILDABLE = frozenset({(ORIGINAL_MODULE, n) for n in _CLASSES} | {(m, "dtype") for m in _NUMPY_MODULES})
+
+
+def _fresh(func: Any) -> Any:
+    """A new function object with ``func``'s code: whatever a pickle does to what it gets (defaults, ``__dict__``),
+    the module's own function stays as it was."""
+    return types.FunctionType(func.__code__, func.__globals__, func.__name__, func.__defaults__, func.__closure__)
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """Resolves only the release's data classes, plain builtins and numpy numeric scalars."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if module == ORIGINAL_MODULE and name in _CLASSES:
-            return _CLASSES[name]
-        if module in ("builtins", "__builtin__") and name in _SAFE_BUILTINS:
-            return getattr(__import__("builtins"), name)
-        if module in ("copyreg", "copy_reg") and name == "_reconstructor":
-            return _reconstructor
-        if module == "_codecs" and name == "encode":
-            return _latin1
-        if module in ("numpy", "numpy.core.multiarray", "numpy._core.multiarray") and name in ("dtype", "scalar"):
-            return _dtype if name == "dtype" else _scalar
-        raise UnsafePickleError(f"refusing to load {module}.{name}: an original-release pickle holds only "
-                                f"{ORIGINAL_MODULE}.Architecture/DriftMeasurement records and plain numbers")
+        return _resolve(module, name)
+
+
+def _resolve(module: str, name: str) -> Any:
+    found = _find_class(module, name)
+    return _fresh(found) if isinstance(found, types.FunctionType) else found
+
+
+def _find_class(module: str, name: str) -> Any:
+    if module == ORIGINAL_MODULE and name in _CLASSES:
+        return _CLASSES[name]
+    if module in ("builtins", "__builtin__") and name in _SAFE_BUILTINS:
+        return getattr(__import__("builtins"), name)
+    if module in ("copyreg", "copy_reg") and name == "_reconstructor":
+        return _reconstructor
+    if module == "_codecs" and name == "encode":
+        return _latin1
+    if module in ("numpy", "numpy.core.multiarray", "numpy._core.multiarray") and name in ("dtype", "scalar"):
+        return _dtype if name == "dtype" else _scalar
+    raise UnsafePickleError(f"refusing to load {module}.{name}: an original-release pickle holds only "
+                            f"{ORIGINAL_MODULE}.Architecture/DriftMeasurement records and plain numbers")
 
 
 def load_original_pickle(path: str | os.PathLike[str]) -> dict[Any, Any]:
@@ -120,6 +166,14 @@ def load_original_pickle(path: str | os.PathLike[str]) -> dict[Any, Any]:
     if not p.is_file():
         raise DatasetNotFoundError(f"original-release pickle {p} does not exist")
     data = p.read_bytes()
+    if hashlib.sha256(data).hexdigest() != RELEASE_SHA256:  # the published file was scanned once and for all
+        try:
+            scan_pickle(data, ALLOWED_GLOBALS, BUILDABLE)
+        except PickleScanError as exc:
+            raise UnsafePickleError(f"{p}: refused before loading: {exc}") from None
+        except PickleFormatError as exc:
+            raise DatasetIntegrityError(f"{p} is not a readable original-release pickle (truncated or "
+                                        f"corrupted?): {exc}") from None
     try:
         obj = RestrictedUnpickler(io.BytesIO(data)).load()
     except UnsafePickleError as exc:

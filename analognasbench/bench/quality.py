@@ -60,7 +60,7 @@ def load_rows(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any
     if path.suffix == ".sqlite":
         from analognasbench.pipeline.store import RunStore
 
-        with RunStore(path, create=False) as store:
+        with RunStore(path, read_only=True) as store:
             return store.to_dataframe(store.profile_hash), store.profile_dict or {}
     from analognasbench.bench.registry import load
 

@@ -84,13 +84,16 @@ def resolve_dataset(spec: str | os.PathLike[str] | None = None) -> Path:
     return parquet.with_suffix("")
 
 
-def load(spec: str | os.PathLike[str] | None = None) -> tuple[pd.DataFrame, DatasetMeta, Path]:
-    """``(frame, metadata, path)`` of any dataset ``spec`` names, verified."""
+def load(spec: str | os.PathLike[str] | None = None, *, verify: bool = True,
+         on_invalid: str = "raise") -> tuple[pd.DataFrame, DatasetMeta, Path]:
+    """``(frame, metadata, path)`` of any dataset ``spec`` names, verified (checksum unless ``verify=False``) and
+    its values checked (``on_invalid="drop"`` drops failing rows instead of refusing the dataset)."""
     path = resolve_dataset(spec)
     if path.suffix in ORIGINAL_SUFFIXES:
         from analognasbench.bench.original import load_original
+        from analognasbench.bench.validate import validate_frame
 
         df, meta = load_original(path)
-        return df, meta, path
-    df, meta = read_dataset(path)
+        return validate_frame(df, str(path), on_invalid), meta, path
+    df, meta = read_dataset(path, verify=verify, on_invalid=on_invalid)
     return df, meta, dataset_paths(path)[0]

@@ -8,18 +8,19 @@ returning an exit code). New subcommands are one new file; nothing here changes.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
 import pkgutil
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 from analognasbench import __version__
+from analognasbench.bench.cliutil import CLIError  # re-exported: the subcommands raise it
 
-
-class CLIError(Exception):
-    """A user-facing error: printed as one line, exit status 2, no traceback."""
+__all__ = ["CLIError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,10 +56,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (keeps the interpreter's final flush quiet)
         return 0
-    except (CLIError, ValueError, FileNotFoundError, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"anb {args.command}: error: {message}", file=sys.stderr)
+    except (CLIError, ValueError, KeyError, OSError, sqlite3.Error, RecursionError) as exc:
+        print(f"anb {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """What went wrong, on one line: the message, or for an OS error the path(s) and the system's reason."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        where = f"{exc.filename}" + (f" -> {exc.filename2}" if exc.filename2 is not None else "")
+        text = f"{where}: {exc.strerror}"
+        if isinstance(exc, (IsADirectoryError, NotADirectoryError)):
+            text += " (expected a file path in an existing directory)"
+        elif isinstance(exc, PermissionError):
+            text += " (expected a path this user may read/write)"
+        elif exc.errno == errno.ENOSPC:
+            text += " (the disk is full: nothing was replaced; free space and run again)"
+    elif isinstance(exc, sqlite3.Error):
+        text = f"SQLite: {exc} (a run store file that is damaged, locked or not a run store)"
+    elif isinstance(exc, RecursionError):
+        text = "input nested too deeply to read (damaged or hostile input)"
+    elif isinstance(exc, KeyError) and exc.args:
+        text = str(exc.args[0])
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":  # pragma: no cover

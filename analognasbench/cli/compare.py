@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from analognasbench.bench.cliutil import open_benchmark
-from analognasbench.cli.search import add_search_arguments, make_objective
+from analognasbench.bench.cliutil import check_output_dir
+from analognasbench.cli.search import add_search_arguments, make_objective, open_searchable
 from analognasbench.search.compare import CompareConfig, default_methods, run_comparison, write_outputs
 
 
 def _run(args: argparse.Namespace) -> int:
-    bench = open_benchmark(args)
+    out = check_output_dir(args.out, "--out")  # before the runs, not after them
+    bench = open_searchable(args)
     config = CompareConfig(methods=tuple(args.methods or default_methods()), seeds=args.seeds, budget=args.budget,
                            objective=make_objective(args, bench),
                            evaluator=args.evaluator, surrogate_samples=args.surrogate_samples, workers=args.workers)
     comparison = run_comparison(bench.df, config)
-    paths = write_outputs(comparison, Path(args.out))
+    paths = write_outputs(comparison, out)
     table = comparison.table1(formatted=True)
     print(table.to_string(index=False))
     print(table.attrs.get("avm", ""))

@@ -25,6 +25,8 @@ from typing import Any
 
 import pandas as pd
 
+from analognasbench.bench.cliutil import check_output_file
+from analognasbench.bench.files import dataset_paths
 from analognasbench.cli import CLIError
 from analognasbench.pipeline.archsets import ArchSet, ArchSetKind, parse_archset, resolve_archset
 from analognasbench.pipeline.profiles import DatasetName, Profile, profile_names, resolve_profile
@@ -61,6 +63,7 @@ class GenerateRequest:
     time_budget_s: float | None = None
     archset: ArchSet | None = None
     notes: str = ""
+    force: bool = False
 
 
 def _check_data_path(profile: Profile, data: str | None) -> Path | None:
@@ -116,17 +119,46 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
             log_directory=args.slurm_log_dir,
         ))
     elif args.scheduler:
+        check_scheduler(args.scheduler)
         cluster = ClusterSpec(ClusterKind.SCHEDULER, address=args.scheduler)
     else:
         cluster = ClusterSpec(ClusterKind.LOCAL, local=LocalOptions(args.workers, args.memory_per_worker))
-    store_path = Path(args.store)
+    store_path = check_output_file(args.store, "--store", force=True)  # a directory, under a file, unwritable
     if store_path.exists():  # a store of another profile is refused here, before the cluster starts
-        with RunStore(store_path, create=False) as store:
+        with RunStore(store_path, read_only=True) as store:
             store.check_profile(profile)
     export = Path(args.export) if args.export else None
+    if export is not None:
+        for target in dataset_paths(export):
+            check_output_file(target, "--export", inputs=[store_path], force=args.force)
     return GenerateRequest(profile, archs, store_path, data_path, cluster,
                            profile.seed if args.seed is None else args.seed, args.limit, args.retry_failed, export,
-                           args.expand_isomorphs, not args.no_progress, args.time_budget, archset, args.notes or "")
+                           args.expand_isomorphs, not args.no_progress, args.time_budget, archset, args.notes or "",
+                           args.force)
+
+
+def check_scheduler(address: str, timeout_s: float = 5.0) -> None:
+    """Reach the Dask scheduler now (a TCP connection), so that a wrong or dead address is one line, not a 30 s
+    wait and a traceback."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    expected = "expected tcp://HOST:PORT of a running Dask scheduler, e.g. tcp://10.0.0.5:8786"
+    if parts.scheme not in ("tcp", "tls"):
+        raise CLIError(f"--scheduler {address}: unsupported protocol {parts.scheme!r}; {expected}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise CLIError(f"--scheduler {address}: bad port; {expected}") from None
+    if not host or port is None:
+        raise CLIError(f"--scheduler {address}: no host or port; {expected}")
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise CLIError(f"--scheduler {address}: cannot reach a scheduler there ({reason}); {expected}") from None
 
 
 def _software_versions() -> dict[str, str]:
@@ -152,11 +184,14 @@ def _coverage_note(n: int, archset: ArchSet | None) -> str:
 
 
 def export_store(store: RunStore, profile: Profile, path: Path, *, expand_isomorphs: bool = False,
-                 archset: ArchSet | None = None, notes: str = "") -> Path:
+                 archset: ArchSet | None = None, notes: str = "", overwrite: bool = False) -> Path:
     """Write the store's finished rows as a dataset (Parquet + JSON sidecar) via the bench file format.
-    ``archset`` (the sweep's ``--archs``) says in the notes what the rows are a sample of; ``notes`` come first."""
+    ``archset`` (the sweep's ``--archs``) says in the notes what the rows are a sample of; ``notes`` come first.
+    An existing dataset at ``path`` is replaced only with ``overwrite``. The store's WAL is checkpointed first, so
+    the ``.sqlite`` file alone holds every exported row."""
     from analognasbench.bench.files import DatasetMeta, write_dataset
 
+    store.checkpoint()
     df = store.to_dataframe(profile.hash(), expand_isomorphs=expand_isomorphs)
     counts = store.counts()
     notes = (notes + "; " if notes else "") + f"exported from run store {store.path.name}"
@@ -171,7 +206,24 @@ def export_store(store: RunStore, profile: Profile, path: Path, *, expand_isomor
         hardware_preset=profile.hardware_preset, software=_software_versions(),
         created=pd.Timestamp.now(tz="UTC").isoformat(), notes=notes,
     )
-    return write_dataset(df, meta, path)
+    return write_dataset(df, meta, path, overwrite=overwrite)
+
+
+@contextlib.contextmanager
+def _connected(cluster: ClusterSpec) -> Any:
+    """The sweep's Dask client; a cluster that cannot be reached or started is one line (exit 2), not a traceback."""
+    try:
+        client_cm = open_cluster(cluster)
+        client = client_cm.__enter__()
+    except (OSError, TimeoutError) as exc:
+        raise CLIError(f"cannot connect to the {cluster.describe()}: {exc or type(exc).__name__}") from None
+    try:
+        yield client
+    except BaseException:
+        if not client_cm.__exit__(*sys.exc_info()):
+            raise
+    else:
+        client_cm.__exit__(None, None, None)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -187,7 +239,7 @@ def _run(args: argparse.Namespace) -> int:
         pending, plan = plan_sweep(store, request.archs, request.seed, limit=request.limit,
                                    retry_failed=request.retry_failed)
         if pending:
-            with open_cluster(request.cluster) as client:
+            with _connected(request.cluster) as client:
                 summary = run_sweep(store, request.profile, request.archs, client, data_path=request.data_path,
                                     seed=request.seed, limit=request.limit, retry_failed=request.retry_failed,
                                     progress=request.progress,
@@ -198,7 +250,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"nothing to measure: {plan.describe()}", file=sys.stderr)
         if request.export is not None:
             written = export_store(store, request.profile, request.export, expand_isomorphs=request.expand_isomorphs,
-                                   archset=request.archset, notes=request.notes)
+                                   archset=request.archset, notes=request.notes, overwrite=request.force)
             print(f"exported {len(store)} measured architectures to {written}", file=sys.stderr)
         failed = store.counts()[RunStatus.FAILED]
     if summary is not None and summary.failed:
@@ -230,6 +282,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--retry-failed", action="store_true", help="measure again the architectures that failed before")
     p.add_argument("--export", metavar="PATH", help="write the store as a dataset: PATH.parquet + PATH.json")
     p.add_argument("--notes", help="text put first in the exported dataset's notes (what it is for)")
+    p.add_argument("--force", action="store_true", help="let --export replace an existing dataset at PATH")
     p.add_argument("--expand-isomorphs", action="store_true",
                    help="export one row per cell (isomorphs copy their class's measurement)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from analognasbench.bench import strict_json
 from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark, time_label
 from analognasbench.bench.costs import describe
 from analognasbench.bench.errors import BenchmarkError
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
                "coverage": {"rows": cov.rows, "classes": cov.classes, "classes_total": 6466,
                             "architectures": cov.architectures, "architectures_total": 15625},
                "metrics": {m.value: vars(m.info) for m in METRICS}}
-        print(json.dumps(out, indent=2, default=str))
+        print(strict_json.dumps(out, indent=2))
         return 0
     lines = [
         f"dataset       {meta.name} (version {meta.version}, schema {meta.schema_version})",

@@ -43,24 +43,35 @@ def run(args: argparse.Namespace) -> int:
     try:
         bench = open_benchmark(args)
         keep = np.ones(len(bench), dtype=bool)
+        unknown: dict[str, int] = {}
         for f in filters:
+            values = column_values(bench, f.column)
             keep &= f.mask(bench)
+            if not np.isnan(f.value) and np.isnan(values).any():
+                unknown[f.column] = int(np.isnan(values).sum())
         rows = np.flatnonzero(keep)
         if args.sort:
             values = column_values(bench, args.sort)[rows]
-            order = np.argsort(values if args.ascending else -values, kind="stable")
+            order = np.argsort(values if args.ascending else -values, kind="stable")  # NaN (no value) last
             rows = rows[order]
         if args.limit is not None:
             rows = rows[: args.limit]
-        data = {c: column_values(bench, c) for c in columns}
+        data = {c: column_values(bench, c, required=False) for c in columns}
     except BenchmarkError as exc:
         raise CLIError(str(exc)) from None
     archs = bench.list_available_architectures()
     indices = bench.df["arch_index"].to_numpy()
     print(f"{'index':>5}  {'arch':<18}  " + "  ".join(f"{c:>{max(len(c), 8)}}" for c in columns))
     for r in rows:
-        cells = "  ".join(f"{data[c][r]:>{max(len(c), 8)}.2f}" if c != "params" else f"{int(data[c][r]):>{max(len(c), 8)}d}"
-                          for c in columns)
+        cells = "  ".join(_cell(c, data[c][r]) for c in columns)
         print(f"{indices[r]:>5}  {str(archs[r]):<18}  {cells}")
-    print(f"# {len(rows)} of {len(bench)} measured architectures")
+    note = "".join(f"; {n} without a value for {c} (not compared)" for c, n in unknown.items())
+    print(f"# {len(rows)} of {len(bench)} measured architectures{note}")
     return 0
+
+
+def _cell(column: str, value: float) -> str:
+    width = max(len(column), 8)
+    if np.isnan(value):
+        return f"{'-':>{width}}"  # no value in the dataset: never printed as a number
+    return f"{int(value):>{width}d}" if column == "params" else f"{value:>{width}.2f}"

@@ -15,9 +15,11 @@ itself, which has no repetitions, gets the repeatability of its separately train
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from analognasbench.bench import strict_json
+from analognasbench.bench.cliutil import check_output_file
+from analognasbench.bench.files import atomic_write_text, dataset_paths
 from analognasbench.cli import CLIError
 
 
@@ -72,6 +74,11 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.sample is None) != (args.out is None):
         raise CLIError("--sample N and --out FILE go together")
+    inputs = [p for p in (args.dataset, args.reference, args.agreement, args.seeds) if p is not None]
+    inputs += [q for p in inputs for q in dataset_paths(p) if p.suffix != ".sqlite"]
+    for option, target in (("--out", args.out), ("--json", args.json)):
+        if target is not None:  # before the analyses; never over an input or a dataset's file
+            check_output_file(target, option, inputs=inputs, force=False)
     df, profile = _load(args.dataset)
     print(f"{args.dataset}: {len(df)} architectures, profile {profile.get('name')}")
     if args.sample is not None:
@@ -79,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
             archs = q.spread_sample(df, args.sample)
         except ValueError as exc:
             raise CLIError(str(exc)) from None
-        args.out.write_text(
+        atomic_write_text(
+            args.out,
             f"# {len(archs)} of the {len(df)} architectures measured with {profile.get('name')}, evenly spaced over "
             "their mean rank of baseline, noisy, analog and 1-day accuracy;\n# in spread order (every prefix spans "
             "the range). Written by `anb quality --sample`.\n" + "\n".join(archs) + "\n")
@@ -136,5 +144,5 @@ def run(args: argparse.Namespace) -> int:
         print(_table(seeds))
         out["seeds"] = seeds.to_dict("records")
     if args.json:
-        args.json.write_text(json.dumps(out, indent=2, default=float))
+        atomic_write_text(args.json, strict_json.dumps(out, indent=2) + "\n")
     return 0

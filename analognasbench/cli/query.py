@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from analognasbench.bench import strict_json
 from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark, time_label
 from analognasbench.bench.costs import cost_record, describe
 from analognasbench.bench.errors import BenchmarkError
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         if args.metric is not None:
             v = record[parse_metric(args.metric)]
             if args.json:
-                print(json.dumps({"arch": list(record.arch), "measured": list(record.measured),
+                print(strict_json.dumps({"arch": list(record.arch), "measured": list(record.measured),
                                   "resolved_by_isomorphism": record.resolved_by_isomorphism, "metric": v.metric.value,
                                   "mean": v.mean, "std": v.std, "reps": list(v.reps), "unit": v.info.unit}))
             else:
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         cost = cost_record(bench.costs(), record.row)
         if args.json:
-            print(json.dumps({**record.as_dict(), "hardware_cost_estimate": {
+            print(strict_json.dumps({**record.as_dict(), "hardware_cost_estimate": {
                 "chip": bench.costs().attrs.get("chip"), **cost}}, indent=2))
         else:
             print(_table(record))

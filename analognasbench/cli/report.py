@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from analognasbench.bench.cliutil import CLIError, add_dataset_argument, check_output_dir, load_options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -46,27 +48,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="quantile of the accuracy drop below which architectures count as robust (default 0.25)")
     p.add_argument("--alpha", type=float, default=None, help="family-wise significance level (default 0.05)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_dataset_argument(p, dataset=False)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from analognasbench.analysis.registry import AnalysisParams
+    from analognasbench.bench import AnalogNASBench
     from analognasbench.bench.registry import fidelity_reference, seed_check, shipped_release
     from analognasbench.report import build_report, load_nas_comparison
     from analognasbench.report.nas import run_nas_comparison
     from analognasbench.report.source import load_source
 
+    if args.nas_budget is not None and args.nas_budget < 1:
+        raise CLIError(f"--nas-budget must be at least 1 evaluation per search run, got {args.nas_budget}")
+    if args.nas_seeds < 1:
+        raise CLIError(f"--nas-seeds must be at least 1, got {args.nas_seeds}")
+    if args.nas is not None and not args.nas.is_dir():
+        raise CLIError(f"--nas {args.nas}: expected a directory written by 'anb compare' (table1.csv, anytime.csv)")
     overrides = {k: v for k, v in (("baseline_quantile", args.baseline_quantile),
                                    ("robust_quantile", args.robust_quantile), ("alpha", args.alpha)) if v is not None}
+    check_output_dir(args.out, "--out")  # before the analyses, not after them
     start = time.perf_counter()
-    dataset = load_source(args.dataset)
+    dataset = load_source(AnalogNASBench(None if args.dataset == "default" else args.dataset, **load_options(args)))
     params = AnalysisParams.for_dataset(dataset.meta, **overrides)
     if args.nas:
         nas = load_nas_comparison(args.nas)
     elif args.no_nas:
         nas = None
     else:
-        budget = args.nas_budget or max(5, min(100, len(dataset.df) // 5))
+        budget = args.nas_budget if args.nas_budget is not None else max(5, min(100, len(dataset.df) // 5))
         if not args.quiet:
             print(f"[0] running the NAS comparison ({args.nas_seeds} seeds x {budget} evaluations)",
                   file=sys.stderr, flush=True)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark
+from analognasbench.bench import AnalogNASBench, strict_json
+from analognasbench.bench.cliutil import (
+    CLIError,
+    add_dataset_argument,
+    open_benchmark,
+    require_values,
+    with_derived_columns,
+)
 from analognasbench.hardware import DEFAULT_CHIP, chip_names
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search import Budget, Objective, from_bench, get_method, method_names
@@ -16,17 +22,17 @@ from analognasbench.search.multiobjective import parse_objective
 def _run(args: argparse.Namespace) -> int:
     cls = get_method(args.method)
     budget = Budget(evaluations=args.budget, seconds=args.seconds)
-    bench = open_benchmark(args)
+    bench = open_searchable(args)
     objective = make_objective(args, bench)
     options = {} if args.evaluator == "tabular" else {"n_train": args.surrogate_samples}
     evaluator = from_bench(bench, args.evaluator, seed=args.seed, **options)
     result = cls().run(evaluator, objective, budget, seed=args.seed)
-    if result.final is None:
-        print(f"{args.method}: no architecture evaluated ({result.stop_reason})")
-        return 1
+    if result.final is None:  # e.g. a --params-cap below the smallest network: the request cannot be met
+        raise CLIError(f"{args.method}: no architecture evaluated ({result.stop_reason}); expected a --params-cap, "
+                       "--budget and --seconds that leave at least one architecture to evaluate")
     final = result.final
     if args.json:
-        print(json.dumps({"method": result.method, "seed": result.seed, "evaluator": result.evaluator,
+        print(strict_json.dumps({"method": result.method, "seed": result.seed, "evaluator": result.evaluator,
                           "objective": objective.metric.value, "evaluations": result.evaluations,
                           "stop_reason": result.stop_reason, "search_time_s": result.wall_time_s,
                           "arch": list(final.arch), "arch_str": final.arch.nb201_str,
@@ -42,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  best            {tuple(final.arch)}  {final.arch.nb201_str}")
     print(f"  objective       {objective.metric.value} = {final[objective.metric]:.2f} % (measured)")
     print(f"  AVM             {final.avm(objective.metric):.2f} % ({start.value} - {end.value})")
-    print(f"  params          {final.params / 1e3:.1f} K")
+    print(f"  params          {final.params / 1e3:.1f} K" if final.params is not None else "  params          unknown")
     print("  measured metrics")
     for m in Metric:
         if m.value in final.values:
@@ -73,11 +79,30 @@ def _front_json(result: object) -> dict:
     return {"objectives": [str(t) for t in result.objective.terms], "pareto": records}
 
 
+def open_searchable(args: argparse.Namespace) -> AnalogNASBench:
+    """The benchmark a search runs on: parameter counts computed if the dataset has none (a cap and the reported
+    size need them), and refused when the objective or the cap has nothing to go on (missing is not zero)."""
+    bench = with_derived_columns(open_benchmark(args))
+    require_values(bench, args.objective, "--objective")
+    if args.params_cap is not None:
+        require_values(bench, "params", "--params-cap")
+    return bench
+
+
+def _metric_name(text: str) -> str:
+    """A metric name (release aliases resolved) for argparse; unknown names list the valid ones."""
+    try:
+        return Metric.parse(text).value
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by ``anb search`` and ``anb compare``."""
     p.add_argument("--budget", type=int, default=100, help="architecture evaluations per run (default 100)")
-    p.add_argument("--objective", default=DEFAULT_METRIC.value, choices=[m.value for m in Metric], metavar="METRIC",
-                   help=f"metric to maximise (default {DEFAULT_METRIC.value}, 1-day accuracy)")
+    p.add_argument("--objective", default=DEFAULT_METRIC.value, type=_metric_name, metavar="METRIC",
+                   help=f"metric to maximise (default {DEFAULT_METRIC.value}, 1-day accuracy); the release's names "
+                        "(baseline_drift_T for noisy_drift_T) work too")
     p.add_argument("--params-cap", type=float, default=None, help="only architectures with at most this many parameters")
     p.add_argument("--objectives", nargs="+", default=None, metavar="NAME[:max|min]",
                    help="search several objectives together and report the Pareto front, e.g. "

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from analognasbench import space
+from analognasbench.bench import strict_json
 
 _DEFAULT = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
@@ -31,7 +31,7 @@ def _run(args: argparse.Namespace) -> int:
     arch = space.parse(args.arch)
     info = describe(arch)
     if args.json:
-        print(json.dumps({"architectures": space.NUM_ARCHITECTURES, "classes": space.NUM_CLASSES, **info}, indent=2))
+        print(strict_json.dumps({"architectures": space.NUM_ARCHITECTURES, "classes": space.NUM_CLASSES, **info}, indent=2))
         return 0
     degenerate = sum(space.is_degenerate(a) for a in space.all_architectures())
     print("NAS-Bench-201 cell search space")

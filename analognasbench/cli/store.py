@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from analognasbench.bench.cliutil import CLIError, add_dataset_argument, check_output_file, load_options
 
 if TYPE_CHECKING:
     from analognasbench.pipeline.store import RunStore
@@ -17,6 +20,7 @@ def _pack(args: argparse.Namespace) -> int:
     from analognasbench.pipeline.profiles import resolve_profile
 
     profile = resolve_profile(args.profile, args.set or None)
+    check_output_file(args.out, "--out", inputs=[Path(args.data)] if args.data else [])  # before reading the images
     data = load_profile_data(profile, args.data)
     out = pack_profile_data(profile, data, args.out)
     size = out.stat().st_size / 2**20
@@ -25,13 +29,13 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
-def _merge_dataset(into: RunStore, source: Path) -> tuple[int, int]:
+def _merge_dataset(into: RunStore, source: Path, options: dict[str, object]) -> tuple[int, int]:
     """Rows of an exported dataset (name.parquet + name.json) into a store of the same profile: how a sweep resumes
     from the committed export when its store is gone (a fresh machine)."""
     from analognasbench.bench.files import read_dataset
     from analognasbench.pipeline.store import ProfileMismatchError
 
-    df, meta = read_dataset(source)
+    df, meta = read_dataset(source, **options)  # type: ignore[arg-type]
     if meta.profile_hash != into.profile_hash:
         raise ProfileMismatchError(f"cannot merge dataset {source} (profile hash {meta.profile_hash[:12]}) into "
                                    f"{into.path} (profile hash {str(into.profile_hash)[:12]}): rows of different "
@@ -51,6 +55,11 @@ def _merge(args: argparse.Namespace) -> int:
     def is_dataset(source: Path) -> bool:
         return source.suffix == ".parquet" or source.with_suffix(".json").is_file()
 
+    for source in args.sources:
+        if not source.exists() and not (is_dataset(source) and source.with_suffix(".json").is_file()):
+            raise CLIError(f"{source}: no such run store or dataset (expected a .sqlite store or name.parquet)")
+        if args.into.exists() and source.exists() and os.path.samefile(source, args.into):
+            raise CLIError(f"{source} is the --into store itself; merging a store into itself changes nothing")
     if not args.into.exists() and is_dataset(args.sources[0]):
         # A fresh machine: recreate the store from the committed export's own profile.
         from analognasbench.bench.files import read_meta
@@ -61,7 +70,8 @@ def _merge(args: argparse.Namespace) -> int:
         RunStore.open(args.into, RecordedProfile(name, dict(meta.profile), meta.profile_hash)).close()
     with RunStore(args.into, create=False) as into:
         for source in args.sources:
-            added, held = _merge_dataset(into, source) if is_dataset(source) else into.merge_from(source)
+            added, held = (_merge_dataset(into, source, load_options(args)) if is_dataset(source)
+                           else into.merge_from(source, allow_incomplete=args.force))
             print(f"{source}: {added} new architectures merged into {args.into}, {held} already there",
                   file=sys.stderr)
     return 0
@@ -103,6 +113,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     m.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="run stores or datasets to merge")
     m.add_argument("--into", required=True, type=Path,
                    help="the main run store (created from the first dataset's profile when it does not exist)")
+    m.add_argument("--force", action="store_true",
+                   help="merge a source store that looks copied without its -wal file (rows may be missing)")
+    add_dataset_argument(m, dataset=False)
     m.set_defaults(func=_merge)
 
     q = subparsers.add_parser("pending", help="list the architectures a store has not measured yet (one per line)",

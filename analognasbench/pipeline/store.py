@@ -13,6 +13,19 @@ Layout (see ``_SCHEMA``):
 * ``owners``: the sweeps that hold claims, with host, pid and a heartbeat. A claim whose owner is dead (same host and
   its pid gone) or silent for longer than the lease is stale and may be taken over, so a killed sweep's claims never
   block the next run, while two live sweeps on one store never measure the same architecture twice.
+
+Copying a store. In WAL mode the newest committed rows live in ``<store>-wal`` until a checkpoint moves them into
+the ``.sqlite`` file. So: a sweep checkpoints the WAL when it ends (:meth:`RunStore.release`, ``TRUNCATE``: the
+``.sqlite`` file alone then holds everything), and so does an export. Readers open a store read-only
+(``read_only=True``, SQLite ``mode=ro``), reading its ``-wal`` where present; a store in a read-only directory whose
+``-wal`` cannot be read in place is copied with its ``-wal`` to a temporary directory and read there.
+
+Detecting a copy made without its ``-wal`` (the method). A sweep's owner row is written *and checkpointed into the
+.sqlite file* when the sweep starts, and deleted (and checkpointed) when it ends; a later writer prunes the owner
+rows of sweeps that died. So a ``.sqlite`` file that lists a sweep as running while no ``-wal`` file is next to it
+was copied (or its ``-wal`` lost) between that sweep's start and its end: rows finished in that interval may exist
+only in the ``-wal``. :meth:`RunStore.missing_wal_message` says so naming the file, and ``merge_from`` refuses such a
+source unless told to take what it holds (``anb merge-store --force``).
 """
 
 from __future__ import annotations
@@ -20,8 +33,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
 import sqlite3
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,6 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -85,6 +101,10 @@ class RunStatus(ClosedSet, what="run status"):
 
 class StoreError(ValueError):
     """The store cannot be used as asked (wrong file, wrong profile, malformed row)."""
+
+
+class IncompleteStoreError(StoreError):
+    """The store looks like a copy made without its ``-wal`` file: finished rows may be missing from it."""
 
 
 class ProfileMismatchError(StoreError):
@@ -146,6 +166,10 @@ def dumps_row(row: dict[str, Any]) -> str:
     return json.dumps(row, default=_json_default, allow_nan=True)
 
 
+def _wal_path(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -164,13 +188,21 @@ class RunStore:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
-                 create: bool = True) -> None:
+                 create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
-        if not create and not self.path.exists():
+        self.read_only = read_only
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        if (not create or read_only) and not self.path.exists():
             raise StoreError(f"run store {self.path} does not exist")
         if self.path.is_dir():
             raise StoreError(f"run store path {self.path} is a directory; expected a file such as runs.sqlite")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only:
+            self._open_read_only(busy_timeout_s)
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"run store {self.path}: cannot create its directory ({exc.strerror or exc})") from None
         try:
             # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a transaction takes the write lock
             # up front instead of upgrading a read lock (which could deadlock two writers).
@@ -188,9 +220,97 @@ class RunStore:
             raise StoreError(f"{self.path} is not a usable run store (SQLite said: {exc})") from exc
         if mode.lower() != "wal":
             logger.warning("%s: SQLite refused WAL mode (got %s); concurrent sweeps will be slower", self.path, mode)
-        fmt = int(self._meta("store_format") or STORE_FORMAT)
+        self._check_format()
+        self._prune_dead_owners()
+
+    def _check_format(self) -> None:
+        try:
+            fmt = int(self._meta("store_format") or STORE_FORMAT)
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise StoreError(f"{self.path} is not a usable run store ({exc})") from None
         if fmt != STORE_FORMAT:
             raise StoreError(f"{self.path} has store format {fmt}; this version reads format {STORE_FORMAT}")
+
+    def _open_read_only(self, busy_timeout_s: float) -> None:
+        """SQLite ``mode=ro`` on the file itself (its ``-wal`` is read too); where that fails (a read-only directory
+        in which SQLite cannot open the ``-wal``'s index), a private copy of the file and its ``-wal``."""
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        try:
+            self._conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, isolation_level=None)
+            self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:
+            logger.info("%s: cannot read in place (%s); reading a temporary copy with its -wal", self.path, exc)
+            self._conn = self._open_copy(busy_timeout_s)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a usable run store (SQLite said: {exc})") from None
+        self._check_format()
+
+    def _open_copy(self, busy_timeout_s: float) -> sqlite3.Connection:
+        self._tmpdir = tempfile.TemporaryDirectory(prefix="anb-store-")
+        copy = Path(self._tmpdir.name) / self.path.name
+        try:
+            shutil.copyfile(self.path, copy)
+            wal = _wal_path(self.path)
+            if wal.exists():
+                shutil.copyfile(wal, _wal_path(copy))
+            conn = sqlite3.connect(str(copy), timeout=busy_timeout_s, isolation_level=None)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except OSError as exc:
+            raise StoreError(f"run store {self.path} cannot be read ({exc.strerror or exc}); expected a readable "
+                             "SQLite file") from None
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a usable run store (SQLite said: {exc})") from None
+        return conn
+
+    def checkpoint(self) -> None:
+        """Move every committed row from the ``-wal`` into the ``.sqlite`` file and empty the ``-wal`` (TRUNCATE), so
+        that the file alone is a complete copy. A no-op on a read-only store; never fails a sweep."""
+        if self.read_only:
+            return
+        try:
+            busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.DatabaseError as exc:
+            logger.warning("%s: WAL checkpoint failed (%s); copy the -wal file along with the store", self.path, exc)
+            return
+        if busy:
+            logger.info("%s: WAL checkpoint incomplete (another connection is reading); the -wal still holds rows",
+                        self.path)
+
+    def running_owners(self) -> list[tuple[str, str, int]]:
+        """(owner, host, pid) of the sweeps this file lists as writing to it."""
+        return [(str(o), str(h), int(p)) for o, h, p in
+                self._conn.execute("SELECT owner, host, pid FROM owners ORDER BY started").fetchall()]
+
+    def missing_wal_message(self) -> str | None:
+        """Why this file may be a copy made without its ``-wal`` (see the module docstring), or None."""
+        wal = _wal_path(self.path)
+        if wal.exists() and wal.stat().st_size > 0:
+            return None
+        owners = self.running_owners()
+        if not owners:
+            return None
+        who = ", ".join(f"pid {pid} on {host}" for _, host, pid in owners[:3])
+        return (f"{self.path} lists {len(owners)} sweep(s) as still writing to it ({who}) but has no {wal.name} next "
+                f"to it: it looks like a copy made without its write-ahead log, and the rows finished since that "
+                f"sweep started may be only in the original's {wal.name}. Copy {self.path.name} together with its "
+                f"{wal.name}, or copy it again once that sweep has ended (an ended sweep leaves every row in the "
+                ".sqlite file)")
+
+    def _prune_dead_owners(self) -> None:
+        """Owner rows of sweeps that died on this host (their claims stay stale as before), so that the copy
+        detection above speaks only of sweeps that may still be writing. Owners on other hosts are left alone: only
+        their own lease can tell whether they are alive."""
+        here = socket.gethostname()
+        try:
+            with self._transaction():
+                dead = [o for o, host, pid in self.running_owners() if host == here and not _pid_alive(pid)]
+                for owner in dead:
+                    self._conn.execute("DELETE FROM owners WHERE owner = ?", (owner,))
+        except sqlite3.DatabaseError as exc:
+            logger.debug("%s: could not prune dead owners: %s", self.path, exc)
+            return
+        if dead:
+            self.checkpoint()
 
     # --- opening and the profile -------------------------------------------------------------------------------
 
@@ -259,6 +379,8 @@ class RunStore:
         with self._transaction():
             self._conn.execute("INSERT INTO owners (owner, host, pid, started, heartbeat) VALUES (?, ?, ?, ?, ?)",
                                (owner, socket.gethostname(), os.getpid(), now, now))
+        # Into the .sqlite file now: a copy of the file alone made before this sweep ends then says so.
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return owner
 
     def heartbeat(self, owner: str) -> None:
@@ -273,6 +395,7 @@ class RunStore:
                                    "status = 'running' AND error IS NOT NULL", (owner,)).rowcount
             n += self._conn.execute("DELETE FROM runs WHERE owner = ? AND status = 'running'", (owner,)).rowcount
             self._conn.execute("DELETE FROM owners WHERE owner = ?", (owner,))
+        self.checkpoint()  # the sweep is over: the .sqlite file alone now holds every row
         return n
 
     def _owner_is_stale(self, owner: str | None, lease_s: float) -> bool:
@@ -408,13 +531,22 @@ class RunStore:
         return [FailureRecord(int(c), int(a), int(s), int(n), e or "", t or "", float(f or 0.0))
                 for c, a, s, n, e, t, f in rows]
 
-    def merge_from(self, other: str | os.PathLike[str] | RunStore) -> tuple[int, int]:
+    def merge_from(self, other: str | os.PathLike[str] | RunStore, *, allow_incomplete: bool = False) -> tuple[int, int]:
         """Copy the finished rows of another store of the same profile into this one (e.g. a GPU machine's store).
 
-        Rows this store already holds are kept (the first finished measurement wins). Returns (added, already held).
+        The source is opened read-only. Rows this store already holds are kept (the first finished measurement wins).
+        A source that looks copied without its ``-wal`` is refused unless ``allow_incomplete``. Returns (added,
+        already held).
         """
-        source = other if isinstance(other, RunStore) else RunStore(other, create=False)
+        source = other if isinstance(other, RunStore) else RunStore(other, read_only=True)
         try:
+            if source.path.resolve() == self.path.resolve():
+                raise StoreError(f"cannot merge run store {self.path} into itself")
+            warning = source.missing_wal_message()
+            if warning and not allow_incomplete:
+                raise IncompleteStoreError(warning + "; or pass --force to merge only what the file holds")
+            if warning:
+                logger.warning("%s", warning)
             if source.profile_hash != self.profile_hash:
                 raise ProfileMismatchError(
                     f"cannot merge {source.path} (profile {source.profile_name!r}, hash {str(source.profile_hash)[:12]})"
@@ -426,6 +558,7 @@ class RunStore:
                     added += 1
                 else:
                     held += 1
+            self.checkpoint()
             return added, held
         finally:
             if source is not other:
@@ -469,6 +602,8 @@ class RunStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        if self.read_only:
+            raise StoreError(f"run store {self.path} was opened read-only")
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -479,6 +614,9 @@ class RunStore:
 
     def close(self) -> None:
         self._conn.close()
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
 
     def __enter__(self) -> RunStore:
         return self

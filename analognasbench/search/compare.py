@@ -68,7 +68,11 @@ class CompareConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "evaluator", EvaluatorMode.parse(self.evaluator))
-        object.__setattr__(self, "methods", tuple(self.methods))
+        named = tuple(self.methods)
+        methods = tuple(dict.fromkeys(named))  # a method named twice would run twice per seed
+        if len(methods) != len(named):
+            log.warning("methods named more than once run once each: %s", ", ".join(methods))
+        object.__setattr__(self, "methods", methods)
         for name in self.methods:
             get_method(name)  # raises on unknown names with the valid list
         if not self.methods:

@@ -13,7 +13,19 @@ Encodings (all interconvertible for every one of the 15,625 cells):
 * **op matrix**: 4x4 integers, ``M[i, j]`` the op on edge node i+1 -> node j+1 for i < j, -1 elsewhere.
 * **short form** for command lines: the six op digits, e.g. ``201210``.
 
-:func:`parse` accepts any of these (and the tuple written as text) and returns an :class:`Architecture`.
+:func:`parse` accepts any of these (and the tuple written as text, and the op matrix as nested lists) and returns an
+:class:`Architecture`. Every entry point (``AnalogNASBench.query``/``query_metric``, ``anb query``/``space``, the
+architecture files of ``anb generate``) goes through it, so they all accept exactly the same inputs.
+
+**Digit strings: one rule.** A string of ASCII digits only (no sign, no separator) is read as
+
+* the **short form** if and only if it has exactly 6 characters, all op digits 0..4 (``"000010"`` is the cell
+  (0, 0, 0, 0, 1, 0));
+* a decimal **index** if it has fewer characters and no leading zero (``"10"``; ``"0"`` itself is index 0);
+* anything else (``"00010"``, ``"012345"``, seven digits) is refused, naming both forms: one character must never
+  change which architecture is answered. ``"index:10"`` writes an index explicitly (leading zeros allowed there).
+
+No index has 6 digits (the largest is 15624), so the two forms never compete for the same string.
 """
 
 from __future__ import annotations
@@ -33,6 +45,11 @@ _EXPECTED = (
     "like '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|', "
     "or a 6-digit short form like '201210'"
 )
+_DIGIT_RULE = (
+    "a digit string is either the 6-digit short form (exactly 6 op digits 0..4, e.g. '000010') or a decimal index "
+    f"0..{NUM_ARCHITECTURES - 1} without leading zeros (e.g. '10'); write 'index:10' to give an index explicitly"
+)
+_INDEX_PREFIX = "index:"
 
 
 class Architecture(tuple):
@@ -157,13 +174,52 @@ def to_op_matrix(arch: Iterable[int]) -> np.ndarray:
 
 
 def from_op_matrix(matrix: Any) -> Architecture:
-    m = np.asarray(matrix)
+    try:
+        m = np.asarray(matrix)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(f"op matrix must be {NUM_NODES}x{NUM_NODES} integers: {exc}") from None
     if m.shape != (NUM_NODES, NUM_NODES):
         raise ValueError(f"op matrix must be {NUM_NODES}x{NUM_NODES}, got shape {m.shape}")
+    if m.dtype.kind not in "iu":  # floats or bools would be truncated silently into some op
+        raise ValueError(f"op matrix must hold integers (ops 0..{NUM_OPS - 1}, -1 off the edges), got dtype {m.dtype}")
     upper = np.triu(np.ones_like(m, dtype=bool), k=1)
     if np.any(m[~upper] != -1):
         raise ValueError("op matrix must hold -1 on and below the diagonal (edges only go from lower to higher nodes)")
     return Architecture(int(m[src - 1, dst - 1]) for src, dst in EDGES)
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_TUPLE_TEXT = re.compile(r"[(\[]?\s*[0-9]+(\s*,\s*[0-9]+)*\s*,?\s*[)\]]?")
+
+
+def parse_digits(text: str) -> Architecture:
+    """A string of ASCII digits by the one rule of the module docstring: short form, index, or refused."""
+    if not _DIGITS.fullmatch(text):
+        raise ValueError(f"{text!r} is not a digit string; {_DIGIT_RULE}")
+    if len(text) == NUM_EDGES:
+        if all(c in "01234" for c in text):
+            return from_short(text)
+        raise ValueError(f"{text!r} has 6 digits but is not a short form (op digits are 0..{NUM_OPS - 1}); "
+                         f"{_DIGIT_RULE}")
+    if len(text) < NUM_EDGES and (text == "0" or not text.startswith("0")):
+        return from_index(int(text))
+    raise ValueError(f"ambiguous or malformed digit string {text!r}; {_DIGIT_RULE}")
+
+
+def _parse_text(value: str) -> Architecture:
+    text = value.strip()
+    if text.startswith("|"):
+        return from_nb201_str(text)
+    if text.startswith(_INDEX_PREFIX):
+        number = text[len(_INDEX_PREFIX):].strip()
+        if not _DIGITS.fullmatch(number):
+            raise ValueError(f"{value!r}: expected 'index:N' with N a decimal index 0..{NUM_ARCHITECTURES - 1}")
+        return from_index(int(number))
+    if _DIGITS.fullmatch(text):
+        return parse_digits(text)
+    if _TUPLE_TEXT.fullmatch(text):
+        return Architecture(int(v) for v in re.findall(r"[0-9]+", text))
+    raise ValueError(f"cannot read architecture {value!r}; expected {_EXPECTED} ({_DIGIT_RULE})")
 
 
 def parse(value: Any) -> Architecture:
@@ -175,16 +231,10 @@ def parse(value: Any) -> Architecture:
     if isinstance(value, np.ndarray) and value.shape == (NUM_NODES, NUM_NODES):
         return from_op_matrix(value)
     if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("|"):
-            return from_nb201_str(text)
-        if len(text) == NUM_EDGES and text.isdigit():
-            return from_short(text)
-        if text.isdigit():
-            return from_index(int(text))
-        if re.fullmatch(r"[(\[]?\s*\d+(\s*,\s*\d+)*\s*,?\s*[)\]]?", text):
-            return Architecture(int(v) for v in re.findall(r"\d+", text))
-        raise ValueError(f"cannot read architecture {value!r}; expected {_EXPECTED}")
+        return _parse_text(value)
+    if isinstance(value, (tuple, list)) and len(value) == NUM_NODES and all(isinstance(r, (tuple, list, np.ndarray))
+                                                                             for r in value):
+        return from_op_matrix(value)  # the op matrix as nested lists, like the array form
     if isinstance(value, (tuple, list, np.ndarray)):
         return Architecture(value)
     raise ValueError(f"cannot read architecture {value!r} of type {type(value).__name__}; expected {_EXPECTED}")
