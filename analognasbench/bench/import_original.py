@@ -191,6 +191,6 @@ def import_original(out: str | os.PathLike[str], *, wheel: str | os.PathLike[str
         except DatasetIntegrityError as exc:
             raise ReleaseImportError(f"{whl}: {exc}") from None
         meta = replace(meta, created=stamp)  # the release file's own date: the conversion is reproducible
-    path = write_dataset(df, meta, parquet)
+    path = write_dataset(df, meta, parquet, overwrite=force)
     logger.info("wrote the release as %s (%d rows)", path, len(df))
     return path
