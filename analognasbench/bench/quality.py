@@ -173,6 +173,7 @@ def spread_sample(df: pd.DataFrame, n: int, metrics: tuple[str, ...] = ("baselin
     """``n`` architectures (``arch`` strings) at evenly spaced positions of the rows sorted by their mean rank over
     ``metrics``, from the worst to the best, returned in :func:`spread_order`."""
     _require(df, ["arch", "canonical_index", *metrics], "spread_sample")
+    metrics = tuple(m for m in metrics if df[m].notna().any()) or metrics  # skip metrics not measured in df
     if not 1 <= n <= len(df):
         raise ValueError(f"n must be between 1 and the {len(df)} measured architectures, got {n}")
     score = np.mean([df[m].rank().to_numpy() for m in metrics], axis=0)
