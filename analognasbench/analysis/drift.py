@@ -54,7 +54,7 @@ def good_architectures(df: pd.DataFrame, baseline_quantile: float = 0.5) -> pd.D
     """Rows with baseline and noisy accuracy both at or above their ``baseline_quantile``."""
     for m in (Metric.BASELINE, Metric.NOISY):
         if m.value not in df.columns or df[m.value].notna().sum() < 8:
-            raise MissingDataError(f"the dataset lacks values for {m.value}")
+            raise MissingDataError(f"not measured in this dataset: {m.value}")
     b = quantile_threshold(df[Metric.BASELINE.value], baseline_quantile)
     n = quantile_threshold(df[Metric.NOISY.value], baseline_quantile)
     return df[(df[Metric.BASELINE.value] >= b) & (df[Metric.NOISY.value] >= n)]
