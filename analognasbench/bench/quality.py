@@ -31,7 +31,8 @@ import pandas as pd
 #: Pipeline order of the stages whose wall times every row records.
 STAGES = ("digital", "baseline", "ptq", "qat", "noisy", "hwt", "analog")
 #: Metrics of the distinguishability and fidelity checks (issue 6: baseline, noisy, analog and 1-day accuracy).
-CHECK_METRICS = ("baseline_accuracy", "noisy_accuracy", "noisy_drift_86400", "analog_accuracy", "analog_drift_86400")
+CHECK_METRICS = ("baseline_accuracy", "noisy_accuracy", "noisy_programmed_accuracy", "noisy_drift_86400",
+                 "analog_accuracy", "analog_programmed_accuracy", "analog_drift_86400")
 #: Test-set size assumed where a profile does not record one (the full CIFAR-10 test split).
 FULL_TEST_SET = 10000
 
@@ -86,6 +87,8 @@ def distinguishability(df: pd.DataFrame, n_test: int | None, metrics: tuple[str,
     rows = []
     for metric in metrics:
         _require(df, [metric], "distinguishability")
+        if not df[metric].notna().any():
+            continue  # not measured in this dataset (e.g. the unprogrammed t = 0 of a schema-1 dataset)
         values = df[metric].astype(float).dropna()
         iqr = float(values.quantile(0.75) - values.quantile(0.25))
         errors = standard_error(df, metric, n_test)
