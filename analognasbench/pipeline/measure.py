@@ -321,10 +321,6 @@ def validate_inputs(arch: Any, profile: Profile | str, data: ImageData) -> tuple
     if not isinstance(data, ImageData):
         raise ValueError(f"data must be an ImageData (see load_profile_data), got {type(data).__name__}")
     check_data(profile, data)
-    if profile.protocol.quantization_recipe != QuantizationRecipe.PROJECT:
-        raise NotImplementedError(
-            f"protocol.quantization_recipe={profile.protocol.quantization_recipe.value!r} (torch.ao FX prepare_fx/"
-            "convert_fx with get_default_qconfig('x86'), the release's PTQ/QAT) is not implemented yet; use 'project'")
     return architecture, profile
 
 
@@ -363,14 +359,18 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
                                        progress=progress, **fit)}
     with timer.stage("baseline"):
         row[Metric.BASELINE.value], row[f"{Metric.BASELINE.value}_std"] = test.mean_accuracy(net)
+    fx = proto.quantization_recipe == QuantizationRecipe.FX_X86
     with timer.stage("ptq"):
-        row[Metric.PTQ.value], row[f"{Metric.PTQ.value}_std"] = test.mean_accuracy(q.quantise_ptq(net, calib))
+        ptq = q.fx_x86_ptq(net, calib) if fx else q.quantise_ptq(net, calib)
+        row[Metric.PTQ.value], row[f"{Metric.PTQ.value}_std"] = test.mean_accuracy(ptq)
+        del ptq
     with timer.stage("qat"):
-        qnet = q.quantise_ptq(net, calib)
+        qnet = q.fx_x86_prepare_qat(net, calib[0]) if fx else q.quantise_ptq(net, calib)
         curves["qat"] = train_qat(qnet, ddata, profile.qat, generator=_generator(seed, _SEED_QAT),
                                   progress=progress, **fit)
-        row[Metric.QAT.value], row[f"{Metric.QAT.value}_std"] = test.mean_accuracy(qnet)
-        del qnet
+        qeval = q.fx_x86_convert(qnet) if fx else qnet
+        row[Metric.QAT.value], row[f"{Metric.QAT.value}_std"] = test.mean_accuracy(qeval)
+        del qnet, qeval
     with timer.stage("noisy"):
         anet = to_analog(net, hardware)
         if profile.calibrate_noisy_inputs:
