@@ -23,6 +23,7 @@ import pandas as pd
 
 from analognasbench.bench.calibration import (
     CALIBRATION_METRICS,
+    CROSS_METRICS,
     SAMPLE_SEED,
     calibration_sample,
     calibration_table,
@@ -65,9 +66,10 @@ def _fmt(value: float, digits: int = 2) -> str:
 
 
 def print_table(table: pd.DataFrame, rows: dict[str, pd.DataFrame], release: pd.DataFrame) -> None:
-    print(f"{'profile':<26} {'metric':<24} {'n':>4} {'tau':>13} {'rho':>13} {'top10%':>13}")
+    print(f"{'profile':<26} {'metric (ours~release where they differ)':<52} {'n':>4} {'tau':>13} {'rho':>13} "
+          f"{'top10%':>13}")
     for _, r in table.iterrows():
-        print(f"{r.profile:<26} {r.metric:<24} {r.n:>4} {_fmt(r.kendall_tau):>13} {_fmt(r.spearman_rho):>13} "
+        print(f"{r.profile:<26} {r.metric:<52} {r.n:>4} {_fmt(r.kendall_tau):>13} {_fmt(r.spearman_rho):>13} "
               f"{_fmt(r.top10_overlap):>13}")
     print()
     print(f"{'profile':<26} {'n':>4} {'noisy drop q25/med/q75 (points)':>34} {'release on same classes':>26} "
@@ -128,7 +130,7 @@ def main() -> int:
     rows = load_rows(args)
     if not rows:
         sys.exit("no rows: give --store, --gpu-stores or --dataset with measured architectures")
-    table = calibration_table(rows, release, CALIBRATION_METRICS)
+    table = calibration_table(rows, release, (*CALIBRATION_METRICS, *CROSS_METRICS))
     print_table(table, rows, release)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -90,3 +90,11 @@ def test_drop_and_cost_summaries():
     assert cost["seconds"] == 60.0 and cost["core_seconds"] == pytest.approx(90.0)  # median of 60 and 120
     table = calibration_table({"p": rows}, release, [Metric.NOISY, Metric.ANALOG_DRIFT_86400])
     assert list(table.metric) == ["noisy_accuracy", "analog_drift_86400"] and (table.kendall_tau == 1.0).all()
+
+
+def test_cross_semantics_pairs_compare_two_columns():
+    release = _release()
+    rows = _profile_rows(release, lambda v: v)
+    rows["noisy_programmed_accuracy"] = rows["noisy_accuracy"] - 10
+    (a,) = agreement(rows, release, [(Metric.NOISY_PROGRAMMED, Metric.NOISY)])
+    assert a.metric == "noisy_programmed_accuracy~noisy_accuracy" and a.kendall_tau == pytest.approx(1.0)

@@ -34,6 +34,11 @@ CALIBRATION_METRICS: tuple[Metric, ...] = (
     Metric.BASELINE, Metric.PTQ, Metric.QAT, Metric.NOISY, Metric.ANALOG, Metric.NOISY_DRIFT_86400,
     Metric.ANALOG_DRIFT_86400, Metric.ANALOG_DRIFT_2592000,
 )
+#: Cross-semantics comparisons: our programmed t = 0 reading against the release's unprogrammed one (what the
+#: project's schema-1 datasets could offer), labelled ``ours~release``.
+CROSS_METRICS: tuple[tuple[Metric, Metric], ...] = (
+    (Metric.NOISY_PROGRAMMED, Metric.NOISY), (Metric.ANALOG_PROGRAMMED, Metric.ANALOG),
+)
 #: Seed of the calibration sample (never change it: the sample file and its measured stores depend on it).
 SAMPLE_SEED = 18
 
@@ -89,27 +94,33 @@ class Agreement:
 
 
 def agreement(rows: pd.DataFrame, release: pd.DataFrame,
-              metrics: Iterable[Metric | str] = CALIBRATION_METRICS) -> list[Agreement]:
+              metrics: Iterable[Metric | str | tuple[Metric | str, Metric | str]] = CALIBRATION_METRICS,
+              ) -> list[Agreement]:
     """Per metric, the agreement of ``rows`` (one per class, a ``canonical_index`` column; several seeds are
-    averaged) with the release on the classes both hold with finite values."""
+    averaged) with the release on the classes both hold with finite values. A pair ``(ours, release's)`` compares
+    two different columns (labelled ``ours~release's``)."""
     from scipy import stats
 
     ours = rows.groupby("canonical_index")[[c for c in rows.columns if c in {m.value for m in Metric}]].mean()
     theirs = release_by_class(release)
     out = []
     for metric in metrics:
-        m = Metric.parse(metric).value
-        if m not in ours.columns or m not in theirs.columns:
-            out.append(Agreement(m, 0, math.nan, math.nan, math.nan))
+        if isinstance(metric, tuple):
+            m, r = Metric.parse(metric[0]).value, Metric.parse(metric[1]).value
+            label = f"{m}~{r}"
+        else:
+            m = r = label = Metric.parse(metric).value
+        if m not in ours.columns or r not in theirs.columns:
+            out.append(Agreement(label, 0, math.nan, math.nan, math.nan))
             continue
-        both = pd.concat([ours[m].rename("a"), theirs[m].rename("b")], axis=1, join="inner").dropna()
+        both = pd.concat([ours[m].rename("a"), theirs[r].rename("b")], axis=1, join="inner").dropna()
         if len(both) < 3:
-            out.append(Agreement(m, len(both), math.nan, math.nan, math.nan))
+            out.append(Agreement(label, len(both), math.nan, math.nan, math.nan))
             continue
         a, b = both["a"].to_numpy(float), both["b"].to_numpy(float)
         tau = float(stats.kendalltau(a, b).statistic)
         rho = float(stats.spearmanr(a, b).statistic)
-        out.append(Agreement(m, len(both), tau, rho, _top_overlap(a, b, 0.10)))
+        out.append(Agreement(label, len(both), tau, rho, _top_overlap(a, b, 0.10)))
     return out
 
 
@@ -143,7 +154,8 @@ def cost_per_architecture(rows: pd.DataFrame) -> dict[str, float]:
 
 
 def calibration_table(stores: Mapping[str, pd.DataFrame], release: pd.DataFrame,
-                      metrics: Sequence[Metric | str] = CALIBRATION_METRICS) -> pd.DataFrame:
+                      metrics: Sequence[Metric | str | tuple[Metric | str, Metric | str]] = (
+                          *CALIBRATION_METRICS, *CROSS_METRICS)) -> pd.DataFrame:
     """One row per (profile, metric): n, tau, rho, top-10 % overlap, noisy-drop quartiles, cost. ``stores`` maps
     a label (usually the profile name) to its finished rows; the release's own drop is the row ``release``."""
     records = []
@@ -166,6 +178,7 @@ def release_drop_on(release: pd.DataFrame, classes: Iterable[int]) -> dict[str, 
 
 __all__ = [
     "CALIBRATION_METRICS",
+    "CROSS_METRICS",
     "SAMPLE_SEED",
     "Agreement",
     "agreement",
