@@ -5,7 +5,7 @@ Steps (the AnalogNAS-Bench paper, Section 2 and Appendix C):
 1. **digital**: SGD training from a seeded initialisation (:class:`~.profiles.SGDStage`, augmentation).
 2. **baseline**: float test accuracy (clean test set, or the mean of augmented passes under test-time augmentation).
 3. **ptq**: int8 fake quantisation of the trained network, activation ranges calibrated on training batches (test
-   batches under ``protocol.calibration_data="test"``).
+   batches under ``protocol.calibration_data="test"``); or the release's FX x86 recipe (``quantization_recipe``).
 4. **qat**: quantisation-aware fine-tuning of a copy of the trained network, then int8 test accuracy.
 5. **noisy**: the trained weights converted to the chip (``hardware_preset``) at input range 3.0 (calibrated only
    with ``calibrate_noisy_inputs``). First evaluated unprogrammed (exact weights, periphery only; the release's
