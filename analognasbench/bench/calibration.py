@@ -125,11 +125,14 @@ def agreement(rows: pd.DataFrame, release: pd.DataFrame,
 
 
 def drop_summary(frame: pd.DataFrame) -> dict[str, float]:
-    """Quartiles of the noisy drop (baseline minus noisy accuracy, points) and of the HWT gain (analog minus noisy)."""
+    """Quartiles of the noisy drop (baseline minus noisy accuracy, points), of the HWT gain (analog minus noisy)
+    and of the programmed chip's drop (baseline minus noisy_programmed_accuracy)."""
     drop = (frame[Metric.BASELINE.value] - frame[Metric.NOISY.value]).dropna()
     gain = (frame[Metric.ANALOG.value] - frame[Metric.NOISY.value]).dropna()
+    programmed = Metric.NOISY_PROGRAMMED.value
+    prog = (frame[Metric.BASELINE.value] - frame[programmed]).dropna() if programmed in frame else pd.Series([])
     out: dict[str, float] = {"n": float(len(drop))}
-    for name, series in (("drop", drop), ("hwt_gain", gain)):
+    for name, series in (("drop", drop), ("hwt_gain", gain), ("programmed_drop", prog)):
         q = series.quantile([0.25, 0.5, 0.75]) if len(series) else pd.Series([math.nan] * 3, index=[0.25, 0.5, 0.75])
         out.update({f"{name}_q25": float(q[0.25]), f"{name}_median": float(q[0.5]), f"{name}_q75": float(q[0.75])})
     return out
@@ -166,6 +169,7 @@ def calibration_table(stores: Mapping[str, pd.DataFrame], release: pd.DataFrame,
             records.append({"profile": label, "metric": a.metric, "n": a.n, "kendall_tau": a.kendall_tau,
                             "spearman_rho": a.spearman_rho, "top10_overlap": a.top10_overlap,
                             "noisy_drop_median": drop["drop_median"], "hwt_gain_median": drop["hwt_gain_median"],
+                            "programmed_drop_median": drop["programmed_drop_median"],
                             "seconds_per_arch": cost["seconds"], "core_seconds_per_arch": cost["core_seconds"]})
     return pd.DataFrame(records)
 
