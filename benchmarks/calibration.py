@@ -23,6 +23,7 @@ import pandas as pd
 
 from analognasbench.bench.calibration import (
     CALIBRATION_METRICS,
+    CROSS_METRICS,
     SAMPLE_SEED,
     calibration_sample,
     calibration_table,
@@ -61,25 +62,29 @@ def load_rows(args: argparse.Namespace) -> dict[str, pd.DataFrame]:
 
 
 def _fmt(value: float, digits: int = 2) -> str:
-    return "not measured" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+    return "n/m" if digits == 1 and isinstance(value, float) and math.isnan(value) else "not measured" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def print_table(table: pd.DataFrame, rows: dict[str, pd.DataFrame], release: pd.DataFrame) -> None:
-    print(f"{'profile':<26} {'metric':<24} {'n':>4} {'tau':>13} {'rho':>13} {'top10%':>13}")
+    print(f"{'profile':<26} {'metric (ours~release where they differ)':<52} {'n':>4} {'tau':>13} {'rho':>13} "
+          f"{'top10%':>13}")
     for _, r in table.iterrows():
-        print(f"{r.profile:<26} {r.metric:<24} {r.n:>4} {_fmt(r.kendall_tau):>13} {_fmt(r.spearman_rho):>13} "
+        print(f"{r.profile:<26} {r.metric:<52} {r.n:>4} {_fmt(r.kendall_tau):>13} {_fmt(r.spearman_rho):>13} "
               f"{_fmt(r.top10_overlap):>13}")
     print()
-    print(f"{'profile':<26} {'n':>4} {'noisy drop q25/med/q75 (points)':>34} {'release on same classes':>26} "
-          f"{'s/arch':>8} {'core-s/arch':>12}")
+    print(f"{'profile':<26} {'n':>4} {'noisy drop q25/med/q75':>24} {'release, same classes':>22} "
+          f"{'programmed drop':>17} {'s/arch':>8} {'core-s/arch':>12}")
     for label, df in rows.items():
         ours = drop_summary(df)
         theirs = release_drop_on(release, df["canonical_index"].unique())
         sub = table[table.profile == label].iloc[0]
         q = "/".join(_fmt(ours[k], 1) for k in ("drop_q25", "drop_median", "drop_q75"))
         t = "/".join(_fmt(theirs[k], 1) for k in ("drop_q25", "drop_median", "drop_q75"))
-        print(f"{label:<26} {len(df):>4} {q:>34} {t:>26} {_fmt(sub.seconds_per_arch, 0):>8} "
+        pq = "/".join(_fmt(ours[k], 1) for k in ("programmed_drop_q25", "programmed_drop_median",
+                                                   "programmed_drop_q75"))
+        print(f"{label:<26} {len(df):>4} {q:>24} {t:>22} {pq:>17} {_fmt(sub.seconds_per_arch, 0):>8} "
               f"{_fmt(sub.core_seconds_per_arch, 0):>12}")
+    print("(drop: baseline minus noisy accuracy, points; 'programmed drop' uses the programmed t = 0 reading)")
 
 
 def frontier(table: pd.DataFrame, path: Path) -> None:
@@ -128,7 +133,7 @@ def main() -> int:
     rows = load_rows(args)
     if not rows:
         sys.exit("no rows: give --store, --gpu-stores or --dataset with measured architectures")
-    table = calibration_table(rows, release, CALIBRATION_METRICS)
+    table = calibration_table(rows, release, (*CALIBRATION_METRICS, *CROSS_METRICS))
     print_table(table, rows, release)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,9 @@
 # Every candidate profile runs as its own sweep (own store OUTDIR/<profile>.sqlite, own workers), all at the same
 # time so the GPU is shared and every profile gets a prefix of the sample (its order is seeded and stratified, so
 # any prefix spans the release's noisy-accuracy range). No new architecture starts after BUDGET_S minus a margin for
-# the longest measurement in flight. calib-n2 is also the CPU background job's profile: the architectures both
-# measured give the CPU/GPU agreement (same profile hash, same seed, rows record their device).
+# the longest measurement in flight. calib-n1-fast is also the CPU background job's profile (and calib-n2 was):
+# the architectures both measured give the CPU/GPU agreement (same profile hash, same seed, rows record their
+# device). 2+3+3+2+2+2 = 14 single-threaded workers share the GPU.
 # ANB_ALLOW_CPU=1 runs it on the CPU (for testing, with a tiny budget).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,7 @@ if [ "${1:-}" = prepare ]; then
   if [ "${ANB_SKIP_WHEELS:-}" != 1 ]; then
     [ -d .whl ] && ls .whl/distributed-*.whl >/dev/null 2>&1 || bash scripts/gpu-wheels.sh
   fi
+  PYTHONPATH=$PWD python3 -m analognasbench pack-data --profile calib-n1-fast --data "$data" --out .gpu/calib-16px-5k.npz
   PYTHONPATH=$PWD python3 -m analognasbench pack-data --profile calib-n2 --data "$data" --out .gpu/calib-16px.npz
   PYTHONPATH=$PWD python3 -m analognasbench pack-data --profile calib-n3-32px --data "$data" --out .gpu/calib-32px.npz
   du -sh .gpu/calib-*.npz .whl 2>/dev/null || true
@@ -37,7 +39,7 @@ budget=${1:?usage: gpu-calibration.sh BUDGET_S OUTDIR  (or: gpu-calibration.sh p
 out=${2:?output folder}
 mkdir -p "$out"
 [ "${ANB_ALLOW_CPU:-}" = 1 ] || python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'no CUDA device: this script is for a GPU machine (ANB_ALLOW_CPU=1 runs it on the CPU)')"
-for f in .gpu/calib-16px.npz .gpu/calib-32px.npz "$archs"; do
+for f in .gpu/calib-16px-5k.npz .gpu/calib-16px.npz .gpu/calib-32px.npz "$archs"; do
   [ -f "$f" ] || { echo "missing $f: run 'scripts/gpu-calibration.sh prepare' on the main machine and carry .gpu" >&2; exit 2; }
 done
 site=/tmp/anb-site
@@ -49,14 +51,15 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || tr
 
 # profile  packed-data  workers  margin_s (longest expected measurement: no start after budget - margin)
 plan=(
+  "calib-n1-fast  .gpu/calib-16px-5k.npz 2 30"
   "calib-n1       .gpu/calib-16px.npz 3 40"
   "calib-n1-orig  .gpu/calib-16px.npz 3 40"
-  "calib-n2       .gpu/calib-16px.npz 3 50"
-  "calib-n2-c16   .gpu/calib-16px.npz 3 60"
+  "calib-n2       .gpu/calib-16px.npz 2 50"
+  "calib-n2-c16   .gpu/calib-16px.npz 2 60"
   "calib-n3-32px  .gpu/calib-32px.npz 2 150"
 )
 if [ "${ANB_ALLOW_CPU:-}" = 1 ] && ! python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
-  plan=("calib-n1 .gpu/calib-16px.npz 1 0")   # CPU test: one profile, one worker
+  plan=("calib-n1-fast .gpu/calib-16px-5k.npz 1 0")   # CPU test: one profile, one worker
 fi
 pids=()
 for line in "${plan[@]}"; do

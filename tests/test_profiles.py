@@ -147,3 +147,16 @@ def test_pipeline_package_import_stays_light():
             "p.get_profile('smoke');"
             "assert 'torch' not in sys.modules, 'profiles import torch'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_calibration_candidates_are_distinct_measurements_with_the_release_semantics():
+    """Issue 18: every candidate is a registered profile with its own hash; all but the reference point run the
+    release-like protocol (one programming, normalisation 0.5), and paper-original differs from paper only there."""
+    from analognasbench.pipeline.profiles import CALIBRATION_PROFILES, HALF
+
+    profiles = [get_profile(n) for n in CALIBRATION_PROFILES]
+    assert len({p.hash() for p in profiles}) == len(profiles) >= 4
+    for p in profiles:
+        if p.name != "calib-n1":
+            assert not p.reprogram_each_rep and p.protocol.norm_mean == HALF, p.name
+    assert get_profile("paper-original").protocol.deviations() and not get_profile("paper").protocol.deviations()

@@ -72,7 +72,7 @@ def good_architectures(df: pd.DataFrame, baseline_quantile: float = 0.5, *, base
     paper's 80 / 70), else both at or above their ``baseline_quantile``."""
     for m in (Metric.BASELINE, Metric.NOISY):
         if m.value not in df.columns or df[m.value].notna().sum() < 8:
-            raise MissingDataError(f"the dataset lacks values for {m.value}")
+            raise MissingDataError(f"not measured in this dataset: {m.value}")
     b_col, n_col = df[Metric.BASELINE.value], df[Metric.NOISY.value]
     if baseline_min is not None and noisy_min is not None:
         return df[(b_col > baseline_min) & (n_col > noisy_min)]

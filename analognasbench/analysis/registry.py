@@ -234,7 +234,7 @@ def require(df: pd.DataFrame, metrics: Iterable[Metric | str], *, min_rows: int 
         raise MissingDataError("the dataset has no 'arch' column")
     missing = [column(m) for m in metrics if column(m) not in df.columns or df[column(m)].notna().sum() < min_rows]
     if missing:
-        raise MissingDataError(f"the dataset lacks values for {', '.join(missing)} (need >= {min_rows} rows)")
+        raise MissingDataError(f"not measured in this dataset: {', '.join(missing)} (need >= {min_rows} rows with values)")
 
 
 def quantile_threshold(values: pd.Series, q: float) -> float:

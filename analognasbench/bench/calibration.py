@@ -34,6 +34,11 @@ CALIBRATION_METRICS: tuple[Metric, ...] = (
     Metric.BASELINE, Metric.PTQ, Metric.QAT, Metric.NOISY, Metric.ANALOG, Metric.NOISY_DRIFT_86400,
     Metric.ANALOG_DRIFT_86400, Metric.ANALOG_DRIFT_2592000,
 )
+#: Cross-semantics comparisons: our programmed t = 0 reading against the release's unprogrammed one (what the
+#: project's schema-1 datasets could offer), labelled ``ours~release``.
+CROSS_METRICS: tuple[tuple[Metric, Metric], ...] = (
+    (Metric.NOISY_PROGRAMMED, Metric.NOISY), (Metric.ANALOG_PROGRAMMED, Metric.ANALOG),
+)
 #: Seed of the calibration sample (never change it: the sample file and its measured stores depend on it).
 SAMPLE_SEED = 18
 
@@ -89,36 +94,45 @@ class Agreement:
 
 
 def agreement(rows: pd.DataFrame, release: pd.DataFrame,
-              metrics: Iterable[Metric | str] = CALIBRATION_METRICS) -> list[Agreement]:
+              metrics: Iterable[Metric | str | tuple[Metric | str, Metric | str]] = CALIBRATION_METRICS,
+              ) -> list[Agreement]:
     """Per metric, the agreement of ``rows`` (one per class, a ``canonical_index`` column; several seeds are
-    averaged) with the release on the classes both hold with finite values."""
+    averaged) with the release on the classes both hold with finite values. A pair ``(ours, release's)`` compares
+    two different columns (labelled ``ours~release's``)."""
     from scipy import stats
 
     ours = rows.groupby("canonical_index")[[c for c in rows.columns if c in {m.value for m in Metric}]].mean()
     theirs = release_by_class(release)
     out = []
     for metric in metrics:
-        m = Metric.parse(metric).value
-        if m not in ours.columns or m not in theirs.columns:
-            out.append(Agreement(m, 0, math.nan, math.nan, math.nan))
+        if isinstance(metric, tuple):
+            m, r = Metric.parse(metric[0]).value, Metric.parse(metric[1]).value
+            label = f"{m}~{r}"
+        else:
+            m = r = label = Metric.parse(metric).value
+        if m not in ours.columns or r not in theirs.columns:
+            out.append(Agreement(label, 0, math.nan, math.nan, math.nan))
             continue
-        both = pd.concat([ours[m].rename("a"), theirs[m].rename("b")], axis=1, join="inner").dropna()
+        both = pd.concat([ours[m].rename("a"), theirs[r].rename("b")], axis=1, join="inner").dropna()
         if len(both) < 3:
-            out.append(Agreement(m, len(both), math.nan, math.nan, math.nan))
+            out.append(Agreement(label, len(both), math.nan, math.nan, math.nan))
             continue
         a, b = both["a"].to_numpy(float), both["b"].to_numpy(float)
         tau = float(stats.kendalltau(a, b).statistic)
         rho = float(stats.spearmanr(a, b).statistic)
-        out.append(Agreement(m, len(both), tau, rho, _top_overlap(a, b, 0.10)))
+        out.append(Agreement(label, len(both), tau, rho, _top_overlap(a, b, 0.10)))
     return out
 
 
 def drop_summary(frame: pd.DataFrame) -> dict[str, float]:
-    """Quartiles of the noisy drop (baseline minus noisy accuracy, points) and of the HWT gain (analog minus noisy)."""
+    """Quartiles of the noisy drop (baseline minus noisy accuracy, points), of the HWT gain (analog minus noisy)
+    and of the programmed chip's drop (baseline minus noisy_programmed_accuracy)."""
     drop = (frame[Metric.BASELINE.value] - frame[Metric.NOISY.value]).dropna()
     gain = (frame[Metric.ANALOG.value] - frame[Metric.NOISY.value]).dropna()
+    programmed = Metric.NOISY_PROGRAMMED.value
+    prog = (frame[Metric.BASELINE.value] - frame[programmed]).dropna() if programmed in frame else pd.Series([])
     out: dict[str, float] = {"n": float(len(drop))}
-    for name, series in (("drop", drop), ("hwt_gain", gain)):
+    for name, series in (("drop", drop), ("hwt_gain", gain), ("programmed_drop", prog)):
         q = series.quantile([0.25, 0.5, 0.75]) if len(series) else pd.Series([math.nan] * 3, index=[0.25, 0.5, 0.75])
         out.update({f"{name}_q25": float(q[0.25]), f"{name}_median": float(q[0.5]), f"{name}_q75": float(q[0.75])})
     return out
@@ -143,7 +157,8 @@ def cost_per_architecture(rows: pd.DataFrame) -> dict[str, float]:
 
 
 def calibration_table(stores: Mapping[str, pd.DataFrame], release: pd.DataFrame,
-                      metrics: Sequence[Metric | str] = CALIBRATION_METRICS) -> pd.DataFrame:
+                      metrics: Sequence[Metric | str | tuple[Metric | str, Metric | str]] = (
+                          *CALIBRATION_METRICS, *CROSS_METRICS)) -> pd.DataFrame:
     """One row per (profile, metric): n, tau, rho, top-10 % overlap, noisy-drop quartiles, cost. ``stores`` maps
     a label (usually the profile name) to its finished rows; the release's own drop is the row ``release``."""
     records = []
@@ -154,6 +169,7 @@ def calibration_table(stores: Mapping[str, pd.DataFrame], release: pd.DataFrame,
             records.append({"profile": label, "metric": a.metric, "n": a.n, "kendall_tau": a.kendall_tau,
                             "spearman_rho": a.spearman_rho, "top10_overlap": a.top10_overlap,
                             "noisy_drop_median": drop["drop_median"], "hwt_gain_median": drop["hwt_gain_median"],
+                            "programmed_drop_median": drop["programmed_drop_median"],
                             "seconds_per_arch": cost["seconds"], "core_seconds_per_arch": cost["core_seconds"]})
     return pd.DataFrame(records)
 
@@ -166,6 +182,7 @@ def release_drop_on(release: pd.DataFrame, classes: Iterable[int]) -> dict[str, 
 
 __all__ = [
     "CALIBRATION_METRICS",
+    "CROSS_METRICS",
     "SAMPLE_SEED",
     "Agreement",
     "agreement",

@@ -36,21 +36,17 @@ import pandas as pd
 #: Pipeline order of the stages whose wall times every row records.
 STAGES = ("digital", "baseline", "ptq", "qat", "noisy", "hwt", "analog")
 #: Metrics of the distinguishability and fidelity checks (issue 6: baseline, noisy, analog and 1-day accuracy).
-CHECK_METRICS = ("baseline_accuracy", "noisy_accuracy", "noisy_drift_86400", "analog_accuracy", "analog_drift_86400")
-#: The programmed chip's t = 0 reading, which stands in for a t = 0 metric a dataset did not measure.
-PROGRAMMED_STAND_IN = {"noisy_accuracy": "noisy_programmed_accuracy", "analog_accuracy": "analog_programmed_accuracy"}
+CHECK_METRICS = ("baseline_accuracy", "noisy_accuracy", "noisy_programmed_accuracy", "noisy_drift_86400",
+                 "analog_accuracy", "analog_programmed_accuracy", "analog_drift_86400")
 #: Test-set size assumed where a profile does not record one (the full CIFAR-10 test split).
 FULL_TEST_SET = 10000
 
 
 def held_metrics(df: pd.DataFrame, metrics: tuple[str, ...] = CHECK_METRICS) -> tuple[str, ...]:
-    """``metrics`` as the rows hold them: a t = 0 metric they did not measure (the release's unprogrammed reading, in a
-    migrated schema-1 dataset) is replaced by the programmed chip's t = 0 reading, which they did measure."""
-    def held(m: str) -> bool:
-        return m in df.columns and df[m].notna().any()
-
-    return tuple(PROGRAMMED_STAND_IN[m] if m in PROGRAMMED_STAND_IN and not held(m) and held(PROGRAMMED_STAND_IN[m])
-                 else m for m in metrics)
+    """The ``metrics`` the rows measured (a schema-1 dataset holds the programmed t = 0 reading only, the release
+    the unprogrammed one only); all of them if the rows hold none, so that the checks still say what is missing."""
+    held = tuple(m for m in metrics if m in df.columns and df[m].notna().any())
+    return held or metrics
 
 
 def load_rows(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -109,6 +105,8 @@ def distinguishability(df: pd.DataFrame, n_test: int | None, metrics: tuple[str,
     rows = []
     for metric in metrics:
         _require(df, [metric], "distinguishability")
+        if not df[metric].notna().any():
+            continue  # not measured in this dataset (e.g. the unprogrammed t = 0 of a schema-1 dataset)
         values = df[metric].astype(float).dropna()
         iqr = float(values.quantile(0.75) - values.quantile(0.25))
         errors = standard_error(df, metric, n_test)
@@ -267,8 +265,8 @@ def spread_sample(df: pd.DataFrame, n: int, metrics: tuple[str, ...] = ("baselin
                   ) -> list[str]:
     """``n`` architectures (``arch`` strings) at evenly spaced positions of the rows sorted by their mean rank over
     ``metrics``, from the worst to the best, returned in :func:`spread_order`."""
-    metrics = held_metrics(df, metrics)  # a migrated dataset's t = 0 reading is the programmed chip's
     _require(df, ["arch", "canonical_index", *metrics], "spread_sample")
+    metrics = tuple(m for m in metrics if df[m].notna().any()) or metrics  # skip metrics not measured in df
     if not 1 <= n <= len(df):
         raise ValueError(f"n must be between 1 and the {len(df)} measured architectures, got {n}")
     score = np.mean([df[m].rank().to_numpy() for m in metrics], axis=0)

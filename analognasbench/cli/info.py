@@ -60,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
         for m in METRICS:
             i = m.info
             t = time_label(i.time_s)
-            print(f"{m.value:<22} [{i.unit}; network {i.network}; hardware {i.hardware or '-'}; t {t}] {i.description}; "
-                  f"{i.aggregation}")
+            chip = {True: "; programmed", False: "; not programmed", None: ""}[i.programmed]
+            print(f"{m.value:<26} [{i.unit}; network {i.network}; hardware {i.hardware or '-'}{chip}; t {t}] "
+                  f"{i.description}; {i.aggregation}")
     return 0
 
 

@@ -5,7 +5,7 @@ Steps (the AnalogNAS-Bench paper, Section 2 and Appendix C):
 1. **digital**: SGD training from a seeded initialisation (:class:`~.profiles.SGDStage`, augmentation).
 2. **baseline**: float test accuracy (clean test set, or the mean of augmented passes under test-time augmentation).
 3. **ptq**: int8 fake quantisation of the trained network, activation ranges calibrated on training batches (test
-   batches under ``protocol.calibration_data="test"``).
+   batches under ``protocol.calibration_data="test"``); or the release's FX x86 recipe (``quantization_recipe``).
 4. **qat**: quantisation-aware fine-tuning of a copy of the trained network, then int8 test accuracy.
 5. **noisy**: the trained weights converted to the chip (``hardware_preset``) at input range 3.0 (calibrated only
    with ``calibrate_noisy_inputs``). First evaluated unprogrammed (exact weights, periphery only; the release's
@@ -321,10 +321,6 @@ def validate_inputs(arch: Any, profile: Profile | str, data: ImageData) -> tuple
     if not isinstance(data, ImageData):
         raise ValueError(f"data must be an ImageData (see load_profile_data), got {type(data).__name__}")
     check_data(profile, data)
-    if profile.protocol.quantization_recipe != QuantizationRecipe.PROJECT:
-        raise NotImplementedError(
-            f"protocol.quantization_recipe={profile.protocol.quantization_recipe.value!r} (torch.ao FX prepare_fx/"
-            "convert_fx with get_default_qconfig('x86'), the release's PTQ/QAT) is not implemented yet; use 'project'")
     return architecture, profile
 
 
@@ -363,14 +359,18 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
                                        progress=progress, **fit)}
     with timer.stage("baseline"):
         row[Metric.BASELINE.value], row[f"{Metric.BASELINE.value}_std"] = test.mean_accuracy(net)
+    fx = proto.quantization_recipe == QuantizationRecipe.FX_X86
     with timer.stage("ptq"):
-        row[Metric.PTQ.value], row[f"{Metric.PTQ.value}_std"] = test.mean_accuracy(q.quantise_ptq(net, calib))
+        ptq = q.fx_x86_ptq(net, calib) if fx else q.quantise_ptq(net, calib)
+        row[Metric.PTQ.value], row[f"{Metric.PTQ.value}_std"] = test.mean_accuracy(ptq)
+        del ptq
     with timer.stage("qat"):
-        qnet = q.quantise_ptq(net, calib)
+        qnet = q.fx_x86_prepare_qat(net, calib[0]) if fx else q.quantise_ptq(net, calib)
         curves["qat"] = train_qat(qnet, ddata, profile.qat, generator=_generator(seed, _SEED_QAT),
                                   progress=progress, **fit)
-        row[Metric.QAT.value], row[f"{Metric.QAT.value}_std"] = test.mean_accuracy(qnet)
-        del qnet
+        qeval = q.fx_x86_convert(qnet) if fx else qnet
+        row[Metric.QAT.value], row[f"{Metric.QAT.value}_std"] = test.mean_accuracy(qeval)
+        del qnet, qeval
     with timer.stage("noisy"):
         anet = to_analog(net, hardware)
         if profile.calibrate_noisy_inputs:

@@ -13,6 +13,12 @@ What is quantised, as in an int8 inference engine:
 QAT trains through the fake quantisers with the straight-through estimator (gradients pass unchanged inside the
 clipping range, zero outside); activation ranges start from the calibration and follow an exponential moving
 average of batch min/max (constant 0.01, PyTorch's ``MovingAverageMinMaxObserver``) in training mode.
+
+The release's recipe (``protocol.quantization_recipe = "fx_x86"``): torch.ao FX graph mode, ``prepare_fx`` with
+``get_default_qconfig("x86")`` (HistogramObserver, 7-bit activations ``reduce_range``, per-channel symmetric int8
+weights; every op boundary quantised, BN folded) then ``convert_fx`` to real int8 x86 kernels, which run on the CPU
+only (:class:`OnCPU` moves inputs there and outputs back); QAT with ``get_default_qat_qconfig_mapping("x86")`` and
+``prepare_qat_fx`` (fresh observers, Conv+BN fused for training), trained on the model's device, then converted.
 """
 
 from __future__ import annotations
@@ -159,8 +165,61 @@ def quantise_ptq(model: nn.Module, batches: Iterable[torch.Tensor]) -> nn.Module
     return qmodel.eval()
 
 
+# -- the release's recipe: torch.ao FX graph mode, x86 qconfig ------------------------------------------------------
+
+
+class OnCPU(nn.Module):
+    """Runs a CPU-only (int8 kernel) model on inputs from any device; outputs go back to the input's device."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x.cpu()).to(x.device)
+
+
+@torch.no_grad()
+def fx_x86_ptq(model: nn.Module, batches: Iterable[torch.Tensor]) -> nn.Module:
+    """The release's PTQ: FX ``prepare_fx`` with the x86 default qconfig, calibration over ``batches`` (on CPU),
+    ``convert_fx`` to int8; returns an eval-mode :class:`OnCPU` model. ``model`` is untouched."""
+    from torch.ao.quantization import QConfigMapping, get_default_qconfig
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+
+    batches = [b.cpu() for b in batches]
+    if not batches:
+        raise ValueError("fx_x86_ptq got no calibration batches")
+    float_model = copy.deepcopy(model).cpu().eval()
+    prepared = prepare_fx(float_model, QConfigMapping().set_global(get_default_qconfig("x86")),
+                          example_inputs=(batches[0],))
+    for x in batches:
+        prepared(x)
+    return OnCPU(convert_fx(prepared)).eval()
+
+
+def fx_x86_prepare_qat(model: nn.Module, example: torch.Tensor) -> nn.Module:
+    """The release's QAT model before training: ``prepare_qat_fx`` with the x86 QAT qconfig mapping on a copy of
+    ``model`` (fresh observers, Conv+BN fused), on ``model``'s device, in training mode."""
+    from torch.ao.quantization import get_default_qat_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import prepare_qat_fx
+
+    return prepare_qat_fx(copy.deepcopy(model).train(), get_default_qat_qconfig_mapping("x86"),
+                          example_inputs=(example,))
+
+
+def fx_x86_convert(qat_model: nn.Module) -> nn.Module:
+    """int8 model from a trained :func:`fx_x86_prepare_qat` model (a CPU copy; the original is untouched)."""
+    from torch.ao.quantization.quantize_fx import convert_fx
+
+    return OnCPU(convert_fx(copy.deepcopy(qat_model).cpu().eval())).eval()
+
+
 __all__ = [
     "FakeQuantLayer",
+    "OnCPU",
+    "fx_x86_convert",
+    "fx_x86_prepare_qat",
+    "fx_x86_ptq",
     "QuantPhase",
     "act_qparams",
     "calibrate_int8",

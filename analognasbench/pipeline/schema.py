@@ -106,7 +106,7 @@ METRIC_INFO: dict[Metric, MetricInfo] = {
     Metric.BASELINE: MetricInfo("baseline_accuracy", "top-1 test accuracy of the digitally trained network in float32",
                                 "percent", "digital", None, None, "single evaluation (std 0)"),
     Metric.PTQ: MetricInfo("ptq_accuracy", "top-1 test accuracy after post-training int8 quantisation of weights and "
-                           "activations, calibrated on training data", "percent", "digital", None, None,
+                           "activations, calibrated on training data (test data under the release's protocol)", "percent", "digital", None, None,
                            "single evaluation (std 0)"),
     Metric.QAT: MetricInfo("qat_accuracy", "top-1 test accuracy in int8 after quantisation-aware fine-tuning",
                            "percent", "qat", None, None, "single evaluation (std 0)"),
