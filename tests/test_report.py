@@ -196,6 +196,8 @@ def test_report_opens_with_data_quality_and_the_fidelity_and_seed_checks(tmp_pat
     moved = smoke.head(20).assign(seed=1)
     for m in ("baseline_accuracy", "noisy_accuracy", "noisy_drift_86400", "analog_accuracy", "analog_drift_86400"):
         moved[m] = moved[m] + np.resize([1.0, -1.0], 20)
+        if f"{m}_reps" in moved:  # the repetitions move with their mean (a mean off its reps is refused on load)
+            moved[f"{m}_reps"] = [np.asarray(r) + d for r, d in zip(moved[f"{m}_reps"], np.resize([1.0, -1.0], 20))]
     seeds = write_dataset(moved, DatasetMeta(name="smoke-seed1", fidelity=meta.fidelity), tmp_path / "smoke-seed1")
     out = tmp_path / "rep"
     assert main(["report", "--dataset", "synthetic-smoke", "--reference", "synthetic-smoke", "--seed-check",
