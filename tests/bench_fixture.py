@@ -43,7 +43,8 @@ def fixture_frame(n: int = 200, *, seed: int = 0, repetitions: int = 3, indices:
             row[m], row[f"{m}_std"] = means[m], 0.0
         for series, start in (("noisy", base - rng.uniform(5, 60)), ("analog", base - rng.uniform(0, 5))):
             level = max(start, 10.0)
-            names = [f"{series}_accuracy"] + [f"{series}_drift_{t}" for t in DRIFT_TIMES]
+            names = ([f"{series}_accuracy", f"{series}_programmed_accuracy"]
+                     + [f"{series}_drift_{t}" for t in DRIFT_TIMES])
             for name in names:
                 reps = np.clip(level + rng.normal(0, 1.0, repetitions), 0, 100)
                 row[name], row[f"{name}_std"], row[f"{name}_reps"] = float(reps.mean()), float(reps.std()), reps.tolist()

@@ -110,6 +110,8 @@ def synthetic_dataset(config: SyntheticConfig | None = None, **overrides: object
     put("qat_accuracy", qat, False)
     put("noisy_accuracy", noisy, True)
     put("analog_accuracy", analog, True)
+    put("noisy_programmed_accuracy", noisy - 1.0, True)  # the programmed chip reads a little lower at t = 0
+    put("analog_programmed_accuracy", analog - 0.5, True)
     for series, start in (("noisy", noisy), ("analog", analog)):
         for t in DRIFT_TIMES:
             loss = rate * np.log10(t / 20.0) * (1.0 if series == "noisy" else 0.8)

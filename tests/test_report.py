@@ -237,3 +237,26 @@ def test_nas_comparison_says_which_space_was_searched():
     df, _, _ = load("synthetic-smoke")  # 100 of the 6,466 classes
     notes = run_nas_comparison(df, seeds=1, budget=5).notes
     assert "search space: the 100 measured isomorphism classes" in notes and "budget 5 evaluations" in notes
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (run scripts/system-deps.sh as root)")
+@pytest.mark.parametrize("name", ["analognas-original", "cifar10-lowcost"])
+def test_report_on_the_shipped_datasets_renders_every_figure(tmp_path, name):
+    """Issue 15: the report on the published release (the default) and on the project's own dataset renders in
+    headless Chromium with every figure; on the release it prints Table 3 beside the paper's."""
+    from analognasbench.bench.registry import available_datasets, shipped_release
+
+    if name not in available_datasets():
+        pytest.skip(f"{name} is not shipped")
+    res = build_report(name, tmp_path, params=None, release=None if name == shipped_release() else shipped_release())
+    n, broken = broken_images(res.html)
+    assert n == len(res.figures) >= 12 and broken == []
+    assert not res.skipped.get("drift") and not res.skipped.get("data_quality")
+    html = res.html.read_text(encoding="utf-8")
+    assert "inf" not in re.findall(r"\binf\b", html) and "± nan" not in html
+    if name == "analognas-original":
+        vs = pd.read_csv(tmp_path / "tables" / "drift_table3_vs_paper.csv")
+        assert len(vs) == 56 and vs["difference"].abs().max() <= 0.02
+        assert "Repeatability" in html
+    else:
+        assert "Agreement with the published release" in html

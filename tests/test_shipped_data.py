@@ -1,6 +1,7 @@
 """Sanity checks over every dataset shipped in the package: they catch a broken pipeline, not a fact of physics.
 
-Every embedded dataset is checked: the smoke dataset today, the CIFAR-10 sweep as soon as it ships.
+Every embedded dataset the pipeline measured is checked here; the published release (converted, not measured by this
+project) has its own tests in test_original_release.py.
 """
 
 from __future__ import annotations
@@ -9,19 +10,28 @@ import numpy as np
 import pytest
 
 from analognasbench.bench import available_datasets
-from analognasbench.bench.files import file_sha256, read_dataset
+from analognasbench.bench.files import file_sha256, read_dataset, read_meta
+from analognasbench.bench.migrate import was_migrated
 from analognasbench.bench.registry import DATASETS_DIR
-from analognasbench.pipeline.schema import ANALOG_SERIES, METRICS, NOISY_SERIES, REPEATED_METRICS
+from analognasbench.pipeline.schema import (
+    ANALOG_SERIES,
+    METRICS,
+    NOISY_SERIES,
+    PROGRAMMED_T0,
+    REPEATED_METRICS,
+    UNPROGRAMMED_METRICS,
+)
 from analognasbench.space import canonical_index
 
 SHIPPED = available_datasets()
+MEASURED = [name for name in SHIPPED if read_meta(DATASETS_DIR / name).source == "pipeline"]
 
 
 def test_a_dataset_is_shipped():
     assert SHIPPED, "the package must embed at least one dataset (the default)"
 
 
-@pytest.fixture(scope="module", params=SHIPPED)
+@pytest.fixture(scope="module", params=MEASURED)
 def shipped(request):
     df, meta = read_dataset(DATASETS_DIR / request.param)
     return df, meta
@@ -29,9 +39,16 @@ def shipped(request):
 
 def measured(series, meta) -> list[str]:
     """The metrics of ``series`` the dataset's profile measures: a profile may read the chip at fewer drift times
-    (the fidelity check reads t = 0 and 1 day only); the others are NaN by design."""
+    (the fidelity check reads t = 0 and 1 day only); the others are NaN by design. A dataset migrated from schema 1
+    did not measure the unprogrammed t = 0 metrics (the release's meaning)."""
     times = {0, *meta.profile.get("drift_times", ())}
-    return [m.value for m in series if (m.info.time_s or 0) in times]
+    skip = set(UNPROGRAMMED_METRICS) if was_migrated(meta) else set()
+    return [m.value for m in series if (m.info.time_s or 0) in times and m not in skip]
+
+
+def chip_series(series) -> list:
+    """A drift series as the chip sees it: the programmed t = 0 reading, then the drift times."""
+    return [PROGRAMMED_T0[series[0]], *series[1:]]
 
 
 def test_metadata_hash_matches_the_file_and_rows(shipped):
@@ -55,7 +72,9 @@ def test_accuracies_in_range_stds_non_negative_reps_complete(shipped):
         assert (df[f"{m.value}_std"].dropna() >= 0).all(), m
     for m in measured(REPEATED_METRICS, meta):
         reps = df[f"{m}_reps"]
-        assert all(len(r) == meta.repetitions for r in reps), m
+        assert all(len(r) >= 1 for r in reps), m
+        if m not in {u.value for u in UNPROGRAMMED_METRICS}:  # evaluation passes, not programmings
+            assert all(len(r) == meta.repetitions for r in reps), m
         assert np.allclose([np.mean(r) for r in reps], df[m]), m
     unmeasured = set(m.value for m in REPEATED_METRICS) - set(measured(REPEATED_METRICS, meta))
     assert all(df[m].isna().all() for m in unmeasured)
@@ -64,25 +83,32 @@ def test_accuracies_in_range_stds_non_negative_reps_complete(shipped):
 def test_drift_series_do_not_rise_on_average(shipped):
     df, meta = shipped
     for series in (NOISY_SERIES, ANALOG_SERIES):
-        means = df[measured(series, meta)].mean().to_numpy()
+        means = df[measured(chip_series(series), meta)].mean().to_numpy()
         # allow the measurement noise of a mean over the dataset (0.5 points) between neighbouring times
         assert (np.diff(means) <= 0.5).all() and means[-1] < means[0], series
 
 
 def test_chip_noise_costs_accuracy_and_hwt_recovers_some(shipped):
     df, _ = shipped
-    assert (df.noisy_accuracy < df.baseline_accuracy).mean() > 0.5
-    assert (df.analog_accuracy - df.noisy_accuracy).mean() > 0
+    assert (df.noisy_programmed_accuracy < df.baseline_accuracy).mean() > 0.5
+    assert (df.analog_programmed_accuracy - df.noisy_programmed_accuracy).mean() > 0
 
 
-def test_the_cifar_sweep_becomes_the_default_at_300_architectures():
-    """Issue 6: the embedded default becomes the CIFAR-10 dataset as soon as it holds 300 architectures (until then
-    the smoke dataset, which stays for tests only)."""
-    from analognasbench.bench.files import read_meta
+def test_migrated_datasets_say_which_t0_reading_they_hold(shipped):
+    """Schema-1 datasets measured the programmed chip at t = 0: after migration it sits under the programmed names
+    and the release-named (unprogrammed) columns are NaN, never the old values under a new meaning."""
+    df, meta = shipped
+    assert meta.schema_version == 2
+    if was_migrated(meta):
+        assert df.noisy_accuracy.isna().all() and df.analog_accuracy.isna().all()
+        assert df.noisy_programmed_accuracy.notna().all() and "programmed" in meta.notes
+    else:
+        assert df.noisy_accuracy.notna().all() and df.noisy_programmed_accuracy.notna().all()
+
+
+def test_the_published_release_is_the_default_and_the_measured_datasets_stay_shipped():
+    """Issue 15: the published release is the embedded default; the project's own measurements stay by name."""
     from analognasbench.bench.registry import DEFAULT_DATASET
 
-    cifar = DATASETS_DIR / "cifar10-lowcost"
-    rows = read_meta(cifar).row_count if "cifar10-lowcost" in SHIPPED else 0
-    expected = "cifar10-lowcost" if rows >= 300 else "synthetic-smoke"
-    assert expected == DEFAULT_DATASET, (
-        f"cifar10-lowcost holds {rows} architectures: set analognasbench.bench.registry.DEFAULT_DATASET accordingly")
+    assert DEFAULT_DATASET == "analognas-original" and DEFAULT_DATASET in SHIPPED
+    assert "cifar10-lowcost" in MEASURED and "synthetic-smoke" in MEASURED

@@ -25,6 +25,7 @@ from analognasbench.analog.chip import (
     drift_to,
     is_programmed,
     program,
+    scale_grads_by_input_range_,
 )
 from analognasbench.analog.config import (
     AnalogConfigError,
@@ -75,6 +76,7 @@ __all__ = [
     "presets",
     "program",
     "resolve_config",
+    "scale_grads_by_input_range_",
     "to_analog",
     "to_digital",
 ]

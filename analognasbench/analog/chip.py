@@ -109,6 +109,27 @@ def clip_weights_(model: nn.Module) -> None:
 
 
 @torch.no_grad()
+def scale_grads_by_input_range_(model: nn.Module) -> None:
+    """HWT hook for AIHWKit's update rule: call between ``backward()`` and ``optimizer.step()``.
+
+    AIHWKit's InferenceTile hands the optimizer the gradient of the tile-normalised weights as
+    ``(d / alpha) x (clip(x) / r)`` (``pre_update`` in ``tiles/periphery.py``), with alpha the tile's mapping scale
+    and r its input range, where the exact gradient is ``alpha * d x x``. In logical units the SGD step is then
+    ``dW = -(lr / r) grad W - lr * wd * W``: the weight gradient is divided by the tile's input range, weight
+    decay is not (it acts on the stored weights) and the digital bias is untouched. This divides each analog
+    layer's weight gradient by the input range of the input tile each weight row sits on.
+    """
+    for layer in _layers(model):
+        grad = layer.weight.grad
+        if grad is None:
+            continue
+        ranges = layer._ranges().to(grad.dtype)
+        inv = torch.cat([torch.full((b - a,), 1.0, dtype=grad.dtype, device=grad.device) / ranges[t]
+                         for t, (a, b) in enumerate(layer.layout.in_slices)])
+        grad.mul_(inv.view(1, *grad.shape[1:]))
+
+
+@torch.no_grad()
 def calibrate_input_ranges(model: nn.Module, batches: Iterable[torch.Tensor]) -> int:
     """Set every tile's input range to ``init_std_alpha`` x the std of its inputs, averaged over ``batches``.
 
@@ -146,4 +167,5 @@ __all__ = [
     "drift_to",
     "is_programmed",
     "program",
+    "scale_grads_by_input_range_",
 ]

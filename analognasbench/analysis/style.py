@@ -30,6 +30,8 @@ _SHORT_METRIC = {
     Metric.QAT: "QAT",
     Metric.NOISY: "Noisy",
     Metric.ANALOG: "Analog (HWT)",
+    Metric.NOISY_PROGRAMMED: "Noisy, programmed t = 0",
+    Metric.ANALOG_PROGRAMMED: "Analog (HWT), programmed t = 0",
 }
 
 _STYLE_APPLIED = False

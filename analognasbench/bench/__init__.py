@@ -31,7 +31,7 @@ from analognasbench.bench.errors import (
     UnsafePickleError,
 )
 from analognasbench.bench.files import DatasetMeta, dataset_paths, read_dataset, read_meta, write_dataset
-from analognasbench.bench.records import ArchitectureRecord, MetricValue, parse_metric
+from analognasbench.bench.records import ArchitectureRecord, ClassView, MetricValue, parse_metric
 from analognasbench.bench.registry import (
     DATASETS_DIR,
     DEFAULT_DATASET,
@@ -51,6 +51,7 @@ __all__ = [
     "ArchitectureRecord",
     "Benchmark",
     "BenchmarkError",
+    "ClassView",
     "Coverage",
     "DatasetError",
     "DatasetIntegrityError",

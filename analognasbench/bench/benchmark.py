@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from analognasbench.bench import costs
 from analognasbench.bench.drift import DriftMeasurement
 from analognasbench.bench.errors import (
     DatasetIntegrityError,
@@ -30,17 +31,18 @@ from analognasbench.bench.errors import (
     UnmeasuredArchitectureError,
 )
 from analognasbench.bench.files import DatasetMeta
-from analognasbench.bench.records import ArchitectureRecord, MetricValue, parse_metric
+from analognasbench.bench.records import ArchitectureRecord, ClassView, MetricValue, parse_metric
 from analognasbench.bench.registry import load
-from analognasbench.pipeline.schema import METRICS, TRAIN_STAGES, Metric, MetricInfo
+from analognasbench.hardware import DEFAULT_CHIP
+from analognasbench.pipeline.schema import METRIC_ALIASES, METRICS, TRAIN_STAGES, Metric, MetricInfo
 from analognasbench.space import (
     NUM_ARCHITECTURES,
     NUM_CLASSES,
     Architecture,
-    canonical_index,
     from_index,
     parse,
 )
+from analognasbench.space.isomorphism import class_table
 from analognasbench.space.ops import NUM_EDGES, NUM_OPS
 
 logger = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ COMPAT_METRICS: tuple[str, ...] = (
     "noisy_drift_60", "noisy_drift_3600", "noisy_drift_86400", "noisy_drift_2592000",
     "analog_drift_60", "analog_drift_3600", "analog_drift_86400", "analog_drift_2592000", "params",
 )
-_COMPAT_SET = frozenset(COMPAT_METRICS)
+_COMPAT_SET = frozenset(COMPAT_METRICS) | frozenset(METRIC_ALIASES)
 #: Numeric per-architecture columns that are not metrics but can be read as arrays.
 EXTRA_NUMERIC = ("params", "flops")
 _POWERS = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)
@@ -68,10 +70,39 @@ def _space_tables() -> tuple[list[tuple[int, ...]], np.ndarray]:
     """Every cell as a plain tuple, and the representative index of every cell (built once per process)."""
     digits = (np.arange(NUM_ARCHITECTURES)[:, None] // _POWERS) % NUM_OPS
     tuples = [tuple(t) for t in digits.tolist()]
-    canon = np.fromiter((canonical_index(i) for i in range(NUM_ARCHITECTURES)), dtype=np.int64,
-                        count=NUM_ARCHITECTURES)
+    canon = class_table().astype(np.int64)
     canon.setflags(write=False)
     return tuples, canon
+
+
+@lru_cache(maxsize=1)
+def _arch_texts() -> np.ndarray:
+    """The stored ``arch`` text of every cell, e.g. ``"(0, 0, 0, 4, 3, 2)"`` (built once per process)."""
+    return np.array([str(t) for t in _space_tables()[0]], dtype=object)
+
+
+def _plain_tuple_index(arch: Any) -> int:
+    """The index of a plain 6-tuple of op ints (the release's key type) without a full parse; -1 for anything else."""
+    if arch.__class__ is not tuple or len(arch) != NUM_EDGES:
+        return -1
+    index = 0
+    for op in arch:
+        if op.__class__ is not int or not 0 <= op < NUM_OPS:
+            return -1
+        index = index * NUM_OPS + op
+    return index
+
+
+class _ListsOf(dict):
+    """Per metric, a column as a plain list, converted on first use (a query path reads lists, not arrays)."""
+
+    def __init__(self, arrays: dict[Metric, np.ndarray]) -> None:
+        super().__init__()
+        self._arrays = arrays
+
+    def __missing__(self, metric: Metric) -> list[float]:
+        values = self[metric] = self._arrays[metric].tolist()
+        return values
 
 
 @dataclass(frozen=True)
@@ -138,13 +169,15 @@ class AnalogNASBench:
             raise DatasetIntegrityError(f"{where}: architecture index {dup} appears in more than one row")
         tuples, canon_of = _space_tables()
         canon = canon_of[indices]
-        texts = df["arch"].tolist()
+        texts = df["arch"].to_numpy(dtype=object)
         stored_canon = df["canonical_index"].to_numpy()
-        for row, i in enumerate(indices.tolist()):
-            if texts[row] != str(tuples[i]) or stored_canon[row] != canon[row]:
-                raise DatasetIntegrityError(
-                    f"{where}: row {row} is inconsistent: arch_index {i} is {tuples[i]}, but arch is {texts[row]!r} "
-                    f"and canonical_index {stored_canon[row]} (expected {canon[row]})")
+        bad = np.flatnonzero((texts != _arch_texts()[indices]) | (stored_canon != canon))
+        if bad.size:
+            row = int(bad[0])
+            i = int(indices[row])
+            raise DatasetIntegrityError(
+                f"{where}: row {row} is inconsistent: arch_index {i} is {tuples[i]}, but arch is {texts[row]!r} "
+                f"and canonical_index {stored_canon[row]} (expected {canon[row]})")
         row_tuples = [tuples[i] for i in indices.tolist()]
 
         self._df = df
@@ -157,8 +190,8 @@ class AnalogNASBench:
         params = df["params"].to_numpy(dtype=float)
         self._params = params
         self._flops = df["flops"].to_numpy(dtype=float)
-        self._mean_lists = {m: v.tolist() for m, v in self._means.items()}
-        self._std_lists = {m: v.tolist() for m, v in self._stds.items()}
+        self._mean_lists = _ListsOf(self._means)
+        self._std_lists = _ListsOf(self._stds)
         self._reps: dict[Metric, np.ndarray] = {}
         self._row_values: list[MappingProxyType[Metric, MetricValue] | None] = [None] * len(df)
 
@@ -177,30 +210,31 @@ class AnalogNASBench:
         self._row_of = row_of
         self._class_rows = class_row
 
-        # Compatibility table: plain dict tuple -> {metric name -> plain value}, for every answerable tuple.
-        row_compat = self._compat_rows()
-        compat: dict[tuple[int, ...], dict[str, Any]] = {}
-        for i, r in enumerate(row_of.tolist()):
-            if r >= 0:
-                t = tuples[i]
-                values = row_compat[r].copy()
-                values["architecture"] = t
-                compat[t] = values
-        self._compat = compat
+        # Compatibility table: plain tuple -> {metric name -> plain value}, filled on first use of each tuple (building
+        # all 15,625 eagerly would cost more than the rest of the load).
+        self._compat: dict[tuple[int, ...], dict[str, Any]] = {}
         self._records: dict[tuple[int, ...], ArchitectureRecord] = {}
+        self._class_members: dict[int, list[int]] | None = None
+        self._costs: dict[str, pd.DataFrame] = {}
         self.metrics: list[str] = list(COMPAT_METRICS)
         logger.info("loaded %s: %d rows, %s", where, len(df), self.coverage())
 
-    def _compat_rows(self) -> list[dict[str, Any]]:
-        """Per row: metric name -> the plain value the original release returned (floats, DriftMeasurements)."""
-        names, columns = [], []
+    def _compat_values(self, index: int) -> dict[str, Any] | None:
+        """Metric name (release aliases included) -> the plain value the original release returned, for one cell."""
+        row = int(self._row_of[index])
+        if row < 0:
+            return None
+        t = _space_tables()[0][index]
+        values: dict[str, Any] = {"architecture": t}
         for m, name, is_drift in _METRIC_KINDS:
-            means = self._mean_lists[m]
-            names.append(name)
-            columns.append(list(map(DriftMeasurement, means, self._std_lists[m])) if is_drift else means)
-        names.append("params")
-        columns.append([None if math.isnan(p) else int(p) for p in self._params.tolist()])
-        return [dict(zip(names, values)) for values in zip(*columns)]
+            mean = self._mean_lists[m][row]
+            values[name] = DriftMeasurement(mean, self._std_lists[m][row]) if is_drift else mean
+        for alias, target in METRIC_ALIASES.items():
+            values[alias] = values[target]
+        p = self._params[row]
+        values["params"] = None if math.isnan(p) else int(p)
+        self._compat[t] = values
+        return values
 
     @property
     def _archs(self) -> list[Architecture]:
@@ -219,7 +253,7 @@ class AnalogNASBench:
                     if column is None:
                         column = self._reps[m] = self._df[f"{m.value}_reps"].to_numpy()
                     raw = column[row]
-                    reps = tuple(map(float, raw)) if raw is not None else ()
+                    reps = tuple(map(float, raw)) if isinstance(raw, (list, tuple, np.ndarray)) else ()
                 values[m] = MetricValue(m, self._mean_lists[m][row], self._std_lists[m][row], reps)
             cached = self._row_values[row] = MappingProxyType(values)
         return cached
@@ -243,8 +277,20 @@ class AnalogNASBench:
 
     @staticmethod
     def metric_info(metric: str | Metric) -> MetricInfo:
-        """What a metric's number means: unit, network, hardware, time after programming, aggregation."""
+        """What a metric's number means: unit, network, hardware, time after programming, aggregation. Also the
+        hardware-cost model's ``hw_*`` columns (model estimates, not measurements)."""
+        if isinstance(metric, str) and not isinstance(metric, Metric) and costs.is_cost_column(metric):
+            return costs.cost_metric_info(metric)
         return parse_metric(metric).info
+
+    def costs(self, chip: str = DEFAULT_CHIP) -> pd.DataFrame:
+        """The hardware-cost model's ``hw_*`` columns for every row of :attr:`df` (same order): MODEL ESTIMATES
+        from each row's own architecture at the dataset's network size (``frame.attrs`` records chip and size),
+        computed on first use per chip, never stored as measurements (README, "Hardware cost")."""
+        frame = self._costs.get(chip)
+        if frame is None:
+            frame = self._costs[chip] = costs.cost_columns(self._df, self._meta, chip)
+        return frame
 
     @staticmethod
     def metrics_info() -> dict[str, MetricInfo]:
@@ -289,6 +335,25 @@ class AnalogNASBench:
         return record
 
     __getitem__ = query
+
+    def class_view(self, arch: Any) -> ClassView:
+        """Every measured member of ``arch``'s isomorphism class, with their values, mean and spread (see
+        :class:`ClassView`). Raises :class:`UnmeasuredArchitectureError` when no member is measured."""
+        a = self._parse(arch)
+        canon = int(_space_tables()[1][a.index])
+        if self._class_members is None:
+            canon_rows = _space_tables()[1][self._df["arch_index"].to_numpy(dtype=np.int64)]
+            groups: dict[int, list[int]] = {}
+            for row, c in enumerate(canon_rows.tolist()):
+                groups.setdefault(c, []).append(row)
+            self._class_members = groups
+        rows = self._class_members.get(canon)
+        if not rows:
+            self._row(a)  # raises the unmeasured error with its message
+        rows_t = tuple(rows)
+        members = tuple(int(self._df["arch_index"].iat[r]) for r in rows_t)
+        values = {m: tuple(self._mean_lists[m][r] for r in rows_t) for m in METRICS}
+        return ClassView(canon, members, rows_t, MappingProxyType(values))
 
     def value(self, arch: Any, metric: str | Metric) -> float:
         """The mean of one metric of one architecture."""
@@ -350,13 +415,17 @@ class AnalogNASBench:
                      allow_missing: bool = False) -> np.ndarray:
         """One metric (mean, or its std) as a float array: over all rows of :attr:`df`, or over ``archs`` in order.
 
-        ``metric`` may also be ``"params"`` or ``"flops"``. Unmeasured architectures raise, or give NaN with
-        ``allow_missing``.
+        ``metric`` may also be ``"params"``, ``"flops"`` or a hardware-cost column ``hw_*`` (model estimates on
+        the default chip, :meth:`costs`). Unmeasured architectures raise, or give NaN with ``allow_missing``.
         """
         if isinstance(metric, str) and not isinstance(metric, Metric) and metric in EXTRA_NUMERIC:
             if std:
                 raise UnknownMetricError(f"{metric!r} has no std")
             column = self._params if metric == "params" else self._flops
+        elif isinstance(metric, str) and not isinstance(metric, Metric) and costs.is_cost_column(metric):
+            if std:
+                raise UnknownMetricError(f"{metric!r} is a model estimate and has no std")
+            column = self.costs()[metric].to_numpy(dtype=float)
         else:
             m = parse_metric(metric)
             column = self._stds[m] if std else self._means[m]
@@ -404,11 +473,15 @@ class AnalogNASBench:
         if isinstance(metric, Metric):
             metric = metric.value
         if not (isinstance(metric, str) and metric in _COMPAT_SET):
-            raise UnknownMetricError(f"Metric {metric!r} not found. Available metrics: {list(COMPAT_METRICS)}")
-        try:
-            values = self._compat.get(parse(architecture))
-        except (ValueError, TypeError):
-            return NOT_FOUND
+            raise UnknownMetricError(f"Metric {metric!r} not found. Available metrics: {list(COMPAT_METRICS)} "
+                                     f"(also the release's names {', '.join(METRIC_ALIASES)})")
+        index = _plain_tuple_index(architecture)
+        if index < 0:
+            try:
+                index = parse(architecture).index
+            except (ValueError, TypeError):
+                return NOT_FOUND
+        values = self._compat.get(_space_tables()[0][index]) or self._compat_values(index)
         return NOT_FOUND if values is None else values[metric]
 
     def get_architecture_details(self, architecture: Any) -> str:

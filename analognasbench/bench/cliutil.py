@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from analognasbench.bench.benchmark import EXTRA_NUMERIC, AnalogNASBench
+from analognasbench.bench.costs import COST_COLUMNS, is_cost_column
 from analognasbench.bench.derived import DERIVABLE, derived_column, network_of
 from analognasbench.bench.errors import MissingValuesError, UnknownMetricError
 from analognasbench.bench.files import dataset_paths, existing_pair_member
@@ -149,12 +150,13 @@ class RowFilter:
 
 def check_column(column: str) -> None:
     """Accept a metric, ``<metric>_std``, ``params`` or ``flops``; anything else lists the valid names."""
-    if column in EXTRA_NUMERIC:
+    if column in EXTRA_NUMERIC or is_cost_column(column):
         return
     try:
         parse_metric(column[:-4] if column.endswith("_std") else column)
     except UnknownMetricError as exc:
-        raise UnknownMetricError(f"{exc} (also: <metric>_std, {', '.join(EXTRA_NUMERIC)})") from None
+        raise UnknownMetricError(f"{exc} (also: <metric>_std, {', '.join(EXTRA_NUMERIC)}, the hardware-cost "
+                                 f"estimates {', '.join(COST_COLUMNS)})") from None
 
 
 def column_values(bench: AnalogNASBench, column: str, *, required: bool = True) -> np.ndarray:

@@ -32,6 +32,7 @@ import pandas as pd
 
 from analognasbench.bench import strict_json
 from analognasbench.bench.errors import DatasetExistsError, DatasetIntegrityError, DatasetNotFoundError
+from analognasbench.bench.migrate import migrate
 from analognasbench.bench.validate import OnInvalid, validate_frame
 from analognasbench.pipeline.schema import (
     ID_COLUMNS,
@@ -305,15 +306,20 @@ def read_dataset(path: str | os.PathLike[str], *, verify: bool = True,
     else:
         meta = _verified(parquet_path, meta_path, meta, path)
     try:
-        df = pq.read_table(parquet_path).to_pandas()
+        table = pq.read_table(parquet_path)
+        df = table.to_pandas()
     except (pa.ArrowException, OSError, ValueError, TypeError, IndexError, RuntimeError) as exc:
         raise DatasetIntegrityError(f"{parquet_path} is not a readable Parquet file: {exc}") from None
+    migrated, meta = migrate(df, meta)  # older schemas, without reinterpreting their numbers (bench/migrate.py)
+    if migrated is not df:
+        table = None  # the columns moved: check the migrated frame row by row
+    df = migrated
     if len(df) != meta.row_count:
         raise DatasetIntegrityError(f"{parquet_path} holds {len(df)} rows but {meta_path.name} records {meta.row_count}")
     missing = [c for c in all_columns() if c not in df.columns]
     if missing:
         raise DatasetIntegrityError(f"{parquet_path} lacks schema columns: {', '.join(missing)}")
-    return validate_frame(df, str(parquet_path), on_invalid), meta
+    return validate_frame(df, str(parquet_path), on_invalid, table), meta
 
 
 def _verified(parquet_path: Path, meta_path: Path, meta: DatasetMeta, path: str | os.PathLike[str]) -> DatasetMeta:

@@ -8,7 +8,12 @@ The checks of the dataset card (DATASET.md), as functions of dataset frames, for
   the error. ``reliability`` is the share of the variance across architectures that is not measurement error,
   1 - mean(se^2) / var: it bounds how well any other measurement can agree with this one. Chip metrics: std / sqrt(R) over the R programmings. The baseline is one evaluation: the binomial
   error of the test subset, sqrt(p (1 - p) / n_test).
-* :func:`rank_fidelity`: Kendall's tau between a profile and a higher-fidelity one over the architectures both hold.
+* :func:`rank_fidelity`: Kendall's tau, Spearman's rho and top-10 % overlap between a dataset and another (a
+  higher-fidelity profile, or the published release) over the isomorphism classes both hold, each side's class
+  mean where it measured several members of a class.
+* :func:`member_reliability`: for data that measured isomorphic cells separately (the published release), the
+  error of one value (the spread within classes) and how alike two measurements of one network rank (Kendall's
+  tau between two members across classes): a repeatability estimate for data that has no repetitions.
 * :func:`agreement`: the same profile measured in two places (CPU and GPU): per metric, differences in units of
   their combined error, z = diff / sqrt(se_a^2 + se_b^2); two devices' training runs diverge in floating point like
   two seeds, so the baseline's error is the binomial one on each side. About 95 % of |z| < 2 means agreement.
@@ -32,22 +37,37 @@ import pandas as pd
 STAGES = ("digital", "baseline", "ptq", "qat", "noisy", "hwt", "analog")
 #: Metrics of the distinguishability and fidelity checks (issue 6: baseline, noisy, analog and 1-day accuracy).
 CHECK_METRICS = ("baseline_accuracy", "noisy_accuracy", "noisy_drift_86400", "analog_accuracy", "analog_drift_86400")
+#: The programmed chip's t = 0 reading, which stands in for a t = 0 metric a dataset did not measure.
+PROGRAMMED_STAND_IN = {"noisy_accuracy": "noisy_programmed_accuracy", "analog_accuracy": "analog_programmed_accuracy"}
 #: Test-set size assumed where a profile does not record one (the full CIFAR-10 test split).
 FULL_TEST_SET = 10000
 
 
+def held_metrics(df: pd.DataFrame, metrics: tuple[str, ...] = CHECK_METRICS) -> tuple[str, ...]:
+    """``metrics`` as the rows hold them: a t = 0 metric they did not measure (the release's unprogrammed reading, in a
+    migrated schema-1 dataset) is replaced by the programmed chip's t = 0 reading, which they did measure."""
+    def held(m: str) -> bool:
+        return m in df.columns and df[m].notna().any()
+
+    return tuple(PROGRAMMED_STAND_IN[m] if m in PROGRAMMED_STAND_IN and not held(m) and held(PROGRAMMED_STAND_IN[m])
+                 else m for m in metrics)
+
+
 def load_rows(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """``(rows, profile dict)`` of a run store (``.sqlite``) or an exported dataset (``name.parquet`` + ``.json``)."""
+    """``(rows, profile dict)`` of a run store (``.sqlite``), an exported dataset (``name.parquet`` + ``.json``) or
+    an embedded dataset's name (``original`` for the published release)."""
     path = Path(path)
     if path.suffix == ".sqlite":
         from analognasbench.pipeline.store import RunStore
 
         with RunStore(path, read_only=True) as store:
             return store.to_dataframe(store.profile_hash), store.profile_dict or {}
-    from analognasbench.bench.files import read_dataset
+    from analognasbench.bench.registry import load
 
-    df, meta = read_dataset(path)
-    return df, dict(meta.profile or {})
+    df, meta, _ = load(path)
+    profile = dict(meta.profile or {})
+    profile.setdefault("name", meta.name)
+    return df, profile
 
 
 def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -58,7 +78,7 @@ def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
 
 
 def stage_costs(df: pd.DataFrame) -> dict[str, float]:
-    """Median seconds per stage and ``total`` per architecture."""
+    """Median seconds per stage and ``total`` per architecture (NaN where the rows record no times)."""
     _require(df, [f"time_{s}_s" for s in STAGES] + ["time_total_s"], "stage_costs")
     out = {s: float(df[f"time_{s}_s"].median()) for s in STAGES}
     out["total"] = float(df["time_total_s"].median())
@@ -76,12 +96,15 @@ def standard_error(df: pd.DataFrame, metric: str, n_test: int, suffix: str = "")
     if metric == "baseline_accuracy":
         p = df[f"{metric}{suffix}"].astype(float) / 100
         return 100 * np.sqrt(p * (1 - p) / n_test)
-    return df[f"{metric}_std{suffix}"].astype(float) / np.sqrt(df[f"repetitions{suffix}"].astype(float))
+    reps = df[f"repetitions{suffix}"].astype(float)
+    return df[f"{metric}_std{suffix}"].astype(float) / np.sqrt(reps.where(reps > 0))  # R unknown: no error
 
 
-def distinguishability(df: pd.DataFrame, n_test: int | None, metrics: tuple[str, ...] = CHECK_METRICS,
+def distinguishability(df: pd.DataFrame, n_test: int | None, metrics: tuple[str, ...] | None = None,
                        factor: float = 3.0) -> pd.DataFrame:
-    """Per metric: IQR across architectures, median standard error, their ratio and whether it reaches ``factor``."""
+    """Per metric (default: :func:`held_metrics`): IQR across architectures, median standard error, their ratio and
+    whether it reaches ``factor``."""
+    metrics = metrics or held_metrics(df)
     n_test = n_test or FULL_TEST_SET
     rows = []
     for metric in metrics:
@@ -89,6 +112,8 @@ def distinguishability(df: pd.DataFrame, n_test: int | None, metrics: tuple[str,
         values = df[metric].astype(float).dropna()
         iqr = float(values.quantile(0.75) - values.quantile(0.25))
         errors = standard_error(df, metric, n_test)
+        if not np.isfinite(errors).any():  # no error published (e.g. the release): nothing to compare against
+            continue
         se = float(np.nanmedian(errors))
         variance = float(values.var())
         reliability = 1 - float(np.nanmean(errors**2)) / variance if variance > 0 else np.nan
@@ -98,24 +123,93 @@ def distinguishability(df: pd.DataFrame, n_test: int | None, metrics: tuple[str,
     return pd.DataFrame(rows)
 
 
-def rank_fidelity(low: pd.DataFrame, high: pd.DataFrame, metrics: tuple[str, ...] = CHECK_METRICS) -> pd.DataFrame:
-    """Kendall's tau (and its p-value) of each metric between two profiles, over the classes both measured."""
-    from scipy.stats import kendalltau
+def class_means(df: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
+    """One row per isomorphism class: the mean of each metric over the class's measured rows (members)."""
+    cols = [m for m in metrics if m in df.columns]
+    return df.groupby("canonical_index", sort=True)[cols].mean().reset_index()
 
-    both = low.merge(high, on="canonical_index", suffixes=("_low", "_high"))
+
+def top_overlap(a: np.ndarray, b: np.ndarray, fraction: float = 0.1) -> float:
+    """Share of ``b``'s top ``fraction`` (largest values) that is also in ``a``'s top ``fraction``."""
+    k = max(1, int(round(fraction * len(a))))
+    top_a = set(np.argsort(-a, kind="stable")[:k].tolist())
+    top_b = np.argsort(-b, kind="stable")[:k].tolist()
+    return sum(i in top_a for i in top_b) / k
+
+
+def rank_fidelity(low: pd.DataFrame, high: pd.DataFrame, metrics: tuple[str, ...] | None = None,
+                  top: float = 0.1) -> pd.DataFrame:
+    """Per metric, over the classes both hold (class means where a side measured several members): Kendall's tau
+    (and p), Spearman's rho, the overlap of the top ``top`` fraction (the share of ``high``'s best classes that are
+    also among ``low``'s best), and both sides' means. Metrics either side lacks give n = 0 and NaN."""
+    from scipy.stats import kendalltau, spearmanr
+
+    metrics = metrics or held_metrics(low)
+    both = class_means(low, metrics).merge(class_means(high, metrics), on="canonical_index", suffixes=("_low", "_high"))
     rows = []
     for m in metrics:
-        pair = both[[f"{m}_low", f"{m}_high"]].astype(float).dropna()
-        tau, p = kendalltau(pair.iloc[:, 0], pair.iloc[:, 1]) if len(pair) >= 3 else (np.nan, np.nan)
+        if f"{m}_low" not in both.columns or f"{m}_high" not in both.columns:
+            pair = pd.DataFrame(columns=["a", "b"], dtype=float)
+        else:
+            pair = both[[f"{m}_low", f"{m}_high"]].astype(float).dropna()
+        ok = len(pair) >= 3
+        x, y = (pair.iloc[:, 0].to_numpy(), pair.iloc[:, 1].to_numpy()) if ok else (None, None)
+        tau, p = kendalltau(x, y) if ok else (np.nan, np.nan)
         rows.append({"metric": m, "n": len(pair), "kendall_tau": float(tau), "p_value": float(p),
-                     "mean_low": float(pair.iloc[:, 0].mean()), "mean_high": float(pair.iloc[:, 1].mean())})
+                     "spearman_rho": float(spearmanr(x, y).statistic) if ok else np.nan,
+                     f"top{round(100 * top)}_overlap": top_overlap(x, y, top) if ok else np.nan,
+                     "mean_low": float(pair.iloc[:, 0].mean()) if ok else np.nan,
+                     "mean_high": float(pair.iloc[:, 1].mean()) if ok else np.nan})
+    return pd.DataFrame(rows)
+
+
+def member_reliability(df: pd.DataFrame, metrics: tuple[str, ...] = CHECK_METRICS) -> pd.DataFrame:
+    """Repeatability from isomorphic cells measured separately (each an independent training of the same network).
+
+    Per metric, over the classes with at least two measured members: ``within_std``, the pooled std of one value
+    within a class (the error of one measurement: training seed, programming and read-out noise together);
+    ``iqr_over_within``, the IQR across classes' first members in units of it; ``reliability``,
+    1 - within variance / variance across all rows (the expected correlation of two measurements of one network);
+    and ``kendall_tau`` between two members of each class (its two lowest-indexed members, a fixed pair) across
+    classes. NAS-Bench-201's isomorphism counts dead edges as absent, so members can differ in convs whose output
+    never reaches the cell output; their values still come from one function of the input.
+    """
+    from scipy.stats import kendalltau
+
+    _require(df, ["canonical_index", "arch_index"], "member_reliability")
+    ordered = df.sort_values("arch_index", kind="stable")
+    sizes = ordered.groupby("canonical_index")["arch_index"].transform("size")
+    multi = ordered[sizes >= 2]
+    if multi["canonical_index"].nunique() < 3:
+        raise ValueError("member_reliability needs at least 3 isomorphism classes with two or more measured members "
+                         "(a dataset of class representatives has none)")
+    rank_in_class = multi.groupby("canonical_index").cumcount()
+    first = multi[rank_in_class == 0].set_index("canonical_index")
+    second = multi[rank_in_class == 1].set_index("canonical_index")
+    rows = []
+    for m in metrics:
+        if m not in df.columns or df[m].notna().sum() < 3:
+            continue
+        groups = multi.groupby("canonical_index")[m]
+        within_var = float((groups.var(ddof=1) * (groups.count() - 1)).sum() / (groups.count() - 1).sum())
+        within_std = float(np.sqrt(within_var))
+        values = df[m].astype(float).dropna()
+        iqr = float(values.quantile(0.75) - values.quantile(0.25))
+        pair = pd.concat([first[m], second[m]], axis=1, keys=["a", "b"]).dropna()
+        tau, p = kendalltau(pair["a"], pair["b"])
+        rows.append({"metric": m, "classes": int(groups.ngroups), "rows": int(len(multi)),
+                     "within_std": within_std, "iqr": iqr,
+                     "iqr_over_within": iqr / within_std if within_std else np.inf,
+                     "reliability": 1 - within_var / float(values.var()) if values.var() > 0 else np.nan,
+                     "kendall_tau": float(tau), "p_value": float(p), "pairs": int(len(pair))})
     return pd.DataFrame(rows)
 
 
 def agreement(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
-              metrics: tuple[str, ...] = CHECK_METRICS) -> pd.DataFrame:
+              metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Per metric, over the classes both hold: mean and largest difference (b - a), the share within 2 standard
     errors and the largest |z|."""
+    metrics = metrics or held_metrics(a)
     n_test = n_test or FULL_TEST_SET
     both = a.merge(b, on="canonical_index", suffixes=("_a", "_b"))
     rows = []
@@ -129,7 +223,7 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
 
 
 def seed_variation(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
-                   metrics: tuple[str, ...] = CHECK_METRICS) -> pd.DataFrame:
+                   metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Per metric, over the classes both seeds hold: the std of one architecture's value across training seeds,
     std(b - a) / sqrt(2) (for chip metrics, of the mean over R programmings, so it includes their error), beside
     the median error the rows report (binomial or std / sqrt(R)); the IQR across all of ``a``'s architectures in
@@ -138,6 +232,7 @@ def seed_variation(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
     shared classes."""
     from scipy.stats import kendalltau
 
+    metrics = metrics or held_metrics(a)
     n_test = n_test or FULL_TEST_SET
     both = a.merge(b, on="canonical_index", suffixes=("_a", "_b"))
     if len(both) < 3:
@@ -172,6 +267,7 @@ def spread_sample(df: pd.DataFrame, n: int, metrics: tuple[str, ...] = ("baselin
                   ) -> list[str]:
     """``n`` architectures (``arch`` strings) at evenly spaced positions of the rows sorted by their mean rank over
     ``metrics``, from the worst to the best, returned in :func:`spread_order`."""
+    metrics = held_metrics(df, metrics)  # a migrated dataset's t = 0 reading is the programmed chip's
     _require(df, ["arch", "canonical_index", *metrics], "spread_sample")
     if not 1 <= n <= len(df):
         raise ValueError(f"n must be between 1 and the {len(df)} measured architectures, got {n}")

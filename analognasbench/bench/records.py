@@ -9,10 +9,11 @@ from typing import Any
 
 from analognasbench.bench.drift import DriftMeasurement
 from analognasbench.bench.errors import UnknownMetricError
-from analognasbench.pipeline.schema import METRICS, Metric, MetricInfo
+from analognasbench.pipeline.schema import METRIC_ALIASES, METRICS, Metric, MetricInfo
 from analognasbench.space import Architecture
 
 _BY_NAME: dict[str, Metric] = {m.value: m for m in METRICS}
+_BY_NAME.update({alias: Metric(target) for alias, target in METRIC_ALIASES.items()})
 
 
 def parse_metric(name: str | Metric) -> Metric:
@@ -21,7 +22,8 @@ def parse_metric(name: str | Metric) -> Metric:
         return name
     metric = _BY_NAME.get(name) if isinstance(name, str) else None
     if metric is None:
-        raise UnknownMetricError(f"unknown metric {name!r}; valid metrics: {', '.join(_BY_NAME)}")
+        raise UnknownMetricError(f"unknown metric {name!r}; valid metrics: {', '.join(m.value for m in METRICS)} "
+                                 f"(also the release's names {', '.join(METRIC_ALIASES)})")
     return metric
 
 
@@ -47,7 +49,12 @@ class MetricValue:
         return DriftMeasurement(self.mean, self.std)
 
     def __str__(self) -> str:
-        return f"{self.mean:.2f} ± {self.std:.2f}" if self.metric.repeated else f"{self.mean:.2f}"
+        """``mean ± std``; just the mean where no error is known (std NaN: not published), ``n/a`` if unmeasured."""
+        if self.mean != self.mean:
+            return "n/a"
+        if self.metric.repeated and self.std == self.std:
+            return f"{self.mean:.2f} ± {self.std:.2f}"
+        return f"{self.mean:.2f}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +102,43 @@ class ArchitectureRecord:
                 for m, v in self.values.items()
             },
         }
+
+
+@dataclass(frozen=True)
+class ClassView:
+    """The measured members of one isomorphism class: their values, mean and spread.
+
+    A dataset of class representatives holds one member per class (spread NaN). The published release trained
+    every cell separately, so a class there holds up to dozens of independent measurements of the same network:
+    their spread is the error of one measurement, which the release does not publish otherwise.
+    """
+
+    canonical_index: int
+    members: tuple[int, ...]  # project indices of the measured members, ascending
+    rows: tuple[int, ...]  # their positions in ``bench.df``
+    values: Mapping[Metric, tuple[float, ...]]  # per metric, the members' means in ``members`` order
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def of(self, metric: str | Metric) -> tuple[float, ...]:
+        return self.values[parse_metric(metric)]
+
+    def mean(self, metric: str | Metric) -> float:
+        """Mean over the members that have a value (NaN if none)."""
+        v = [x for x in self.of(metric) if x == x]
+        return sum(v) / len(v) if v else float("nan")
+
+    def std(self, metric: str | Metric) -> float:
+        """Sample std (ddof = 1) over the members that have a value; NaN with fewer than two."""
+        v = [x for x in self.of(metric) if x == x]
+        if len(v) < 2:
+            return float("nan")
+        m = sum(v) / len(v)
+        return (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5
+
+    def spread(self, metric: str | Metric) -> float:
+        """Largest minus smallest member value (0 for one member, NaN for none)."""
+        v = [x for x in self.of(metric) if x == x]
+        return max(v) - min(v) if v else float("nan")

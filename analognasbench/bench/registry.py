@@ -15,7 +15,7 @@ from analognasbench.bench.errors import DatasetNotFoundError
 from analognasbench.bench.files import DatasetMeta, dataset_paths, read_dataset
 
 #: Name of the embedded dataset that ``AnalogNASBench()`` loads by default.
-DEFAULT_DATASET = "cifar10-lowcost"
+DEFAULT_DATASET = "analognas-original"
 #: Environment variable that overrides the default: an embedded dataset's name or a path.
 ENV_VAR = "ANB_DATASET"
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
@@ -23,6 +23,8 @@ DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 FIDELITY_REFERENCES = {"cifar10-lowcost": "cifar10-highfid-check"}
 #: Embedded datasets that have some of their architectures trained again from another seed (their seed check).
 SEED_CHECKS = {"cifar10-lowcost": "cifar10-seed1-check"}
+#: Short names accepted wherever an embedded dataset's name is.
+ALIASES = {"original": "analognas-original", "release": "analognas-original"}
 #: File suffixes read as original-release pickles.
 ORIGINAL_SUFFIXES = (".anb", ".pkl", ".pickle")
 
@@ -42,6 +44,11 @@ def seed_check(name: str) -> str | None:
     return _shipped(SEED_CHECKS.get(name))
 
 
+def shipped_release() -> str | None:
+    """The embedded published release (``analognas-original``), if shipped."""
+    return _shipped(ALIASES["original"])
+
+
 def _shipped(name: str | None) -> str | None:
     return name if name in available_datasets() else None
 
@@ -54,6 +61,7 @@ def resolve_dataset(spec: str | os.PathLike[str] | None = None) -> Path:
     else:
         origin = "the requested dataset"
     text = os.fspath(spec)
+    text = ALIASES.get(text, text) if not Path(text).exists() else text
     if os.sep not in text and "/" not in text and Path(text).suffix == "":
         embedded = DATASETS_DIR / text
         if dataset_paths(embedded)[1].is_file():

@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 
 from analognasbench.bench.cliutil import check_output_dir
-from analognasbench.cli.search import add_search_arguments, open_searchable
-from analognasbench.search import Objective
+from analognasbench.cli.search import add_search_arguments, make_objective, open_searchable
 from analognasbench.search.compare import CompareConfig, default_methods, run_comparison, write_outputs
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = CompareConfig(methods=tuple(args.methods or default_methods()), seeds=args.seeds, budget=args.budget,
-                           objective=Objective(args.objective, params_cap=args.params_cap),
-                           evaluator=args.evaluator, surrogate_samples=args.surrogate_samples, workers=args.workers)
     out = check_output_dir(args.out, "--out")  # before the runs, not after them
     bench = open_searchable(args)
+    config = CompareConfig(methods=tuple(args.methods or default_methods()), seeds=args.seeds, budget=args.budget,
+                           objective=make_objective(args, bench),
+                           evaluator=args.evaluator, surrogate_samples=args.surrogate_samples, workers=args.workers)
     comparison = run_comparison(bench.df, config)
     paths = write_outputs(comparison, out)
     table = comparison.table1(formatted=True)
@@ -23,6 +22,10 @@ def _run(args: argparse.Namespace) -> int:
     print(table.attrs.get("avm", ""))
     print(f"exhaustive optimum: {comparison.optimum:.2f} % (class {comparison.optimum_canonical_index}); "
           f"{config.seeds} seeds, budget {config.budget}, evaluator {config.evaluator.value}")
+    if comparison.hv_reference is not None:
+        print(f"hypervolume of the exhaustive front: {comparison.hv_optimum:.6g} (reference point "
+              f"{tuple(round(v, 4) for v in comparison.hv_reference)}: the worst value of each objective in the "
+              f"dataset); HV ratio = a run's front / the exhaustive front")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 

@@ -6,6 +6,7 @@ import argparse
 
 from analognasbench.bench import strict_json
 from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark, time_label
+from analognasbench.bench.costs import describe
 from analognasbench.bench.errors import BenchmarkError
 from analognasbench.bench.registry import available_datasets
 from analognasbench.cli import CLIError
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         f"source        {meta.source}",
         f"fidelity      {meta.fidelity or '(not recorded)'}",
         f"coverage      {cov}",
-        f"repetitions   R = {meta.repetitions} programmings per chip metric",
+        f"repetitions   R = {meta.repetitions} {_reps_meaning(meta)}",
+        f"t = 0         {_t0_meaning(bench)}",
         f"hardware      {meta.hardware_preset or '(not recorded)'}",
         f"profile       {meta.profile.get('name', '') if isinstance(meta.profile, dict) else ''} "
         f"(hash {meta.profile_hash or '-'})",
@@ -48,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         f"file          {bench.path}",
         f"sha256        {meta.sha256 or '-'}",
     ]
+    lines.append(f"cost          {describe(meta)} (hw_* columns, anb cost)")
     if meta.notes:
         lines.append(f"notes         {meta.notes}")
     lines.append(f"embedded      {', '.join(available_datasets()) or '(none shipped yet)'}")
@@ -60,3 +63,23 @@ def run(args: argparse.Namespace) -> int:
             print(f"{m.value:<22} [{i.unit}; network {i.network}; hardware {i.hardware or '-'}; t {t}] {i.description}; "
                   f"{i.aggregation}")
     return 0
+
+
+def _reps_meaning(meta) -> str:
+    profile = meta.profile if isinstance(meta.profile, dict) else {}
+    if profile.get("reprogram_each_rep") is False:
+        return "read-outs of one programming per network (the release's protocol) per drift metric"
+    return "independent programmings per chip metric"
+
+
+def _t0_meaning(bench) -> str:
+    """Which t = 0 readings the dataset holds: the release's (before programming) and/or the programmed chip."""
+    df = bench.df
+    held = [name for name in ("noisy_accuracy", "noisy_programmed_accuracy")
+            if name in df.columns and df[name].notna().any()]
+    parts = []
+    if "noisy_accuracy" in held:
+        parts.append("noisy_accuracy/analog_accuracy = networks before programming (the release's meaning)")
+    if "noisy_programmed_accuracy" in held:
+        parts.append("noisy_programmed_accuracy/analog_programmed_accuracy = the programmed chip")
+    return "; ".join(parts) or "no t = 0 reading measured"

@@ -5,6 +5,11 @@
     anb quality runs/cifar_lowcost.sqlite --agreement runs/gpu.sqlite
     anb quality runs/cifar_lowcost.sqlite --seeds runs/cifar_seed1.sqlite
     anb quality runs/cifar_lowcost.sqlite --sample 30 --out fidelity_archs.txt
+    anb quality cifar10-lowcost --reference original      # against the published release
+
+DATASET and the other datasets may also be embedded names (``original``: the published release). Against the
+release (or any dataset that measured several members of a class), each side's class mean is compared. The release
+itself, which has no repetitions, gets the repeatability of its separately trained isomorphic cells.
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "quality", help="dataset quality: cost, distinguishability, fidelity (Kendall tau), CPU/GPU agreement",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dataset", type=Path, help="run store (.sqlite) or exported dataset (name.parquet)")
-    parser.add_argument("--reference", type=Path, help="a higher-fidelity store/dataset of some of the same classes")
+    parser.add_argument("dataset", type=Path, help="run store (.sqlite), exported dataset (name.parquet) or an "
+                        "embedded dataset's name")
+    parser.add_argument("--reference", type=Path, help="another store/dataset of some of the same classes, e.g. a "
+                        "higher-fidelity one or 'original' (the published release): Kendall's tau, Spearman's rho, "
+                        "top-10 %% overlap")
     parser.add_argument("--agreement", type=Path, help="the same profile measured elsewhere (e.g. on a GPU)")
     parser.add_argument("--seeds", type=Path, help="the same profile trained from another seed (anb generate --seed):"
                         " how far values move with the training seed")
@@ -35,11 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _load(path: Path):
+    from analognasbench.bench.errors import DatasetNotFoundError
     from analognasbench.bench.quality import load_rows
 
-    if not path.exists() and not path.with_suffix(".parquet").exists():
-        raise CLIError(f"{path} does not exist (expected a run store .sqlite or a dataset name.parquet)")
-    df, profile = load_rows(path)
+    try:
+        df, profile = load_rows(path)
+    except DatasetNotFoundError as exc:
+        raise CLIError(f"{path}: {exc} (expected a run store .sqlite, a dataset name.parquet or an embedded "
+                       "dataset's name)") from None
     if df.empty:
         raise CLIError(f"{path} holds no finished architectures yet")
     return df, profile
@@ -83,19 +94,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(archs)} architectures to {args.out}")
         return 0
     n_test = profile.get("test_subset")
-    costs = q.stage_costs(df)
+    out: dict = {"n": len(df), "profile": profile.get("name")}
+    if "time_total_s" in df.columns and df["time_total_s"].notna().any():
+        costs = q.stage_costs(df)
+        print(q.format_costs(costs))
+        out["costs"] = costs
     dist = q.distinguishability(df, n_test)
-    print(q.format_costs(costs))
-    print("\nDistinguishability (spread across architectures vs the error of one architecture's value, points):")
-    print(_table(dist))
-    out = {"n": len(df), "profile": profile.get("name"), "costs": costs, "distinguishability": dist.to_dict("records")}
+    if len(dist):
+        print("\nDistinguishability (spread across architectures vs the error of one architecture's value, points):")
+        print(_table(dist))
+        out["distinguishability"] = dist.to_dict("records")
+    if df["canonical_index"].duplicated().any():
+        rel = q.member_reliability(df)
+        print(f"\nRepeatability from separately measured isomorphic cells ({int(rel.classes.max())} classes with "
+              "several members): the std of one value within a class, IQR over it, reliability, and Kendall's tau "
+              "between two members across classes")
+        print(_table(rel))
+        out["member_reliability"] = rel.to_dict("records")
     if args.reference:
         ref, ref_profile = _load(args.reference)
         fid = q.rank_fidelity(df, ref)
-        print(f"\nRank fidelity against {args.reference} (profile {ref_profile.get('name')}, {len(ref)} architectures):"
-              " Kendall's tau over the classes both hold")
+        print(f"\nRank agreement with {args.reference} (profile {ref_profile.get('name')}, {len(ref)} rows): over the "
+              "classes both hold (class means where several members were measured): Kendall's tau, Spearman's rho, "
+              "top-10 % overlap")
         print(_table(fid))
-        out["reference"] = {"profile": ref_profile.get("name"), "n": len(ref), "costs": q.stage_costs(ref)}
+        out["reference"] = {"profile": ref_profile.get("name"), "n": len(ref)}
         out["fidelity"] = fid.to_dict("records")
     if args.agreement:
         other = _load_same_profile(args.agreement, args.dataset, profile, "agreement compares one profile measured in "

@@ -6,6 +6,7 @@ import argparse
 
 from analognasbench.bench import strict_json
 from analognasbench.bench.cliutil import add_dataset_argument, open_benchmark, time_label
+from analognasbench.bench.costs import cost_record, describe
 from analognasbench.bench.errors import BenchmarkError
 from analognasbench.bench.records import ArchitectureRecord, parse_metric
 from analognasbench.cli import CLIError
@@ -35,7 +36,8 @@ def _table(record: ArchitectureRecord) -> str:
     for v in record:
         info = v.info
         t = time_label(info.time_s)
-        lines.append(f"{v.metric.value:<22} {v.mean:8.2f} {v.std:7.2f} {len(v.reps):3d}  {info.unit:<8} "
+        std = f"{v.std:7.2f}" if v.std == v.std else f"{'-':>7}"  # NaN: no error published
+        lines.append(f"{v.metric.value:<22} {v.mean:8.2f} {std} {len(v.reps):3d}  {info.unit:<8} "
                      f"{info.network:<8} {info.hardware or '-':<9} {t}")
     return "\n".join(lines)
 
@@ -51,12 +53,19 @@ def run(args: argparse.Namespace) -> int:
                                   "resolved_by_isomorphism": record.resolved_by_isomorphism, "metric": v.metric.value,
                                   "mean": v.mean, "std": v.std, "reps": list(v.reps), "unit": v.info.unit}))
             else:
-                print(f"{v.mean} ± {v.std}" if v.metric.repeated else f"{v.mean}")
+                known = v.metric.repeated and v.std == v.std  # NaN std: no error published
+                print(f"{v.mean} ± {v.std}" if known else f"{v.mean}")
             return 0
+        cost = cost_record(bench.costs(), record.row)
         if args.json:
-            print(strict_json.dumps(record.as_dict(), indent=2))
+            print(strict_json.dumps({**record.as_dict(), "hardware_cost_estimate": {
+                "chip": bench.costs().attrs.get("chip"), **cost}}, indent=2))
         else:
             print(_table(record))
+            print(f"\nhardware cost (model estimate, not measured; {describe(bench.meta)}):")
+            for name, value in cost.items():
+                info = bench.metric_info(name)
+                print(f"  {name:<24} {value:>14,.4g}  {info.unit}")
     except BenchmarkError as exc:
         raise CLIError(str(exc)) from None
     return 0

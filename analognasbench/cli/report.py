@@ -27,6 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the same profile trained from another seed (rows of anb generate --seed), for the seed check "
                         "of the data-quality section: a path or embedded name, 'none', or 'auto' (the embedded "
                         "dataset's own, e.g. cifar10-seed1-check for cifar10-lowcost)")
+    p.add_argument("--release", default="auto",
+                   help="the published release to compare the dataset's rankings with (data-quality section): a path "
+                        "or embedded name, 'none', or 'auto' (the embedded analognas-original, unless the dataset is "
+                        "the release itself)")
     p.add_argument("--out", default="anb-report", type=Path, help="output directory (default: ./anb-report)")
     p.add_argument("--only", nargs="+", metavar="ANALYSIS", help="run only these analyses")
     nas = p.add_mutually_exclusive_group()
@@ -51,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from analognasbench.analysis.registry import AnalysisParams
     from analognasbench.bench import AnalogNASBench
-    from analognasbench.bench.registry import fidelity_reference, seed_check
+    from analognasbench.bench.registry import fidelity_reference, seed_check, shipped_release
     from analognasbench.report import build_report, load_nas_comparison
     from analognasbench.report.nas import run_nas_comparison
     from analognasbench.report.source import load_source
@@ -64,10 +68,10 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--nas {args.nas}: expected a directory written by 'anb compare' (table1.csv, anytime.csv)")
     overrides = {k: v for k, v in (("baseline_quantile", args.baseline_quantile),
                                    ("robust_quantile", args.robust_quantile), ("alpha", args.alpha)) if v is not None}
-    params = AnalysisParams(**overrides)
     check_output_dir(args.out, "--out")  # before the analyses, not after them
     start = time.perf_counter()
     dataset = load_source(AnalogNASBench(None if args.dataset == "default" else args.dataset, **load_options(args)))
+    params = AnalysisParams.for_dataset(dataset.meta, **overrides)
     if args.nas:
         nas = load_nas_comparison(args.nas)
     elif args.no_nas:
@@ -85,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
 
     out = build_report(dataset, args.out, params=params, only=args.only, nas=nas,
                        reference=_companion(args.reference, fidelity_reference, dataset.name),
-                       seed_check=_companion(args.seed_check, seed_check, dataset.name), progress=progress)
+                       seed_check=_companion(args.seed_check, seed_check, dataset.name),
+                       release=_companion(args.release, lambda _: shipped_release(), dataset.name),
+                       progress=progress)
     for line in out.summary:
         print("- " + line.replace("**", ""))
     print(f"{len(out.figures)} figures, {len(out.tables)} tables in {out.timings['total']:.1f} s")

@@ -12,16 +12,18 @@ from analognasbench.bench.cliutil import (
     require_values,
     with_derived_columns,
 )
+from analognasbench.hardware import DEFAULT_CHIP, chip_names
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search import Budget, Objective, from_bench, get_method, method_names
 from analognasbench.search.base import DEFAULT_METRIC, avm_metrics
+from analognasbench.search.multiobjective import parse_objective
 
 
 def _run(args: argparse.Namespace) -> int:
     cls = get_method(args.method)
-    objective = Objective(args.objective, params_cap=args.params_cap)
     budget = Budget(evaluations=args.budget, seconds=args.seconds)
     bench = open_searchable(args)
+    objective = make_objective(args, bench)
     options = {} if args.evaluator == "tabular" else {"n_train": args.surrogate_samples}
     evaluator = from_bench(bench, args.evaluator, seed=args.seed, **options)
     result = cls().run(evaluator, objective, budget, seed=args.seed)
@@ -35,7 +37,8 @@ def _run(args: argparse.Namespace) -> int:
                           "stop_reason": result.stop_reason, "search_time_s": result.wall_time_s,
                           "arch": list(final.arch), "arch_str": final.arch.nb201_str,
                           "canonical_index": final.canonical_index, "params": final.params,
-                          "avm": final.avm(objective.metric), "measured": final.values}, indent=2))
+                          "avm": final.avm(objective.metric), "measured": final.values,
+                          **_front_json(result)}, indent=2))
         return 0
     start, end = avm_metrics(objective.metric)
     print(f"{result.method} ({cls.citation})")
@@ -50,7 +53,30 @@ def _run(args: argparse.Namespace) -> int:
     for m in Metric:
         if m.value in final.values:
             print(f"    {m.value:<22s} {final.values[m.value]:7.2f}")
+    if result.pareto is not None:
+        print(f"  Pareto front    {len(result.pareto)} architectures ({objective.describe()}; hw_* are model "
+              f"estimates on chip {objective.chip})")
+        print("    " + result.pareto.to_string(index=False).replace("\n", "\n    "))
     return 0
+
+
+def make_objective(args: argparse.Namespace, bench: object) -> Objective:
+    """``--objective`` (one metric), or ``--objectives`` (several terms; hw_* costs at the dataset's network size)."""
+    network = None
+    if args.objectives:
+        from analognasbench.bench.costs import cost_network
+
+        network = cost_network(getattr(bench, "meta", None)).kwargs()
+    return parse_objective(args.objectives, args.objective, args.params_cap, args.chip, network, args.hv_reference)
+
+
+def _front_json(result: object) -> dict:
+    front = getattr(result, "pareto", None)
+    if front is None:
+        return {}
+    records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+               for row in front.to_dict(orient="records")]
+    return {"objectives": [str(t) for t in result.objective.terms], "pareto": records}
 
 
 def open_searchable(args: argparse.Namespace) -> AnalogNASBench:
@@ -63,12 +89,31 @@ def open_searchable(args: argparse.Namespace) -> AnalogNASBench:
     return bench
 
 
+def _metric_name(text: str) -> str:
+    """A metric name (release aliases resolved) for argparse; unknown names list the valid ones."""
+    try:
+        return Metric.parse(text).value
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by ``anb search`` and ``anb compare``."""
     p.add_argument("--budget", type=int, default=100, help="architecture evaluations per run (default 100)")
-    p.add_argument("--objective", default=DEFAULT_METRIC.value, choices=[m.value for m in Metric], metavar="METRIC",
-                   help=f"metric to maximise (default {DEFAULT_METRIC.value}, 1-day accuracy)")
+    p.add_argument("--objective", default=DEFAULT_METRIC.value, type=_metric_name, metavar="METRIC",
+                   help=f"metric to maximise (default {DEFAULT_METRIC.value}, 1-day accuracy); the release's names "
+                        "(baseline_drift_T for noisy_drift_T) work too")
     p.add_argument("--params-cap", type=float, default=None, help="only architectures with at most this many parameters")
+    p.add_argument("--objectives", nargs="+", default=None, metavar="NAME[:max|min]",
+                   help="search several objectives together and report the Pareto front, e.g. "
+                        "'analog_drift_86400:max hw_energy_uj:min' (hw_* are cost-model estimates, see anb cost; "
+                        "the first metric term is the single objective of Table 1)")
+    p.add_argument("--hv-reference", nargs="+", type=float, default=None, metavar="VALUE",
+                   help="hypervolume reference point, one value per objective (default: the worst value of each "
+                        "objective in the dataset)")
+    p.add_argument("--chip", default=DEFAULT_CHIP.value,
+                   help=f"chip preset of hw_* objectives: {', '.join(chip_names())} or a .json/.yaml file "
+                        f"(default {DEFAULT_CHIP.value})")
     p.add_argument("--surrogate-samples", type=int, default=900,
                    help="architectures the XGBoost surrogate is trained on (default 900, as in the paper)")
     add_dataset_argument(p)

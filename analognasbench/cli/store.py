@@ -63,9 +63,11 @@ def _merge(args: argparse.Namespace) -> int:
     if not args.into.exists() and is_dataset(args.sources[0]):
         # A fresh machine: recreate the store from the committed export's own profile.
         from analognasbench.bench.files import read_meta
-        from analognasbench.pipeline.profiles import Profile
+        from analognasbench.pipeline.store import RecordedProfile
 
-        RunStore.open(args.into, Profile.from_dict(read_meta(args.sources[0]).profile)).close()
+        meta = read_meta(args.sources[0])
+        name = str(meta.profile.get("name", meta.name))
+        RunStore.open(args.into, RecordedProfile(name, dict(meta.profile), meta.profile_hash)).close()
     with RunStore(args.into, create=False) as into:
         for source in args.sources:
             added, held = (_merge_dataset(into, source, load_options(args)) if is_dataset(source)

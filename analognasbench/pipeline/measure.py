@@ -3,13 +3,20 @@
 Steps (the AnalogNAS-Bench paper, Section 2 and Appendix C):
 
 1. **digital**: SGD training from a seeded initialisation (:class:`~.profiles.SGDStage`, augmentation).
-2. **baseline**: float test accuracy, no augmentation.
-3. **ptq**: int8 fake quantisation of the trained network, activation ranges calibrated on training batches.
+2. **baseline**: float test accuracy (clean test set, or the mean of augmented passes under test-time augmentation).
+3. **ptq**: int8 fake quantisation of the trained network, activation ranges calibrated on training batches (test
+   batches under ``protocol.calibration_data="test"``).
 4. **qat**: quantisation-aware fine-tuning of a copy of the trained network, then int8 test accuracy.
-5. **noisy**: the trained weights on the chip (``hardware_preset``), input ranges calibrated on training batches;
-   R programmings, each read at t = 0 and at every drift time (global drift compensation is the simulator's).
+5. **noisy**: the trained weights converted to the chip (``hardware_preset``) at input range 3.0 (calibrated only
+   with ``calibrate_noisy_inputs``). First evaluated unprogrammed (exact weights, periphery only; the release's
+   ``noisy_accuracy``, mean over passes), then R programmings, each read at t = 0
+   (``noisy_programmed_accuracy``) and at every drift time (global drift compensation is the simulator's).
 6. **hwt**: hardware-aware training of an analog copy starting from the trained weights.
-7. **analog**: the HWT network on the chip, R programmings, t = 0 and every drift time.
+7. **analog**: the HWT network, unprogrammed (``analog_accuracy``), then R programmings at t = 0
+   (``analog_programmed_accuracy``) and every drift time.
+
+Unprogrammed passes: ``protocol.tta_passes`` under test-time augmentation (one augmented test pass each), else R
+passes of the clean test set (they differ by the output noise only).
 
 Repetitions program the same converted model again (it is never rebuilt). Every random draw comes from a seed
 derived from ``(seed, purpose)``, so a seed gives identical rows on CPU; the device only changes floating-point
@@ -36,7 +43,14 @@ from torch import nn
 from analognasbench.datasets import ImageData, load_cifar10, synthetic
 from analognasbench.nets import build_network, count_flops, count_parameters
 from analognasbench.pipeline import quantization as q
-from analognasbench.pipeline.profiles import DatasetName, Profile, get_profile
+from analognasbench.pipeline.profiles import (
+    CalibrationData,
+    DatasetName,
+    HWTUpdateRule,
+    Profile,
+    QuantizationRecipe,
+    get_profile,
+)
 from analognasbench.pipeline.schema import DRIFT_TIMES, EVAL_STAGES, TRAIN_STAGES, Metric, all_columns
 from analognasbench.pipeline.training import (
     DeviceData,
@@ -54,6 +68,7 @@ logger = logging.getLogger(__name__)
 
 #: Purposes of derived seeds (the second entry of the seed sequence); never renumber, it would change results.
 _SEED_INIT, _SEED_TRAIN, _SEED_CALIB, _SEED_QAT, _SEED_HWT, _SEED_NOISY, _SEED_ANALOG = range(7)
+_SEED_TTA, _SEED_NOISY_UNPROGRAMMED, _SEED_ANALOG_UNPROGRAMMED = 7, 8, 9
 
 STAGES: tuple[str, ...] = ("digital", "baseline", "ptq", "qat", "noisy", "hwt", "analog")
 
@@ -164,14 +179,66 @@ def _reread(anet: nn.Module, t: float, seed: int) -> None:
             layer.drift_to(t, gen)
 
 
-def chip_accuracies(anet: nn.Module, test: list[tuple[torch.Tensor, torch.Tensor]], profile: Profile, seed: int,
+TestBatches = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+class EvalPasses:
+    """The test set as the protocol evaluates it: the clean set, or (test-time augmentation) ``n`` independently
+    augmented passes, built on demand from seeded generators so no more than one pass is held at a time."""
+
+    def __init__(self, data: DeviceData, profile: Profile, seed: int) -> None:
+        self.data, self.batch_size, self.seed = data, profile.eval_batch_size, seed
+        self.augmented = profile.protocol.test_time_augmentation
+        self.n = profile.protocol.tta_passes if self.augmented else 1
+        self._clean: TestBatches | None = None
+        self._last: tuple[int, TestBatches] | None = None
+
+    def get(self, k: int) -> TestBatches:
+        """Pass ``k`` (taken modulo the number of passes)."""
+        if not self.augmented:
+            if self._clean is None:
+                self._clean = evaluation_batches(self.data, self.batch_size)
+            return self._clean
+        k %= self.n
+        if self._last is None or self._last[0] != k:
+            self._last = (k, evaluation_batches(self.data, self.batch_size, _generator(self.seed, _SEED_TTA, k)))
+        return self._last[1]
+
+    def mean_accuracy(self, model: nn.Module) -> tuple[float, float]:
+        """Mean and std (ddof 1; 0 for one pass) of the accuracy over the passes."""
+        values = [accuracy(model, self.get(k)) for k in range(self.n)]
+        mean, std = _mean_std(values)
+        return mean, std
+
+
+def unprogrammed_accuracies(anet: nn.Module, tests: EvalPasses | TestBatches, passes: int, seed: int,
+                            purpose: int) -> list[float]:
+    """The converted network evaluated BEFORE programming (exact weights; DAC/ADC quantisation and output noise
+    only; the release's t = 0 metrics): ``passes`` evaluations, each with output noise drawn from
+    ``(seed, purpose, pass)`` and, under test-time augmentation, its own augmented pass of the test set."""
+    from analognasbench.analog import analog_layers
+
+    layers = analog_layers(anet)
+    if any(layer.is_programmed for layer in layers):
+        raise ValueError("unprogrammed_accuracies needs a network that has not been programmed yet")
+    values = []
+    for k in range(passes):
+        for index, layer in enumerate(layers):
+            layer.noise.reseed(derived_seed(seed, purpose, 1 + k * len(layers) + index))
+        test = tests.get(k) if isinstance(tests, EvalPasses) else tests
+        values.append(accuracy(anet, test))
+    return values
+
+
+def chip_accuracies(anet: nn.Module, test: EvalPasses | TestBatches, profile: Profile, seed: int,
                     purpose: int, progress: Progress | None = None, name: str = "noisy") -> dict[int, list[float]]:
     """Accuracy at t = 0 and every drift time over R repetitions: ``{t: [R values]}``.
 
     t = 0 is the chip right after programming (programming noise, no read noise: AIHWKit's reading before any
     ``drift_analog_weights``); later times drift it with global drift compensation. ``reprogram_each_rep``:
     each repetition programs an independent chip (new programming noise and drift coefficients); otherwise the
-    chip is programmed once and each repetition draws only new read noise and output noise.
+    chip is programmed once and each repetition draws only new read noise and output noise. Under test-time
+    augmentation (``test`` a :class:`EvalPasses`) repetition r reads augmented pass r.
     """
     from analognasbench.analog import drift_to, program
 
@@ -191,7 +258,7 @@ def chip_accuracies(anet: nn.Module, test: list[tuple[torch.Tensor, torch.Tensor
                 _reread(anet, float(t), derived_seed(seed, purpose, 1_000_000 + rep * len(times) + i))
             elif t > 0:
                 drift_to(anet, float(t))
-            result[t].append(accuracy(anet, test))
+            result[t].append(accuracy(anet, test.get(rep) if isinstance(test, EvalPasses) else test))
         if progress is not None:
             progress(name, rep + 1, profile.repetitions)
     return result
@@ -201,9 +268,11 @@ def _hardware_aware_training(net: nn.Module, hardware: Any, data: DeviceData, pr
                              progress: Progress | None) -> tuple[nn.Module, list]:
     """HWT of an analog copy of ``net``. The simulator's training weight noise draws from torch's global RNG,
     so it runs under a forked, seeded global RNG (restored afterwards) to stay deterministic."""
-    from analognasbench.analog import analog_layers, clip_weights_, to_analog
+    from analognasbench.analog import analog_layers, clip_weights_, scale_grads_by_input_range_, to_analog
 
     hnet = to_analog(net, hardware)
+    rule = profile.protocol.hwt_update_rule
+    before_update = partial(scale_grads_by_input_range_, hnet) if rule == HWTUpdateRule.AIHWKIT else None
     for index, layer in enumerate(analog_layers(hnet)):
         layer.noise.reseed(derived_seed(seed, _SEED_HWT, 1 + index))
     devices = [data.device] if data.device.type == "cuda" else []
@@ -211,7 +280,8 @@ def _hardware_aware_training(net: nn.Module, hardware: Any, data: DeviceData, pr
         torch.manual_seed(derived_seed(seed, _SEED_HWT, 0))
         curve = train_sgd(hnet, data, profile.hwt, batch_size=profile.batch_size, augment=profile.augment,
                           generator=_generator(seed, _SEED_HWT), after_step=partial(clip_weights_, hnet),
-                          progress=progress, name="hwt")
+                          progress=progress, name="hwt", schedule=profile.protocol.hwt_lr_schedule.value,
+                          before_update=before_update)
     return hnet, curve
 
 
@@ -251,6 +321,10 @@ def validate_inputs(arch: Any, profile: Profile | str, data: ImageData) -> tuple
     if not isinstance(data, ImageData):
         raise ValueError(f"data must be an ImageData (see load_profile_data), got {type(data).__name__}")
     check_data(profile, data)
+    if profile.protocol.quantization_recipe != QuantizationRecipe.PROJECT:
+        raise NotImplementedError(
+            f"protocol.quantization_recipe={profile.protocol.quantization_recipe.value!r} (torch.ao FX prepare_fx/"
+            "convert_fx with get_default_qconfig('x86'), the release's PTQ/QAT) is not implemented yet; use 'project'")
     return architecture, profile
 
 
@@ -272,9 +346,14 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
     row: dict[str, Any] = {}
     logger.info("measuring %s with %s, seed %d on %s", architecture.short, profile.describe(), seed, dev)
 
-    ddata = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, dev)
-    test = evaluation_batches(ddata, profile.eval_batch_size)
-    calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size, _generator(seed, _SEED_CALIB))
+    proto = profile.protocol
+    ddata = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, dev, proto.norm_mean,
+                                   proto.norm_std)
+    test = EvalPasses(ddata, profile, seed)
+    passes = proto.tta_passes if proto.test_time_augmentation else profile.repetitions
+    calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size, _generator(seed, _SEED_CALIB),
+                               split=proto.calibration_data.value,
+                               augment=proto.calibration_data == CalibrationData.TEST and proto.test_time_augmentation)
     fit = {"batch_size": profile.batch_size, "augment": profile.augment}
 
     net = build_network(architecture, profile.C, profile.N, profile.num_classes,
@@ -283,35 +362,39 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
         curves = {"digital": train_sgd(net, ddata, profile.train, generator=_generator(seed, _SEED_TRAIN),
                                        progress=progress, **fit)}
     with timer.stage("baseline"):
-        row[Metric.BASELINE.value] = accuracy(net, test)
+        row[Metric.BASELINE.value], row[f"{Metric.BASELINE.value}_std"] = test.mean_accuracy(net)
     with timer.stage("ptq"):
-        row[Metric.PTQ.value] = accuracy(q.quantise_ptq(net, calib), test)
+        row[Metric.PTQ.value], row[f"{Metric.PTQ.value}_std"] = test.mean_accuracy(q.quantise_ptq(net, calib))
     with timer.stage("qat"):
         qnet = q.quantise_ptq(net, calib)
         curves["qat"] = train_qat(qnet, ddata, profile.qat, generator=_generator(seed, _SEED_QAT),
                                   progress=progress, **fit)
-        row[Metric.QAT.value] = accuracy(qnet, test)
+        row[Metric.QAT.value], row[f"{Metric.QAT.value}_std"] = test.mean_accuracy(qnet)
         del qnet
     with timer.stage("noisy"):
         anet = to_analog(net, hardware)
         if profile.calibrate_noisy_inputs:
             calibrate_input_ranges(anet, calib)
+        noisy_unprogrammed = unprogrammed_accuracies(anet, test, passes, seed, _SEED_NOISY_UNPROGRAMMED)
         noisy = chip_accuracies(anet, test, profile, seed, _SEED_NOISY, progress, "noisy")
         del anet
     with timer.stage("hwt"):
         hnet, curves["hwt"] = _hardware_aware_training(net, hardware, ddata, profile, seed, progress)
     with timer.stage("analog"):
+        analog_unprogrammed = unprogrammed_accuracies(hnet, test, passes, seed, _SEED_ANALOG_UNPROGRAMMED)
         analog = chip_accuracies(hnet, test, profile, seed, _SEED_ANALOG, progress, "analog")
         del hnet
 
-    for m in (Metric.BASELINE, Metric.PTQ, Metric.QAT):
-        row[f"{m.value}_std"] = 0.0
-    for prefix, series in (("noisy", noisy), ("analog", analog)):
+    for prefix, series, unprogrammed in (("noisy", noisy, noisy_unprogrammed),
+                                         ("analog", analog, analog_unprogrammed)):
         for t in (0, *DRIFT_TIMES):
-            name = f"{prefix}_accuracy" if t == 0 else f"{prefix}_drift_{t}"
+            name = f"{prefix}_programmed_accuracy" if t == 0 else f"{prefix}_drift_{t}"
             reps = series.get(t, [])
             row[name], row[f"{name}_std"] = _mean_std(reps)
             row[f"{name}_reps"] = [float(v) for v in reps]
+        name = f"{prefix}_accuracy"
+        row[name], row[f"{name}_std"] = _mean_std(unprogrammed)
+        row[f"{name}_reps"] = [float(v) for v in unprogrammed]
 
     row.update({
         "arch_index": architecture.index,
@@ -369,5 +452,6 @@ def summarise_row(row: dict[str, Any]) -> str:
         return f"{row[m]:.1f}+-{row[m + '_std']:.1f}"
 
     return (f"baseline {row['baseline_accuracy']:.1f}, ptq {row['ptq_accuracy']:.1f}, qat {row['qat_accuracy']:.1f}, "
-            f"noisy {ms('noisy_accuracy')}, analog {ms('analog_accuracy')}, noisy 1d {ms('noisy_drift_86400')}, "
-            f"analog 1d {ms('analog_drift_86400')}")
+            f"noisy {ms('noisy_accuracy')} (programmed {ms('noisy_programmed_accuracy')}), analog "
+            f"{ms('analog_accuracy')} (programmed {ms('analog_programmed_accuracy')}), noisy 1d "
+            f"{ms('noisy_drift_86400')}, analog 1d {ms('analog_drift_86400')}")

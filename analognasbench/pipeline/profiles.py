@@ -14,8 +14,16 @@ Registered profiles (:class:`ProfileName`):
 * ``cifar_lowcost`` -- a first guess for 2-core CPUs (C=8, N=1, 16x16, class-stratified subsets); tuned by
   measurement in the dataset issue.
 * ``cifar_highfid`` -- a higher-fidelity CIFAR-10 profile for fidelity checks against ``cifar_lowcost``.
+* ``paper-original`` -- the original release's script with every protocol deviation switched on
+  (:func:`ProtocolConfig.original`): one programming per network, test-time augmentation, mean = std = 0.5,
+  constant-lr HWT with AIHWKit's update rule, PTQ calibrated on the test set.
+* ``calib-*`` -- candidate low-cost profiles of the calibration against the published release (issue 18,
+  ``benchmarks/calibration.py``).
 
-Repetition modes (``reprogram_each_rep``):
+Protocol switches (:class:`ProtocolConfig`, field ``protocol``; every deviation of the original release's
+training script from the corrected protocol is one documented switch, see ``paper-original``):
+
+Repetition modes (``protocol.reprogram_each_rep``, flat alias ``reprogram_each_rep``):
 
 * ``True`` (default): every repetition programs the chip anew, drawing new programming noise *and* new drift
   coefficients -- R independent chip instances; the spread over repetitions is chip-to-chip variability.
@@ -41,7 +49,7 @@ from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import DRIFT_TIMES
 
 #: Version of the measurement procedure; part of every profile hash, bumped when the procedure changes.
-METHOD_VERSION = 1
+METHOD_VERSION = 2  # 2: the unprogrammed t = 0 metrics (release semantics) next to the programmed ones
 
 
 class DatasetName(ClosedSet, what="dataset", plural="datasets"):
@@ -58,6 +66,40 @@ class ProfileName(ClosedSet, what="profile", plural="profiles"):
     SMOKE = "smoke"
     CIFAR_LOWCOST = "cifar_lowcost"
     CIFAR_HIGHFID = "cifar_highfid"
+    PAPER_ORIGINAL = "paper-original"
+    CALIB_N1 = "calib-n1"
+    CALIB_N2 = "calib-n2"
+    CALIB_N1_ORIG = "calib-n1-orig"
+    CALIB_N2_C16 = "calib-n2-c16"
+    CALIB_N3_32PX = "calib-n3-32px"
+
+
+class LRSchedule(ClosedSet, what="learning-rate schedule", plural="learning-rate schedules"):
+    """How an SGD stage's learning rate evolves."""
+
+    COSINE = "cosine"  # annealed to 0 per optimizer step over the stage
+    CONSTANT = "constant"  # the stage's lr throughout (the release's HWT: its scheduler sat on the other optimizer)
+
+
+class HWTUpdateRule(ClosedSet, what="HWT update rule", plural="HWT update rules"):
+    """How hardware-aware training updates the analog layers' weights."""
+
+    LOGICAL = "logical"  # plain SGD on the logical weights: dW = -lr (grad W + wd W)
+    AIHWKIT = "aihwkit"  # AIHWKit's InferenceTile: dW = -(lr / r) grad W - lr wd W, r the tile's input range
+
+
+class QuantizationRecipe(ClosedSet, what="quantisation recipe", plural="quantisation recipes"):
+    """How the int8 PTQ/QAT models are built."""
+
+    PROJECT = "project"  # fake-quant of Conv/Linear inputs and weights, MinMax 8-bit activations (quantization.py)
+    FX_X86 = "fx_x86"  # torch.ao FX prepare_fx/convert_fx with get_default_qconfig("x86") (the release's)
+
+
+class CalibrationData(ClosedSet, what="calibration data split", plural="calibration data splits"):
+    """Which split calibrates the int8 activation ranges (and the noisy input ranges when enabled)."""
+
+    TRAIN = "train"
+    TEST = "test"  # the release's (it leaks the test set into the PTQ model)
 
 
 def _check_positive(owner: str, **values: float) -> None:
@@ -125,6 +167,88 @@ class QATStage:
             raise ValueError(f"qat.plateau_factor must be in (0, 1), got {self.plateau_factor!r}")
 
 
+#: NAS-Bench-201's CIFAR-10 normalisation (the project's default) and the release's mean = std = 0.5.
+NB201_MEAN: tuple[float, float, float] = (125.3 / 255, 123.0 / 255, 113.9 / 255)
+NB201_STD: tuple[float, float, float] = (63.0 / 255, 62.1 / 255, 66.7 / 255)
+HALF: tuple[float, float, float] = (0.5, 0.5, 0.5)
+
+
+@dataclass(frozen=True)
+class ProtocolConfig:
+    """The measurement protocol's switches, each one a documented deviation of the original release's training
+    script (``IBM/analog-nas`` ``training_script.py``) from the corrected protocol. The defaults are the project's
+    (corrected) protocol; :meth:`original` gives the release's.
+
+    Attributes:
+        reprogram_each_rep: ``True``: every repetition programs an independent chip (new programming noise and
+            drift coefficients). ``False`` (release): one programming per network, reused for every drift time
+            and repetition; repetitions redraw read and output noise only.
+        test_time_augmentation: evaluate the test set with the training crop + flip (release), ``tta_passes``
+            independently augmented passes averaged for baseline/PTQ/QAT and the unprogrammed t = 0 metrics;
+            every chip repetition reads one augmented pass. ``False``: the clean test set.
+        tta_passes: number of augmented passes of the test set (release: 25); ignored without TTA.
+        norm_mean / norm_std: per-channel normalisation of pixels in [0, 1] (project: NAS-Bench-201's CIFAR-10
+            statistics; release: 0.5 / 0.5, inputs in [-1, 1], which uses a third of the DAC range at r = 3).
+        hwt_lr_schedule: ``cosine`` (annealed to 0) or ``constant`` (release: its HWT scheduler was attached to
+            the digital optimizer, so the lr stayed 0.01 for all epochs).
+        hwt_update_rule: ``logical`` (plain SGD on the logical weights) or ``aihwkit`` (AIHWKit's InferenceTile
+            update: the tile receives ``(d / alpha) x (clip(x) / r)``, so in logical units
+            ``dW = -(lr / r) grad W`` with r the tile's input range; weight decay and the digital bias unchanged).
+        quantization_recipe: ``project`` or ``fx_x86`` (release; not implemented yet: raises
+            ``NotImplementedError``).
+        calibration_data: split that calibrates the int8 activation ranges: ``train`` (project) or ``test``
+            (release, which calibrated on the whole, augmented test set).
+    """
+
+    reprogram_each_rep: bool = True
+    test_time_augmentation: bool = False
+    tta_passes: int = 25
+    norm_mean: tuple[float, ...] = NB201_MEAN
+    norm_std: tuple[float, ...] = NB201_STD
+    hwt_lr_schedule: LRSchedule = LRSchedule.COSINE
+    hwt_update_rule: HWTUpdateRule = HWTUpdateRule.LOGICAL
+    quantization_recipe: QuantizationRecipe = QuantizationRecipe.PROJECT
+    calibration_data: CalibrationData = CalibrationData.TRAIN
+
+    def __post_init__(self) -> None:
+        for key in ("reprogram_each_rep", "test_time_augmentation"):
+            if not isinstance(getattr(self, key), bool):
+                raise ValueError(f"protocol.{key} must be true or false, got {getattr(self, key)!r}")
+        _check_int("protocol", 1, tta_passes=self.tta_passes)
+        for key in ("norm_mean", "norm_std"):
+            value = getattr(self, key)
+            if not isinstance(value, (list, tuple)) or len(value) != 3 or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                raise ValueError(f"protocol.{key} must be three numbers (one per RGB channel), got {value!r}")
+            object.__setattr__(self, key, tuple(float(v) for v in value))
+        if any(v <= 0 for v in self.norm_std):
+            raise ValueError(f"protocol.norm_std must be positive, got {self.norm_std}")
+        object.__setattr__(self, "hwt_lr_schedule", LRSchedule.parse(self.hwt_lr_schedule))
+        object.__setattr__(self, "hwt_update_rule", HWTUpdateRule.parse(self.hwt_update_rule))
+        object.__setattr__(self, "quantization_recipe", QuantizationRecipe.parse(self.quantization_recipe))
+        object.__setattr__(self, "calibration_data", CalibrationData.parse(self.calibration_data))
+
+    @classmethod
+    def original(cls) -> ProtocolConfig:
+        """The original release's protocol (its training script), as far as the pipeline implements it. The
+        FX x86 quantisation recipe is not implemented yet, so this keeps ``quantization_recipe="project"``."""
+        return cls(reprogram_each_rep=False, test_time_augmentation=True, tta_passes=25, norm_mean=HALF,
+                   norm_std=HALF, hwt_lr_schedule=LRSchedule.CONSTANT, hwt_update_rule=HWTUpdateRule.AIHWKIT,
+                   calibration_data=CalibrationData.TEST)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        for key in ("hwt_lr_schedule", "hwt_update_rule", "quantization_recipe", "calibration_data"):
+            out[key] = getattr(self, key).value
+        out["norm_mean"], out["norm_std"] = list(self.norm_mean), list(self.norm_std)
+        return out
+
+    def deviations(self) -> list[str]:
+        """Names of the switches that differ from the project's default protocol."""
+        default = ProtocolConfig().to_dict()
+        return [k for k, v in self.to_dict().items() if default[k] != v]
+
+
 @dataclass(frozen=True)
 class Profile:
     """Everything that sets the fidelity of a measurement (see the module docstring).
@@ -143,7 +267,7 @@ class Profile:
         hardware_preset: name of an ``analognasbench.analog`` preset.
         drift_times: seconds after programming; a subset of :data:`~analognasbench.pipeline.schema.DRIFT_TIMES`
             (others are reported as NaN).
-        reprogram_each_rep: independent programming per repetition (``True``) or the original release's mode.
+        protocol: the protocol switches (:class:`ProtocolConfig`; ``reprogram_each_rep`` lives there).
         calibration_batches: training batches (no augmentation) used to calibrate int8 activation ranges (and the
             analog input ranges of the digitally trained network when ``calibrate_noisy_inputs``).
         calibrate_noisy_inputs: set the chip's input ranges of the digitally trained network from training data
@@ -168,7 +292,7 @@ class Profile:
     repetitions: int
     hardware_preset: str = "pcm_paper"
     drift_times: tuple[int, ...] = DRIFT_TIMES
-    reprogram_each_rep: bool = True
+    protocol: ProtocolConfig = dataclasses.field(default_factory=ProtocolConfig)
     calibration_batches: int = 10
     calibrate_noisy_inputs: bool = False
     eval_batch_size: int = 1000
@@ -179,7 +303,7 @@ class Profile:
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataset", DatasetName.parse(self.dataset))
         object.__setattr__(self, "drift_times", tuple(int(t) for t in self.drift_times))
-        for key, kind in (("train", SGDStage), ("qat", QATStage), ("hwt", SGDStage)):
+        for key, kind in (("train", SGDStage), ("qat", QATStage), ("hwt", SGDStage), ("protocol", ProtocolConfig)):
             value = getattr(self, key)
             if isinstance(value, Mapping):
                 object.__setattr__(self, key, _build(kind, value, key))
@@ -207,7 +331,7 @@ class Profile:
         object.__setattr__(self, "drift_times", tuple(sorted(self.drift_times)))
         if not isinstance(self.hardware_preset, str) or not self.hardware_preset:
             raise ValueError(f"profile.hardware_preset must be a preset name, got {self.hardware_preset!r}")
-        for key in ("reprogram_each_rep", "augment", "calibrate_noisy_inputs"):
+        for key in ("augment", "calibrate_noisy_inputs"):
             if not isinstance(getattr(self, key), bool):
                 raise ValueError(f"profile.{key} must be true or false, got {getattr(self, key)!r}")
 
@@ -218,11 +342,18 @@ class Profile:
         out = dataclasses.asdict(self)
         out["dataset"] = self.dataset.value
         out["drift_times"] = list(self.drift_times)
+        out["protocol"] = self.protocol.to_dict()
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Profile:
-        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming the valid ones."""
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming the valid ones. A top-level
+        ``reprogram_each_rep`` (profiles written before :class:`ProtocolConfig`) moves into ``protocol``."""
+        if isinstance(data, Mapping) and "reprogram_each_rep" in data:
+            data = dict(data)
+            protocol = dict(data.get("protocol") or {})
+            protocol["reprogram_each_rep"] = data.pop("reprogram_each_rep")
+            data["protocol"] = protocol
         return _build(cls, data, "profile")
 
     def to_json(self) -> str:
@@ -246,6 +377,11 @@ class Profile:
     # -- derived views -------------------------------------------------------------------------------------------
 
     @property
+    def reprogram_each_rep(self) -> bool:
+        """``protocol.reprogram_each_rep`` (kept as an attribute for readers of older code)."""
+        return self.protocol.reprogram_each_rep
+
+    @property
     def epochs(self) -> int:
         """Digital training epochs."""
         return self.train.epochs
@@ -263,7 +399,9 @@ class Profile:
         subset = f"{self.train_subset or 'all'}/{self.test_subset or 'all'} images"
         return (f"{self.name} [{self.hash()}]: {self.dataset.value} {self.image_size}px {subset}, C={self.C} N={self.N}, "
                 f"epochs {self.train.epochs}+QAT {self.qat.epochs}+HWT {self.hwt.epochs}, R={self.repetitions} on "
-                f"{self.hardware_preset}{'' if self.reprogram_each_rep else ' (one programming)'}")
+                f"{self.hardware_preset}{'' if self.reprogram_each_rep else ' (one programming)'}"
+                + (f", protocol deviations: {', '.join(self.protocol.deviations())}" if self.protocol.deviations()
+                   else ""))
 
     # -- overrides -----------------------------------------------------------------------------------------------
 
@@ -308,13 +446,14 @@ FLAT_ALIASES: dict[str, str] = {
     "weight_decay": "train.weight_decay",
     **{f"qat_{f.name}": f"qat.{f.name}" for f in fields(QATStage)},
     **{f"hwt_{f.name}": f"hwt.{f.name}" for f in fields(SGDStage)},
+    **{f.name: f"protocol.{f.name}" for f in fields(ProtocolConfig)},
 }
 
 
 def _valid_keys() -> list[str]:
-    top = [f.name for f in fields(Profile) if f.name not in ("train", "qat", "hwt")]
-    nested = [f"{stage}.{f.name}" for stage, kind in (("train", SGDStage), ("qat", QATStage), ("hwt", SGDStage))
-              for f in fields(kind)]
+    top = [f.name for f in fields(Profile) if f.name not in ("train", "qat", "hwt", "protocol")]
+    nested = [f"{stage}.{f.name}" for stage, kind in (("train", SGDStage), ("qat", QATStage), ("hwt", SGDStage),
+                                                      ("protocol", ProtocolConfig)) for f in fields(kind)]
     return top + nested + sorted(FLAT_ALIASES)
 
 
@@ -406,12 +545,88 @@ def _cifar_highfid() -> Profile:
     )
 
 
+def _paper_original() -> Profile:
+    # The release's training script (IBM/analog-nas training_script.py) as far as the pipeline implements it: the
+    # paper's fidelity with every protocol deviation switched on (see ProtocolConfig.original), 25 TTA passes,
+    # R = 25 read-outs of one programming. Not implemented: the FX x86 int8 recipe, QAT's plateau scheduler on test
+    # accuracy, the binary CIFAR-10 source (pass it with --data).
+    return dataclasses.replace(_paper(), name=ProfileName.PAPER_ORIGINAL.value, protocol=ProtocolConfig.original())
+
+
+# -- calibration candidates (issue 18): low-cost profiles compared against the published release ------------------
+# All read the release's t = 0 semantics (every profile measures both readings). They vary what the release's
+# noisy drop depends on: depth N (the release has 5 cells per stage: many noisy layers in series), width C, image
+# size, training length, and the protocol (one programming, mean = std = 0.5 normalisation, which uses a third of
+# the DAC range at the fixed input range 3.0; TTA; constant-lr AIHWKit-rule HWT). The chip is read at t = 0, 1 day
+# and 30 days only (the compared drift times), R = 5: the chip evaluations were 60 % of the cost at R = 10 and all
+# four times (calib-n2, one architecture: 176 s on a loaded core, 102 s of it reading the chip).
+
+
+def _calib(name: ProfileName, *, N: int, C: int = 8, image_size: int = 16, train_subset: int = 10000,
+           test_subset: int = 1000, epochs: int = 5, hwt_epochs: int = 1, hwt_lr: float = 0.05, augment: bool = False,
+           protocol: ProtocolConfig | None = None, repetitions: int = 5,
+           drift_times: tuple[int, ...] = (86400, 2592000)) -> Profile:
+    return Profile(
+        name=name.value, dataset=DatasetName.CIFAR10, image_size=image_size, train_subset=train_subset,
+        test_subset=test_subset, C=C, N=N, num_classes=10, batch_size=128, augment=augment,
+        train=SGDStage(epochs=epochs, lr=0.1), qat=QATStage(epochs=1), hwt=SGDStage(epochs=hwt_epochs, lr=hwt_lr),
+        repetitions=repetitions, drift_times=drift_times, calibration_batches=4, eval_batch_size=1000,
+        protocol=protocol or ProtocolConfig(),
+    )
+
+
+#: The release-like protocol of the cheap candidates: one programming, normalisation 0.5/0.5, AIHWKit-rule HWT at
+#: a constant lr; no test-time augmentation (without training augmentation at few epochs it only costs accuracy).
+_RELEASE_LIKE = ProtocolConfig(reprogram_each_rep=False, norm_mean=HALF, norm_std=HALF,
+                               hwt_lr_schedule=LRSchedule.CONSTANT, hwt_update_rule=HWTUpdateRule.AIHWKIT)
+
+
+def _calib_n1() -> Profile:
+    # cifar_lowcost's training, the project's protocol: the reference point of the calibration.
+    return _calib(ProfileName.CALIB_N1, N=1)
+
+
+def _calib_n1_orig() -> Profile:
+    # cifar_lowcost's fidelity under the release-like protocol: what the protocol alone changes.
+    return _calib(ProfileName.CALIB_N1_ORIG, N=1, protocol=_RELEASE_LIKE)
+
+
+def _calib_n2() -> Profile:
+    # Twice the depth (2 cells per stage), release-like protocol, one epoch fewer to stay near a minute on one core.
+    return _calib(ProfileName.CALIB_N2, N=2, epochs=4, protocol=_RELEASE_LIKE)
+
+
+def _calib_n2_c16() -> Profile:
+    # The release's width (C = 16) at N = 2, release-like protocol (about 3x calib-n2's cost; a GPU candidate).
+    return _calib(ProfileName.CALIB_N2_C16, N=2, C=16, epochs=4, protocol=_RELEASE_LIKE)
+
+
+def _calib_n3_32px() -> Profile:
+    # Higher fidelity for the GPU: N = 3, C = 16, 32x32, 12,000 training images (the packed data must fit the GPU
+    # machine's 64 MiB carry next to the 16 px data), 10 epochs with augmentation, 1,500 test images, the
+    # release's full protocol with 5 TTA passes, R = 10 read-outs of one programming.
+    return _calib(ProfileName.CALIB_N3_32PX, N=3, C=16, image_size=32, train_subset=12000, test_subset=1500,
+                  epochs=10, hwt_epochs=2, hwt_lr=0.02, augment=True, repetitions=10,
+                  protocol=dataclasses.replace(ProtocolConfig.original(), tta_passes=5))
+
+
 _REGISTRY = {
     ProfileName.PAPER: _paper,
     ProfileName.SMOKE: _smoke,
     ProfileName.CIFAR_LOWCOST: _cifar_lowcost,
     ProfileName.CIFAR_HIGHFID: _cifar_highfid,
+    ProfileName.PAPER_ORIGINAL: _paper_original,
+    ProfileName.CALIB_N1: _calib_n1,
+    ProfileName.CALIB_N1_ORIG: _calib_n1_orig,
+    ProfileName.CALIB_N2: _calib_n2,
+    ProfileName.CALIB_N2_C16: _calib_n2_c16,
+    ProfileName.CALIB_N3_32PX: _calib_n3_32px,
 }
+
+#: The calibration's candidate profiles, cheapest first.
+CALIBRATION_PROFILES: tuple[str, ...] = (ProfileName.CALIB_N1.value, ProfileName.CALIB_N1_ORIG.value,
+                                         ProfileName.CALIB_N2.value, ProfileName.CALIB_N2_C16.value,
+                                         ProfileName.CALIB_N3_32PX.value)
 
 
 def profile_names() -> list[str]:
@@ -466,11 +681,17 @@ def resolve_profile(spec: str | Path | Profile, overrides: Mapping[str, Any] | I
 
 
 __all__ = [
+    "CALIBRATION_PROFILES",
     "FLAT_ALIASES",
     "METHOD_VERSION",
     "DatasetName",
     "Profile",
+    "CalibrationData",
+    "HWTUpdateRule",
+    "LRSchedule",
     "ProfileName",
+    "ProtocolConfig",
+    "QuantizationRecipe",
     "QATStage",
     "SGDStage",
     "get_profile",

@@ -1,7 +1,17 @@
 """The dataset schema shared by the pipeline (which writes rows) and the benchmark API (which reads them).
 
 One row per measured architecture. For every metric ``m``: column ``m`` (mean, percent) and ``m_std``; metrics measured
-over R programmings of the chip also keep ``m_reps`` (the R raw values).
+on the analog chip model also keep ``m_reps`` (the raw values of the repetitions or evaluation passes).
+
+The two t = 0 readings (schema version 2):
+
+* ``noisy_accuracy`` / ``analog_accuracy`` keep the original release's meaning: the converted network evaluated
+  **before programming** -- exact weights, only the periphery (DAC/ADC quantisation, output noise); the digitally
+  trained network at the initial input range (3.0), the HWT network with its learned ranges. Mean over evaluation
+  passes (fresh output noise, and fresh test augmentation under test-time augmentation).
+* ``noisy_programmed_accuracy`` / ``analog_programmed_accuracy``: the chip right after programming (programming
+  noise, no drift, no read noise), mean and std over R programmings. Schema version 1 stored this reading under
+  the release's names; :mod:`analognasbench.bench.migrate` moves it on read.
 """
 
 from __future__ import annotations
@@ -14,7 +24,12 @@ from analognasbench.enums import ClosedSet
 DRIFT_TIMES: tuple[int, ...] = (60, 3600, 86400, 2592000)
 _DRIFT_LABELS = {60: "60 s", 3600: "1 h", 86400: "1 day", 2592000: "30 days"}
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the t = 0 metrics split into unprogrammed (release names) and *_programmed_*
+
+#: Other names of metrics, accepted everywhere a metric name is. The published release (analog-nasbench 0.1.3)
+#: names the digitally trained network's drift ``baseline_drift_T``; its README and this project say
+#: ``noisy_drift_T``. Both are the same metric.
+METRIC_ALIASES: dict[str, str] = {f"baseline_drift_{t}": f"noisy_drift_{t}" for t in DRIFT_TIMES}
 
 
 class Metric(ClosedSet, what="metric", plural="metrics"):
@@ -33,6 +48,14 @@ class Metric(ClosedSet, what="metric", plural="metrics"):
     ANALOG_DRIFT_3600 = "analog_drift_3600"
     ANALOG_DRIFT_86400 = "analog_drift_86400"
     ANALOG_DRIFT_2592000 = "analog_drift_2592000"
+    NOISY_PROGRAMMED = "noisy_programmed_accuracy"
+    ANALOG_PROGRAMMED = "analog_programmed_accuracy"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Metric | None:
+        """The release's names are aliases: ``baseline_drift_T`` is ``noisy_drift_T`` (see :data:`METRIC_ALIASES`)."""
+        target = METRIC_ALIASES.get(value) if isinstance(value, str) else None
+        return cls(target) if target is not None else None
 
     @property
     def info(self) -> MetricInfo:
@@ -40,7 +63,7 @@ class Metric(ClosedSet, what="metric", plural="metrics"):
 
     @property
     def repeated(self) -> bool:
-        """Measured over R independent programmings of the chip (has ``_std`` over them and ``_reps``)."""
+        """Measured on the analog chip model over repetitions or passes (has ``_std`` over them and ``_reps``)."""
         return self.info.hardware is not None
 
     @property
@@ -59,20 +82,26 @@ class MetricInfo:
     hardware: str | None  # None: digital or int8 simulation; else "aimc" (the dataset's hardware preset)
     time_s: float | None  # seconds after programming; None where no chip is involved
     aggregation: str
+    programmed: bool | None = None  # weights programmed onto (noisy) devices; None where no chip is involved
 
 
 def _drift_pair(t: int) -> tuple[MetricInfo, MetricInfo]:
-    agg = "mean over R independent programmings (std in *_std, raw values in *_reps)"
+    agg = ("mean over R repetitions (std in *_std, raw values in *_reps): independent programmings, or one "
+           "programming read R times where the profile's protocol says so (the release's)")
     label = _DRIFT_LABELS[t]
     return (
-        MetricInfo(f"noisy_drift_{t}", f"top-1 test accuracy of the digitally trained network on the AIMC chip {label} "
-                   "after programming, with global drift compensation", "percent", "digital", "aimc", float(t), agg),
-        MetricInfo(f"analog_drift_{t}", f"top-1 test accuracy of the hardware-aware trained network on the AIMC chip "
-                   f"{label} after programming, with global drift compensation", "percent", "hwt", "aimc", float(t), agg),
+        MetricInfo(f"noisy_drift_{t}", f"top-1 test accuracy of the digitally trained network programmed onto the AIMC "
+                   f"chip, read {label} after programming (drift, read noise) with global drift compensation",
+                   "percent", "digital", "aimc", float(t), agg, True),
+        MetricInfo(f"analog_drift_{t}", f"top-1 test accuracy of the hardware-aware trained network programmed onto the "
+                   f"AIMC chip, read {label} after programming (drift, read noise) with global drift compensation",
+                   "percent", "hwt", "aimc", float(t), agg, True),
     )
 
 
 _REPS = "mean over R independent programmings (std in *_std, raw values in *_reps)"
+_PASSES = ("mean over evaluation passes of the unprogrammed network (std in *_std, pass values in *_reps; the "
+           "original release published the mean of 25 passes and no std)")
 METRIC_INFO: dict[Metric, MetricInfo] = {
     Metric.BASELINE: MetricInfo("baseline_accuracy", "top-1 test accuracy of the digitally trained network in float32",
                                 "percent", "digital", None, None, "single evaluation (std 0)"),
@@ -81,10 +110,22 @@ METRIC_INFO: dict[Metric, MetricInfo] = {
                            "single evaluation (std 0)"),
     Metric.QAT: MetricInfo("qat_accuracy", "top-1 test accuracy in int8 after quantisation-aware fine-tuning",
                            "percent", "qat", None, None, "single evaluation (std 0)"),
-    Metric.NOISY: MetricInfo("noisy_accuracy", "top-1 test accuracy of the digitally trained network programmed onto "
-                             "the AIMC chip, read right after programming (t = 0)", "percent", "digital", "aimc", 0.0, _REPS),
-    Metric.ANALOG: MetricInfo("analog_accuracy", "top-1 test accuracy of the hardware-aware trained network programmed "
-                              "onto the AIMC chip, read right after programming (t = 0)", "percent", "hwt", "aimc", 0.0, _REPS),
+    Metric.NOISY: MetricInfo("noisy_accuracy", "top-1 test accuracy of the digitally trained network converted to "
+                             "analog and evaluated BEFORE programming (the original release's meaning): exact weights, "
+                             "only DAC/ADC quantisation and output noise, input range 3.0 (not calibrated)",
+                             "percent", "digital", "aimc", None, _PASSES, False),
+    Metric.ANALOG: MetricInfo("analog_accuracy", "top-1 test accuracy of the hardware-aware trained network evaluated "
+                              "BEFORE programming (the original release's meaning): exact weights, only DAC/ADC "
+                              "quantisation and output noise, the input ranges learned in HWT",
+                              "percent", "hwt", "aimc", None, _PASSES, False),
+    Metric.NOISY_PROGRAMMED: MetricInfo(
+        "noisy_programmed_accuracy", "top-1 test accuracy of the digitally trained network programmed onto the AIMC "
+        "chip (programming noise), read right after programming (t = 0, no drift, no read noise), input range 3.0",
+        "percent", "digital", "aimc", 0.0, _REPS, True),
+    Metric.ANALOG_PROGRAMMED: MetricInfo(
+        "analog_programmed_accuracy", "top-1 test accuracy of the hardware-aware trained network programmed onto the "
+        "AIMC chip (programming noise), read right after programming (t = 0, no drift, no read noise)",
+        "percent", "hwt", "aimc", 0.0, _REPS, True),
 }
 for _t in DRIFT_TIMES:
     _noisy, _analog = _drift_pair(_t)
@@ -102,6 +143,9 @@ ID_COLUMNS: tuple[str, ...] = ("arch_index", "arch", "arch_str", "canonical_inde
 #: ``time_<stage>_s``), and evaluation stages with a wall time only.
 TRAIN_STAGES: tuple[str, ...] = ("digital", "qat", "hwt")
 EVAL_STAGES: tuple[str, ...] = ("baseline", "ptq", "noisy", "analog")
+#: The unprogrammed t = 0 metrics (release semantics) and their programmed counterparts.
+UNPROGRAMMED_METRICS: tuple[Metric, ...] = (Metric.NOISY, Metric.ANALOG)
+PROGRAMMED_T0: dict[Metric, Metric] = {Metric.NOISY: Metric.NOISY_PROGRAMMED, Metric.ANALOG: Metric.ANALOG_PROGRAMMED}
 #: Provenance columns of every row.
 PROVENANCE_COLUMNS: tuple[str, ...] = ("profile_name", "profile_hash", "seed", "device", "repetitions", "created")
 

@@ -122,6 +122,23 @@ class ProfileLike(Protocol):
 
 
 @dataclass(frozen=True)
+class RecordedProfile:
+    """A profile as an export recorded it: its dict and the hash its rows carry. Rebuilding a store from an export
+    written by an older method version must keep that hash (today's code would hash the same dict differently),
+    so the rows merge back and a current sweep still refuses to extend them."""
+
+    name: str
+    data: dict[str, Any]
+    recorded_hash: str
+
+    def hash(self) -> str:
+        return self.recorded_hash
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+@dataclass(frozen=True)
 class FailureRecord:
     """One failed architecture: enough to reproduce and debug it without rerunning the sweep."""
 

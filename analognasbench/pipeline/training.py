@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from analognasbench.datasets import batches
+from analognasbench.datasets.augment import CIFAR10_MEAN, CIFAR10_STD
 from analognasbench.pipeline.profiles import QATStage, SGDStage
 
 logger = logging.getLogger(__name__)
@@ -45,21 +46,25 @@ def curve_json(records: list[EpochRecord]) -> str:
 
 @dataclass(frozen=True, eq=False)
 class DeviceData:
-    """The uint8 images and labels as tensors on the compute device (moved once, batched there)."""
+    """The uint8 images and labels as tensors on the compute device (moved once, batched there), and the
+    per-channel normalisation every batch made from them gets (a protocol switch)."""
 
     train_x: torch.Tensor
     train_y: torch.Tensor
     test_x: torch.Tensor
     test_y: torch.Tensor
     device: torch.device
+    mean: tuple[float, ...] = CIFAR10_MEAN
+    std: tuple[float, ...] = CIFAR10_STD
 
     @classmethod
     def from_arrays(cls, train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
-                    device: torch.device) -> DeviceData:
+                    device: torch.device, mean: tuple[float, ...] = CIFAR10_MEAN,
+                    std: tuple[float, ...] = CIFAR10_STD) -> DeviceData:
         def move(a: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(np.ascontiguousarray(a)).to(device)
 
-        return cls(move(train_x), move(train_y), move(test_x), move(test_y), device)
+        return cls(move(train_x), move(train_y), move(test_x), move(test_y), device, tuple(mean), tuple(std))
 
 
 def cosine_lr(base_lr: float, step: int, total_steps: int) -> float:
@@ -70,12 +75,13 @@ def cosine_lr(base_lr: float, step: int, total_steps: int) -> float:
 def _train_batches(data: DeviceData, batch_size: int, augment: bool,
                    generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     return batches(data.train_x, data.train_y, batch_size, shuffle=True, augment=augment, generator=generator,
-                   device=data.device)
+                   device=data.device, mean=data.mean, std=data.std)
 
 
 def _epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: DeviceData, batch_size: int, augment: bool,
            generator: torch.Generator, before_step: Callable[[int], None] | None,
-           after_step: Callable[[], None] | None, grad_clip_norm: float | None, step0: int) -> tuple[float, float, int]:
+           after_step: Callable[[], None] | None, grad_clip_norm: float | None, step0: int,
+           before_update: Callable[[], None] | None = None) -> tuple[float, float, int]:
     """One training epoch; returns (mean loss, accuracy percent, steps taken)."""
     model.train()
     criterion = nn.CrossEntropyLoss()
@@ -92,6 +98,8 @@ def _epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: DeviceData,
         loss.backward()
         if grad_clip_norm is not None:
             nn.utils.clip_grad_norm_(model.parameters(), grad_clip_norm)
+        if before_update is not None:
+            before_update()
         optimizer.step()
         if after_step is not None:
             after_step()
@@ -109,11 +117,16 @@ def _epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: DeviceData,
 
 def train_sgd(model: nn.Module, data: DeviceData, stage: SGDStage, *, batch_size: int, augment: bool,
               generator: torch.Generator, after_step: Callable[[], None] | None = None,
-              progress: Progress | None = None, name: str = "digital") -> list[EpochRecord]:
-    """SGD with momentum and weight decay, learning rate cosine-annealed per step to 0 over the stage.
+              progress: Progress | None = None, name: str = "digital", schedule: str = "cosine",
+              before_update: Callable[[], None] | None = None) -> list[EpochRecord]:
+    """SGD with momentum and weight decay; learning rate cosine-annealed per step to 0 over the stage
+    (``schedule="cosine"``) or constant (``"constant"``, the release's HWT).
 
-    ``after_step`` runs after every optimizer step (hardware-aware training clips the weights there).
+    ``before_update`` runs between the backward pass and the optimizer step (AIHWKit's update rule rescales the
+    analog weights' gradients there); ``after_step`` after every optimizer step (HWT clips the weights there).
     """
+    if schedule not in ("cosine", "constant"):
+        raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
     if stage.epochs == 0:
         return []
     optimizer = torch.optim.SGD(model.parameters(), lr=stage.lr, momentum=stage.momentum, nesterov=stage.nesterov,
@@ -128,8 +141,8 @@ def train_sgd(model: nn.Module, data: DeviceData, stage: SGDStage, *, batch_size
     records = []
     step = 0
     for epoch in range(1, stage.epochs + 1):
-        loss, acc, steps = _epoch(model, optimizer, data, batch_size, augment, generator, set_lr, after_step,
-                                  None, step)
+        loss, acc, steps = _epoch(model, optimizer, data, batch_size, augment, generator,
+                                  set_lr if schedule == "cosine" else None, after_step, None, step, before_update)
         step += steps
         records.append(EpochRecord(epoch, loss, acc, optimizer.param_groups[0]["lr"]))
         logger.debug("%s epoch %d/%d: loss %.4f, train accuracy %.2f%%", name, epoch, stage.epochs, loss, acc)
@@ -157,17 +170,24 @@ def train_qat(qmodel: nn.Module, data: DeviceData, stage: QATStage, *, batch_siz
     return records
 
 
-def evaluation_batches(data: DeviceData, batch_size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """The normalised test set in ``batch_size`` batches, materialised once for repeated evaluation."""
-    return list(batches(data.test_x, data.test_y, batch_size, shuffle=False, augment=False, device=data.device))
+def evaluation_batches(data: DeviceData, batch_size: int,
+                       augment: torch.Generator | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The normalised test set in ``batch_size`` batches, materialised once for repeated evaluation. With a
+    generator ``augment``, one pass of the test set with the training crop + flip (test-time augmentation)."""
+    return list(batches(data.test_x, data.test_y, batch_size, shuffle=False, augment=augment is not None,
+                        generator=augment, device=data.device, mean=data.mean, std=data.std))
 
 
-def calibration_inputs(data: DeviceData, n_batches: int, batch_size: int,
-                       generator: torch.Generator) -> list[torch.Tensor]:
-    """``n_batches`` randomly chosen training batches, normalised, without augmentation."""
+def calibration_inputs(data: DeviceData, n_batches: int, batch_size: int, generator: torch.Generator,
+                       split: str = "train", augment: bool = False) -> list[torch.Tensor]:
+    """``n_batches`` randomly chosen batches of the ``split`` (``train``, or ``test`` as the release did),
+    normalised, augmented only if ``augment``."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    xs, ys = (data.train_x, data.train_y) if split == "train" else (data.test_x, data.test_y)
     out = []
-    for x, _ in batches(data.train_x, data.train_y, batch_size, shuffle=True, augment=False, generator=generator,
-                        device=data.device):
+    for x, _ in batches(xs, ys, batch_size, shuffle=True, augment=augment, generator=generator,
+                        device=data.device, mean=data.mean, std=data.std):
         out.append(x)
         if len(out) == n_batches:
             break

@@ -20,6 +20,7 @@ from typing import Any
 from analognasbench import __version__
 from analognasbench.analysis.registry import AnalysisParams, Section, analyses, run_section
 from analognasbench.report.nas import NASComparison, nas_section
+from analognasbench.report.pareto import pareto_section
 from analognasbench.report.quality import quality_section
 from analognasbench.report.render import (
     RenderedFigure,
@@ -52,15 +53,16 @@ class ReportOutput:
 def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
                  params: AnalysisParams | None = None, only: Sequence[str] | None = None,
                  nas: NASComparison | None = None, extra_sections: Sequence[Section] = (),
-                 reference: Any = None, seed_check: Any = None, progress: Progress | None = None) -> ReportOutput:
+                 reference: Any = None, seed_check: Any = None, release: Any = None,
+                 progress: Progress | None = None) -> ReportOutput:
     """Run the analyses on ``source`` (see :func:`load_source`) and write the report into ``out_dir``.
 
-    ``only`` restricts to named analyses; ``nas`` adds the NAS comparison section (Table 1 + anytime curves);
-    ``extra_sections`` are appended as they are. The data-quality section comes first; ``reference`` (anything
+    ``only`` restricts to named analyses (and leaves out the data-quality and accuracy-energy sections); ``nas``
+    adds the NAS comparison section (Table 1 + anytime curves); ``extra_sections`` are appended as they are. The data-quality section comes first; ``reference`` (anything
     :func:`load_source` takes) is a higher-fidelity dataset of some of the same architectures for its fidelity check,
-    ``seed_check`` the same profile trained from another seed for its seed check.
+    ``seed_check`` the same profile trained from another seed for its seed check, ``release`` the published data
+    to compare rankings with (left out when ``source`` is the release itself).
     """
-    params = params or AnalysisParams()
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -71,7 +73,7 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
         if bad:
             raise ValueError(f"unknown analysis {', '.join(bad)}; valid analyses: {', '.join(sorted(names))}")
         specs = [s for s in specs if s.name in only]
-    total = 2 + len(specs) + (1 if only is None else 0) + (1 if nas else 0) + len(extra_sections)
+    total = 2 + len(specs) + (2 if only is None else 0) + (1 if nas else 0) + len(extra_sections)
     step = 0
 
     def tick(msg: str) -> None:
@@ -83,19 +85,28 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ds = load_source(source)
+    params = params or AnalysisParams.for_dataset(ds.meta)
     timings["load"] = time.perf_counter() - t0
     tick(f"loaded {ds.name} ({len(ds.df)} rows)")
 
     sections: list[Section] = []
     if only is None:
+        rel = None if release is None else load_source(release)
+        if rel is not None and rel.meta.get("sha256") and rel.meta.get("sha256") == ds.meta.get("sha256"):
+            rel = None  # the release against itself says nothing
         sections.append(quality_section(ds, None if reference is None else load_source(reference),
-                                        None if seed_check is None else load_source(seed_check)))
+                                        None if seed_check is None else load_source(seed_check), rel))
         tick(sections[-1].title)
     for spec in specs:
         t = time.perf_counter()
         sections.append(run_section(spec.name, ds.df, params))
         timings[spec.name] = time.perf_counter() - t
         tick(f"{spec.title}{' (skipped)' if sections[-1].skipped else ''}")
+    if only is None:
+        t = time.perf_counter()
+        sections.append(pareto_section(ds))
+        timings["pareto_energy"] = time.perf_counter() - t
+        tick(sections[-1].title)
     extras = list(extra_sections)
     if nas is not None:
         extras.insert(0, nas_section(nas))

@@ -21,8 +21,16 @@ def _test_subset(ds: ReportDataset) -> int | None:
 
 
 def _usable(df: pd.DataFrame) -> list[str]:
-    return [m for m in q.CHECK_METRICS if m in df.columns and (m == "baseline_accuracy" or (
-        f"{m}_std" in df.columns and "repetitions" in df.columns)) and df[m].notna().any()]
+    """Metrics whose rows report an error of their own (the baseline's is binomial): the release reports none for
+    its t = 0 metrics and no repetition count, so only its separately measured isomorphic cells tell its error."""
+    def has_error(m: str) -> bool:
+        if m == "baseline_accuracy":
+            return True
+        if f"{m}_std" not in df.columns or "repetitions" not in df.columns:
+            return False
+        return bool((df[f"{m}_std"].notna() & (df["repetitions"].fillna(0) > 0)).any())
+
+    return [m for m in q.held_metrics(df) if m in df.columns and df[m].notna().any() and has_error(m)]
 
 
 def plot_fidelity(low: pd.DataFrame, high: pd.DataFrame, fid: pd.DataFrame, low_name: str, high_name: str):
@@ -41,9 +49,11 @@ def plot_fidelity(low: pd.DataFrame, high: pd.DataFrame, fid: pd.DataFrame, low_
 
 
 def quality_section(ds: ReportDataset, reference: ReportDataset | None = None,
-                    seeds: ReportDataset | None = None) -> Section:
-    """Distinguishability of ``ds``; given a higher-fidelity ``reference``, Kendall's tau between the two; given
-    ``seeds``, rows of the same architectures trained from another seed, how far values move with the seed."""
+                    seeds: ReportDataset | None = None, release: ReportDataset | None = None) -> Section:
+    """Distinguishability of ``ds``; where it measured isomorphic cells separately (the release), their
+    repeatability; given a higher-fidelity ``reference``, Kendall's tau between the two; given ``seeds``, rows of
+    the same architectures trained from another seed, how far values move with the seed; given ``release`` (the
+    published data), how well ``ds`` ranks architectures like it."""
     sec = Section("data_quality", TITLE, "DATASET.md",
                   "Whether differences between architectures exceed the noise of one measurement (spread across "
                   "architectures, IQR, against the standard error of one architecture's value; at least 3x counts "
@@ -51,8 +61,15 @@ def quality_section(ds: ReportDataset, reference: ReportDataset | None = None,
                   "architectures (Kendall's tau), and how far values move when networks are trained from another "
                   "seed.")
     metrics = tuple(_usable(ds.df))
-    if not metrics:
+    members = "canonical_index" in ds.df.columns and ds.df["canonical_index"].duplicated().any()
+    if not metrics and not members:
         sec.skipped = "the dataset has no per-architecture standard deviations and repetition counts"
+        return sec
+    if members:
+        _member_check(sec, ds)
+    if release is not None:
+        _release_check(sec, ds, release)
+    if not metrics:
         return sec
     dist = q.distinguishability(ds.df, _test_subset(ds), metrics)
     good = [metric_label(m) for m in dist.metric[dist.good_enough]]
@@ -92,3 +109,32 @@ def _seed_check(sec: Section, ds: ReportDataset, seeds: ReportDataset, metrics: 
                         f"another seed: std of one value across seeds (points), and Kendall's tau between seeds: "
                         f"{moves}.")
     sec.tables["quality_seeds"] = (f"How far values move with the training seed ({seeds.name})", var)
+
+
+def _member_check(sec: Section, ds: ReportDataset) -> None:
+    try:
+        rel = q.member_reliability(ds.df)
+    except ValueError as exc:
+        sec.findings.append(f"Repeatability from isomorphic cells: {exc}.")
+        return
+    parts = ", ".join(f"{metric_label(r.metric)} {r.within_std:.2f} (tau {r.kendall_tau:.2f})"
+                      for r in rel.itertuples())
+    sec.findings.append(
+        f"Repeatability ({int(rel.classes.max())} isomorphism classes whose members were trained separately, the "
+        f"release's only repeated measurements): std of one value within a class (points), and Kendall's tau "
+        f"between two members across classes: {parts}.")
+    sec.tables["quality_members"] = ("Repeatability from separately measured isomorphic cells", rel)
+
+
+def _release_check(sec: Section, ds: ReportDataset, release: ReportDataset) -> None:
+    fid = q.rank_fidelity(ds.df, release.df)
+    fid = fid[fid.n >= 3]
+    if fid.empty:
+        sec.findings.append(f"Agreement with {release.name}: fewer than 3 shared classes with values.")
+        return
+    parts = ", ".join(f"{metric_label(r.metric)} tau {r.kendall_tau:.2f} / rho {r.spearman_rho:.2f} / top-10 % "
+                      f"{r.top10_overlap:.0%}" for r in fid.itertuples())
+    sec.findings.append(f"Agreement with the published release ({release.name}) over {int(fid.n.max())} shared "
+                        f"classes (the release's class means): {parts}. Metrics of the same name are compared as "
+                        "they are; where their protocols differ (DATASET.md), so may their meaning.")
+    sec.tables["quality_vs_release"] = (f"Rank agreement with {release.name}", fid)

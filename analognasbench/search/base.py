@@ -37,7 +37,6 @@ import pandas as pd
 
 from analognasbench.bench.errors import UnmeasuredArchitectureError
 from analognasbench.pipeline.schema import Metric
-from analognasbench.search.features import cell_canonical
 from analognasbench.space import (
     NUM_ARCHITECTURES,
     NUM_EDGES,
@@ -74,6 +73,10 @@ class Objective:
         object.__setattr__(self, "metric", Metric.parse(self.metric))
         if self.params_cap is not None and not self.params_cap > 0:
             raise ValueError(f"params_cap must be a positive number of parameters or None; got {self.params_cap!r}")
+
+    def make_context(self, evaluator: Evaluator, budget: Budget, noise_rng: np.random.Generator) -> SearchContext:
+        """The context a run searches through (a multi-objective returns its own, see ``search.multiobjective``)."""
+        return SearchContext(evaluator, self, budget, noise_rng)
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,8 @@ class Result:
     infeasible: int = 0
     stop_reason: str = ""
     config: dict[str, Any] = field(default_factory=dict)
+    #: Multi-objective runs: the Pareto front of the evaluated architectures (reported values); else None.
+    pareto: pd.DataFrame | None = None
 
     @property
     def evaluations(self) -> int:
@@ -256,8 +261,10 @@ class SearchContext:
         return time.perf_counter() - self._start
 
     def candidate_classes(self) -> np.ndarray:
-        """Representative indices of the candidate classes (measured and feasible), ascending."""
-        return np.unique(cell_canonical()[self._candidates])
+        """One cell per distinct candidate (measured and feasible), ascending: the class representatives in a table
+        of classes; every measured cell where the table holds several separately measured members of a class."""
+        first = np.unique(self._row[self._candidates], return_index=True)[1]
+        return np.sort(self._candidates[first])
 
     def choose(self, arch: Iterable[int]) -> None:
         """Set the architecture the method will return (methods whose choice is not simply the incumbent
@@ -394,6 +401,10 @@ class SearchContext:
         """The cached observation of an evaluated class (None if not evaluated); free."""
         return self._cache.get(int(self._row[_index(arch)]))
 
+    def pareto_frame(self) -> pd.DataFrame | None:
+        """The run's Pareto front (multi-objective contexts only)."""
+        return None
+
 
 _PLACE = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)
 _NEW_OPS = np.arange(NUM_OPS)[None, :]
@@ -478,7 +489,7 @@ class SearchMethod(ABC):
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
         method_rng, noise_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(2))
-        ctx = SearchContext(evaluator, objective, budget, noise_rng)
+        ctx = objective.make_context(evaluator, budget, noise_rng)
         reason = "method finished"
         try:
             with _single_threaded_blas():
@@ -492,7 +503,7 @@ class SearchMethod(ABC):
                  None if final is None else final.short)
         return Result(self.name, int(seed), evaluator.kind, objective, budget, ctx.trajectory, measurement, wall,
                       ctx.repeats, ctx.unmeasured, ctx.infeasible, reason,
-                      {f.name: getattr(self.config, f.name) for f in fields(self.config)})
+                      {f.name: getattr(self.config, f.name) for f in fields(self.config)}, ctx.pareto_frame())
 
 
 def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:

@@ -8,6 +8,7 @@ import numpy as np
 
 from analognasbench.search.base import MethodConfig, SearchContext, SearchMethod
 from analognasbench.search.features import Encoding, cell_canonical, encode
+from analognasbench.search.multiobjective import MultiObjectiveContext
 from analognasbench.search.predictors import HammingGP, expected_improvement
 from analognasbench.space import NUM_EDGES, from_index
 
@@ -35,6 +36,10 @@ class BayesianOptimization(SearchMethod):
     (isomorphic cells share features), hyper-parameters by maximum marginal likelihood on a grid, refitted every
     step. EI is maximised over a pool of random unevaluated candidates plus all neighbours of the best few
     (a standard discrete acquisition optimiser). Adapted: the training set is capped at ``max_train`` points.
+    Under a multi-objective (``search.multiobjective``) it is ParEGO (Knowles, "ParEGO: A Hybrid Algorithm With
+    On-Line Landscape Approximation for Expensive Multiobjective Optimization Problems", IEEE TEC 2006): each step
+    the GP models the augmented Chebyshev scalarisation of the normalised objectives under a new random weight
+    vector.
     """
 
     name = "bayesian_optimization"
@@ -53,10 +58,11 @@ class BayesianOptimization(SearchMethod):
                 seen.append((arch.index, value))
         gp = HammingGP(NUM_EDGES)
         while True:
-            train = _training_subset(seen, cfg.max_train)
+            scored = _scored(ctx, seen, rng)
+            train = _training_subset(scored, cfg.max_train)
             x = encode([i for i, _ in train], Encoding.ONEHOT)
             gp.fit(x, np.array([v for _, v in train]))
-            best = sorted(seen, key=lambda t: -t[1])[: cfg.n_local_parents]
+            best = sorted(scored, key=lambda t: -t[1])[: cfg.n_local_parents]
             pool = np.concatenate([ctx.sample_indices(rng, cfg.n_random_candidates)]
                                   + [ctx.neighbour_indices(i) for i, _ in best])
             pool = ctx.unevaluated(pool)
@@ -66,12 +72,21 @@ class BayesianOptimization(SearchMethod):
                 arch = ctx.sample_unevaluated(rng)
             else:
                 mean, std = gp.predict(encode(pool, Encoding.ONEHOT))
-                ei = expected_improvement(mean, std, max(v for _, v in seen), cfg.xi)
+                ei = expected_improvement(mean, std, max(v for _, v in scored), cfg.xi)
                 arch = from_index(int(pool[int(np.argmax(ei))]))
             fresh = not ctx.is_evaluated(arch)
             value = ctx.evaluate(arch)
             if fresh and value is not None:
                 seen.append((arch.index, value))
+
+
+def _scored(ctx: SearchContext, seen: list[tuple[int, float]], rng: np.random.Generator) -> list[tuple[int, float]]:
+    """The values the GP models: the observed objective, or under several objectives ParEGO's scalarisation with
+    a fresh random weight vector (Knowles, IEEE TEC 2006)."""
+    if not isinstance(ctx, MultiObjectiveContext):
+        return seen
+    values = ctx.parego_values([i for i, _ in seen], rng)
+    return [(i, float(v)) for (i, _), v in zip(seen, values)]
 
 
 def _training_subset(seen: list[tuple[int, float]], cap: int) -> list[tuple[int, float]]:

@@ -28,7 +28,13 @@ from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search.base import Budget, Objective, Result, avm_metrics, get_method, method_names
 from analognasbench.search.evaluators import PAPER_SURROGATE_SAMPLES, SurrogateEvaluator, TabularEvaluator
-from analognasbench.space import NUM_CLASSES
+from analognasbench.search.multiobjective import (
+    MultiObjective,
+    exhaustive_hypervolume,
+    reference_point,
+    run_hypervolume,
+)
+from analognasbench.space import NUM_ARCHITECTURES
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +89,13 @@ class Comparison:
     results: list[Result]
     optimum: float
     optimum_canonical_index: int
+    #: Multi-objective comparisons: the hypervolume's reference point and the exhaustive front's hypervolume.
+    hv_reference: tuple[float, ...] | None = None
+    hv_optimum: float | None = None
 
     def table1(self, formatted: bool = False) -> pd.DataFrame:
-        return table1(self.results, self.optimum, formatted=formatted)
+        return table1(self.results, self.optimum, formatted=formatted, hv_reference=self.hv_reference,
+                      hv_optimum=self.hv_optimum)
 
     def anytime(self) -> pd.DataFrame:
         return anytime_curves(self.results, self.config.budget, self.optimum)
@@ -107,6 +117,9 @@ def run_comparison(df: pd.DataFrame, config: CompareConfig | None = None) -> Com
     results = [r for rs in per_seed for r in rs]
     order = {m: i for i, m in enumerate(config.methods)}
     results.sort(key=lambda r: (order[r.method], r.seed))
+    if isinstance(config.objective, MultiObjective) and len(config.objective.terms) == 2:
+        ref = reference_point(reference, config.objective)
+        return Comparison(config, results, optimum, canon, ref, exhaustive_hypervolume(reference, config.objective, ref))
     return Comparison(config, results, optimum, canon)
 
 
@@ -130,7 +143,7 @@ def _run_seed(df: pd.DataFrame, config: CompareConfig, seed: int,
             evaluator: TabularEvaluator = surrogate
         else:
             evaluator = tabular
-        budget = Budget(evaluations=NUM_CLASSES if cls.uses_full_space else config.budget)
+        budget = Budget(evaluations=NUM_ARCHITECTURES if cls.uses_full_space else config.budget)
         out.append(cls().run(evaluator, config.objective, budget, seed=seed))
     return out
 
@@ -140,12 +153,15 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return float(np.mean(arr)), float(np.std(arr, ddof=1)) if arr.size > 1 else 0.0
 
 
-def table1(results: list[Result], optimum: float | None = None, formatted: bool = False) -> pd.DataFrame:
+def table1(results: list[Result], optimum: float | None = None, formatted: bool = False,
+           hv_reference: tuple[float, ...] | None = None, hv_optimum: float | None = None) -> pd.DataFrame:
     """The Table 1 layout, one row per method (in the order first seen).
 
     Numeric columns: ``method``, ``evaluator``, ``seeds``, then ``<q>_mean`` and ``<q>_std`` for q in
     baseline_accuracy, noisy_accuracy, the objective metric, avm, params_k, search_time_s, evaluations and
-    (with ``optimum``) regret. ``formatted=True`` gives the printed layout with "mean ± std" strings.
+    (with ``optimum``) regret; multi-objective runs with ``hv_reference`` add the hypervolume of the run's Pareto
+    front and (with ``hv_optimum``, the exhaustive front's) ``hv_ratio``. ``formatted=True`` gives the printed
+    layout with "mean ± std" strings.
     """
     if not results:
         raise ValueError("no results to tabulate")
@@ -168,6 +184,10 @@ def table1(results: list[Result], optimum: float | None = None, formatted: bool 
         }
         if optimum is not None:
             quantities["regret"] = [optimum - r.final[objective] for r in runs]
+        if hv_reference is not None:
+            quantities["hypervolume"] = [run_hypervolume(r, hv_reference) for r in runs]
+            if hv_optimum:
+                quantities["hv_ratio"] = [v / hv_optimum for v in quantities["hypervolume"]]
         for q, values in quantities.items():
             row[f"{q}_mean"], row[f"{q}_std"] = _mean_std(values)
         rows.append(row)
@@ -192,6 +212,8 @@ def format_table1(df: pd.DataFrame, objective: Metric | str = Metric.ANALOG_DRIF
                ("Search time (s)", "search_time_s", 2)]
     if "regret_mean" in df.columns:
         columns.append(("Regret (%)", "regret", 2))
+    if "hv_ratio_mean" in df.columns:
+        columns.append(("HV ratio", "hv_ratio", 3))
     out = pd.DataFrame({"Method": df["method"], "Evaluator": df["evaluator"]})
     for title, key, digits in columns:
         out[title] = [f"{m:.{digits}f} ± {s:.{digits}f}" for m, s in zip(df[f"{key}_mean"], df[f"{key}_std"])]
@@ -272,7 +294,8 @@ def plot_anytime(curves: pd.DataFrame, optimum: float | None = None,
 
 def write_outputs(comparison: Comparison, out_dir: str | Path) -> dict[str, Path]:
     """Write table1.csv (numbers), table1.md (printed layout), anytime.csv, anytime.png and runs.csv (one row per
-    method x seed: final architecture and measured values) under ``out_dir``."""
+    method x seed: final architecture and measured values) under ``out_dir``; multi-objective runs also fronts.csv
+    (every run's Pareto front, with method and seed)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {k: out / v for k, v in (("table1", "table1.csv"), ("table1_md", "table1.md"), ("anytime", "anytime.csv"),
@@ -283,6 +306,10 @@ def write_outputs(comparison: Comparison, out_dir: str | Path) -> dict[str, Path
     comparison.anytime().to_csv(paths["anytime"], index=False)
     comparison.figure(paths["figure"])
     runs_frame(comparison.results).to_csv(paths["runs"], index=False)
+    fronts = [r.pareto.assign(method=r.method, seed=r.seed) for r in comparison.results if r.pareto is not None]
+    if fronts:
+        paths["fronts"] = out / "fronts.csv"
+        pd.concat(fronts, ignore_index=True).to_csv(paths["fronts"], index=False)
     return paths
 
 

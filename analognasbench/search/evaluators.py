@@ -55,14 +55,31 @@ class TabularEvaluator(Evaluator):
         if canon.min() < 0 or canon.max() >= NUM_ARCHITECTURES:
             raise ValueError(f"architecture indices must be 0..{NUM_ARCHITECTURES - 1}")
         canon = cell_canonical()[canon]  # tolerate a non-representative index in canonical_index
-        keep = ~pd.Series(canon).duplicated().to_numpy()
-        if not keep.all():
-            log.warning("dataset has %d rows of already-present classes; keeping the first of each", (~keep).sum())
-        self.df = df.loc[keep].reset_index(drop=True)
-        self._canon = canon[keep]
-        row_of_class = np.full(NUM_ARCHITECTURES, -1, dtype=np.int64)
-        row_of_class[self._canon] = np.arange(len(self._canon))
-        self._row = row_of_class[cell_canonical()]
+        cells = df["arch_index"].to_numpy(dtype=np.int64) if "arch_index" in df.columns else canon
+        #: True when the table holds several separately measured members of a class (the original release):
+        #: then every measured cell is its own candidate with its own value, as the release measured it.
+        self.members = bool(pd.Series(canon).duplicated().any() and not pd.Series(cells).duplicated().any())
+        if self.members:
+            order = np.argsort(cells, kind="stable")
+            self.df = df.iloc[order].reset_index(drop=True)
+            self._canon, self._cells = canon[order], cells[order]
+            row_of_cell = np.full(NUM_ARCHITECTURES, -1, dtype=np.int64)
+            row_of_cell[self._cells] = np.arange(len(self._cells))
+            # An unmeasured cell is answered by the lowest measured member of its class.
+            first = ~pd.Series(self._canon).duplicated().to_numpy()
+            row_of_class = np.full(NUM_ARCHITECTURES, -1, dtype=np.int64)
+            row_of_class[self._canon[first]] = np.flatnonzero(first)
+            self._row = np.where(row_of_cell >= 0, row_of_cell, row_of_class[cell_canonical()])
+        else:
+            keep = ~pd.Series(canon).duplicated().to_numpy()
+            if not keep.all():
+                log.warning("dataset has %d rows of already-present classes; keeping the first of each", (~keep).sum())
+            self.df = df.loc[keep].reset_index(drop=True)
+            self._canon = canon[keep]
+            self._cells = self._canon
+            row_of_class = np.full(NUM_ARCHITECTURES, -1, dtype=np.int64)
+            row_of_class[self._canon] = np.arange(len(self._canon))
+            self._row = row_of_class[cell_canonical()]
         self._row.setflags(write=False)
         self._cols: dict[str, np.ndarray] = {}
 
@@ -90,8 +107,13 @@ class TabularEvaluator(Evaluator):
 
     @property
     def measured_classes(self) -> np.ndarray:
-        """Canonical indices of the measured classes, in table order."""
+        """Canonical indices of the measured rows' classes, in table order."""
         return self._canon
+
+    @property
+    def measured_cells(self) -> np.ndarray:
+        """Project index of the architecture each row measured (its class representative in class mode)."""
+        return self._cells
 
     def measured(self, metric: Metric) -> np.ndarray:
         return self.column(Metric.parse(metric).value)
@@ -128,14 +150,16 @@ class TabularEvaluator(Evaluator):
         return Measurement(a, int(self._canon[row]), float(self.params()[row]), values)
 
     def optimum(self, metric: Metric | str, params_cap: float | None = None) -> tuple[int, float]:
-        """(canonical index, value) of the best measured class: the exhaustive optimum that regret refers to."""
+        """(index, value) of the best measured row: the exhaustive optimum that regret refers to. The index is the
+        measured cell's (with several members of a class, the release's best measured cell), which in a table of
+        class representatives is the class's canonical index."""
         values = self.measured(Metric.parse(metric)).copy()
         if params_cap is not None:
             values[~(self.params() <= params_cap)] = np.nan
         if not np.isfinite(values).any():
             raise ValueError("no measured architecture satisfies the constraints")
         best = int(np.nanargmax(values))
-        return int(self._canon[best]), float(values[best])
+        return int(self._cells[best]), float(values[best])
 
 
 class SurrogateEvaluator(TabularEvaluator):
@@ -160,7 +184,7 @@ class SurrogateEvaluator(TabularEvaluator):
             log.warning("surrogate asked for %d training architectures but the dataset has %d; using all", n_train, n)
         rng = np.random.default_rng(self.seed)
         self.train_rows = np.sort(rng.choice(n, size=min(n_train, n), replace=False))
-        self._x = encode(self._canon, self.encoding)
+        self._x = encode(self._cells, self.encoding)
         self._pred: dict[str, np.ndarray] = {}
 
     def observed(self, metric: Metric) -> np.ndarray:

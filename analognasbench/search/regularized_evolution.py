@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analognasbench.search.base import MethodConfig, SearchContext, SearchMethod
+from analognasbench.search.multiobjective import MultiObjectiveContext
 from analognasbench.space import Architecture
 
 
@@ -28,7 +29,10 @@ def aging_evolution(ctx: SearchContext, rng: np.random.Generator, config: Evolut
         population.append((arch, evaluate(arch)))
     while True:
         picks = rng.choice(len(population), size=min(config.sample_size, len(population)), replace=False)
-        parent = max((population[int(i)] for i in picks), key=lambda item: item[1])[0]
+        if isinstance(ctx, MultiObjectiveContext):  # several objectives: the best non-dominated rank wins
+            parent = ctx.best_of([population[int(i)][0] for i in picks], rng)
+        else:
+            parent = max((population[int(i)] for i in picks), key=lambda item: item[1])[0]
         child = ctx.mutate(parent, rng)
         population.append((child, evaluate(child)))
         population.popleft()
@@ -42,7 +46,8 @@ class RegularizedEvolution(SearchMethod):
     removal of the oldest. Adapted to a table: the mutation is drawn uniformly among the parent's neighbours that
     are measured, feasible and not yet evaluated (a repeat would cost no budget and teach nothing; when no such
     neighbour exists the child is a random unevaluated candidate). A repeated class re-enters the population with
-    its cached value, free.
+    its cached value, free. Under a multi-objective (``search.multiobjective``) the tournament is won by a
+    member of the best non-dominated rank among the sampled ones (ties: uniformly).
     """
 
     name = "regularized_evolution"

@@ -81,6 +81,8 @@ def synthetic_frame(n_classes: int | None = None, seed: int = 0, rugged: float =
     put(Metric.QAT, base - 0.1, 0.0)
     put(Metric.NOISY, base - 2.0 * drift_rate, noise_std)
     put(Metric.ANALOG, base - 0.5 * drift_rate, noise_std)
+    put(Metric.NOISY_PROGRAMMED, base - 2.5 * drift_rate, noise_std)  # programming noise: a little below t = 0
+    put(Metric.ANALOG_PROGRAMMED, base - 0.7 * drift_rate, noise_std)
     for t in DRIFT_TIMES:
         decades = np.log10(t / 20.0)
         put(Metric(f"noisy_drift_{t}"), base - 2.0 * drift_rate - 1.5 * drift_rate * decades, noise_std)

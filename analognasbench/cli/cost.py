@@ -1,0 +1,113 @@
+"""``anb cost``: hardware cost (model estimates) of one architecture on an AIMC chip preset, or the whole table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from analognasbench import hardware
+from analognasbench.cli import CLIError
+
+
+def _network(args: argparse.Namespace) -> dict[str, int]:
+    net = {"C": args.C, "N": args.N, "num_classes": args.num_classes, "input_size": args.input_size}
+    if args.profile:
+        from analognasbench.pipeline.profiles import resolve_profile
+
+        profile = resolve_profile(args.profile)
+        net.update(C=profile.C, N=profile.N, num_classes=profile.num_classes, input_size=profile.image_size)
+    net = {k: (16, 5, 10, 32)[i] if v is None else v for i, (k, v) in enumerate(net.items())}
+    return net
+
+
+def _plain(value: Any) -> Any:
+    """Strict-JSON value: NaN and infinities become null, numpy scalars Python ones."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    chip = hardware.get_chip(args.chip)
+    net = _network(args)
+    if args.all:
+        if args.arch:
+            raise CLIError("give an architecture or --all, not both")
+        if not args.output:
+            raise CLIError("--all needs -o/--output FILE (.parquet or .csv)")
+        out = Path(args.output)
+        if out.suffix not in (".parquet", ".csv"):
+            raise CLIError(f"--output must end in .parquet or .csv; got {out.name}")
+        start = time.perf_counter()
+        table = hardware.cost_table(None, chip, include_unused_edges=args.include_unused_edges, **net)
+        elapsed = time.perf_counter() - start
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".csv":
+            table.to_csv(out, index=False)
+        else:
+            table.to_parquet(out, index=False)
+        print(f"wrote {len(table):,} architectures x {len(hardware.COST_COLUMNS)} hw_* columns to {out} "
+              f"(chip {chip.name}, C={net['C']} N={net['N']} {net['input_size']}x{net['input_size']}; "
+              f"computed in {elapsed:.2f} s; model estimates, not measurements)")
+        return 0
+    if not args.arch:
+        raise CLIError("give an architecture (e.g. 222222, a 6-tuple or a NAS-Bench-201 string) or --all")
+    cost = hardware.network_cost(args.arch, chip, include_unused_edges=args.include_unused_edges, **net)
+    totals = cost.totals()
+    if args.json:
+        doc: dict[str, Any] = {
+            "arch": list(cost.arch), "arch_str": cost.arch.nb201_str, "chip": chip.to_dict(), "network": net,
+            "include_unused_edges": args.include_unused_edges, "note": hardware.MODEL_NOTE,
+            "cost": {k: _plain(v) for k, v in totals.items()},
+            "units": {k: hardware.COLUMN_INFO[k].unit for k in totals},
+        }
+        if args.per_layer:
+            doc["layers"] = [{k: _plain(v) for k, v in layer.as_dict(chip).items()} for layer in cost.layers]
+        json.dump(doc, sys.stdout, indent=2, allow_nan=False)
+        print()
+        return 0
+    print(f"{cost.arch.nb201_str}  ({cost.arch.short})")
+    print(f"chip {chip.name}: {chip.crossbar.rows}x{chip.crossbar.cols} crossbars, {chip.crossbar.cores} cores; "
+          f"network C={net['C']} N={net['N']} {net['input_size']}x{net['input_size']}; {hardware.MODEL_NOTE}")
+    for key, value in totals.items():
+        unit = hardware.COLUMN_INFO[key].unit
+        text = f"{value:,.4g}" if isinstance(value, float) else f"{value:,}" if not isinstance(value, bool) else str(value)
+        print(f"  {key:<26s} {text:>14s}  {unit}")
+    if args.per_layer:
+        frame = cost.layer_frame()[["name", "kind", "rows", "cols", "pixels", "tiles", "mvms", "dac_conversions",
+                                    "adc_conversions", "digital_ops", "energy_pj", "latency_ns"]]
+        print(frame.to_string(index=False, float_format=lambda x: f"{x:,.1f}"))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "cost", help="hardware cost of an architecture on an AIMC chip (tiles, MVMs, energy, latency; model estimates)",
+        description="Analytic cost of weight-stationary AIMC inference (README 'Hardware cost'): crossbar tiles, "
+                    "MVMs, DAC/ADC conversions, digital operations, energy, latency, throughput and whether the "
+                    "network fits one chip. Model estimates, not measurements.")
+    p.add_argument("arch", nargs="?", help="architecture: 6 digits (e.g. 222222), a 6-tuple or a NAS-Bench-201 string")
+    p.add_argument("--chip", default=hardware.DEFAULT_CHIP.value,
+                   help=f"chip preset: {', '.join(hardware.chip_names())}, or a .json/.yaml preset file "
+                        f"(default {hardware.DEFAULT_CHIP.value})")
+    p.add_argument("--C", type=int, default=None, help="stem channels (default 16)")
+    p.add_argument("--N", type=int, default=None, help="cells per stage (default 5)")
+    p.add_argument("--num-classes", type=int, default=None, help="classifier outputs (default 10)")
+    p.add_argument("--input-size", type=int, default=None, help="input side in pixels (default 32)")
+    p.add_argument("--profile", default=None,
+                   help="take C, N, classes and input size from a measurement profile (e.g. cifar_lowcost); "
+                        "explicit --C/--N/... are then ignored")
+    p.add_argument("--include-unused-edges", action="store_true",
+                   help="also map and run edges that cannot reach a cell output (as AIHWKit maps every conv)")
+    p.add_argument("--json", action="store_true", help="print strict JSON (null for undefined numbers)")
+    p.add_argument("--per-layer", action="store_true", help="also list every layer and digital step")
+    p.add_argument("--all", action="store_true", help="the table of all 15,625 cells (needs -o)")
+    p.add_argument("-o", "--output", default=None, help="with --all: output file, .parquet or .csv")
+    p.set_defaults(func=_run)

@@ -1,0 +1,142 @@
+"""Calibration of low-cost profiles against the published release (issue 18): rerun the comparison from stores.
+
+Prints, per candidate profile and per metric, Kendall's tau, Spearman's rho and top-10 % overlap with the release
+on the classes both hold, the noisy-drop distribution against the release's on the same classes, and the cost per
+architecture (median wall seconds; core-seconds for CPU rows). Writes ``calibration.csv`` (one row per profile and
+metric) and ``frontier.png`` (agreement versus cost) into ``--out``. The computation lives in
+:mod:`analognasbench.bench.calibration`.
+
+    python benchmarks/calibration.py --store calib-n2=/work/runs/calib-n2.sqlite --gpu-stores /work/runs/gpu \\
+        --dataset cifar10-lowcost=analognasbench/bench/datasets/cifar10-lowcost.parquet --out /work/runs/calibration
+    python benchmarks/calibration.py --write-sample 120          # regenerate scripts/calibration-archs.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from analognasbench.bench.calibration import (
+    CALIBRATION_METRICS,
+    SAMPLE_SEED,
+    calibration_sample,
+    calibration_table,
+    drop_summary,
+    release_drop_on,
+)
+from analognasbench.bench.original import load_original
+
+DEFAULT_RELEASE = os.environ.get("ANB_RELEASE", "/tmp/orig/whl/analognasbench/data.anb")
+SAMPLE_FILE = Path(__file__).resolve().parent.parent / "scripts" / "calibration-archs.txt"
+
+
+def _labelled(items: list[str], what: str) -> list[tuple[str, Path]]:
+    out = []
+    for item in items:
+        label, sep, path = item.partition("=")
+        if not sep:
+            label, path = Path(item).stem, item
+        if not Path(path).exists():
+            sys.exit(f"{what} {path} does not exist")
+        out.append((label, Path(path)))
+    return out
+
+
+def load_rows(args: argparse.Namespace) -> dict[str, pd.DataFrame]:
+    from analognasbench.bench.files import read_dataset
+    from analognasbench.pipeline.store import RunStore
+
+    stores = _labelled(args.store, "store")
+    if args.gpu_stores:
+        stores += [(f"{p.stem} (gpu)", p) for p in sorted(Path(args.gpu_stores).glob("*.sqlite"))]
+    rows = {label: RunStore(path).to_dataframe() for label, path in stores}
+    for label, path in _labelled(args.dataset, "dataset"):
+        rows[label] = read_dataset(path)[0]
+    return {k: v for k, v in rows.items() if len(v)}
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    return "not measured" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def print_table(table: pd.DataFrame, rows: dict[str, pd.DataFrame], release: pd.DataFrame) -> None:
+    print(f"{'profile':<26} {'metric':<24} {'n':>4} {'tau':>13} {'rho':>13} {'top10%':>13}")
+    for _, r in table.iterrows():
+        print(f"{r.profile:<26} {r.metric:<24} {r.n:>4} {_fmt(r.kendall_tau):>13} {_fmt(r.spearman_rho):>13} "
+              f"{_fmt(r.top10_overlap):>13}")
+    print()
+    print(f"{'profile':<26} {'n':>4} {'noisy drop q25/med/q75 (points)':>34} {'release on same classes':>26} "
+          f"{'s/arch':>8} {'core-s/arch':>12}")
+    for label, df in rows.items():
+        ours = drop_summary(df)
+        theirs = release_drop_on(release, df["canonical_index"].unique())
+        sub = table[table.profile == label].iloc[0]
+        q = "/".join(_fmt(ours[k], 1) for k in ("drop_q25", "drop_median", "drop_q75"))
+        t = "/".join(_fmt(theirs[k], 1) for k in ("drop_q25", "drop_median", "drop_q75"))
+        print(f"{label:<26} {len(df):>4} {q:>34} {t:>26} {_fmt(sub.seconds_per_arch, 0):>8} "
+              f"{_fmt(sub.core_seconds_per_arch, 0):>12}")
+
+
+def frontier(table: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, metric in zip(axes, ("noisy_accuracy", "analog_drift_86400")):
+        sub = table[(table.metric == metric)].dropna(subset=["kendall_tau"])
+        for _, r in sub.iterrows():
+            cost = r.core_seconds_per_arch if not math.isnan(r.core_seconds_per_arch) else r.seconds_per_arch
+            ax.scatter(cost, r.kendall_tau)
+            ax.annotate(f"{r.profile} (n={r.n})", (cost, r.kendall_tau), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+        ax.axhline(0.6 if metric == "noisy_accuracy" else 0.5, ls=":", c="grey")
+        ax.set_xscale("log")
+        ax.set_xlabel("cost per architecture (core-seconds on CPU; GPU: wall seconds)")
+        ax.set_title(f"Kendall's tau with the release: {metric}")
+    axes[0].set_ylabel("Kendall's tau")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--store", action="append", default=[], metavar="LABEL=PATH", help="a run store (repeatable)")
+    p.add_argument("--gpu-stores", help="folder of GPU stores (scripts/gpu-calibration.sh's OUTDIR)")
+    p.add_argument("--dataset", action="append", default=[], metavar="LABEL=PATH",
+                   help="a dataset file (.parquet), e.g. a shipped one (repeatable)")
+    p.add_argument("--release", default=DEFAULT_RELEASE, help="the release's data.anb (default %(default)s)")
+    p.add_argument("--out", type=Path, help="folder for calibration.csv and frontier.png")
+    p.add_argument("--write-sample", type=int, metavar="N", help=f"write the N-architecture sample to {SAMPLE_FILE}")
+    args = p.parse_args()
+    release, _ = load_original(args.release)
+    if args.write_sample:
+        sample = calibration_sample(release, args.write_sample, SAMPLE_SEED)
+        header = [f"# Calibration sample (issue 18): {len(sample)} isomorphism-class representatives, one per "
+                  "equal-count stratum of the", f"# release's noisy_accuracy, seed {SAMPLE_SEED}, in seeded random "
+                  "order (every prefix spans the range).", f"# Regenerate: python benchmarks/calibration.py "
+                  f"--write-sample {args.write_sample}"]
+        SAMPLE_FILE.write_text("\n".join(header + [str(tuple(a)) for a in sample]) + "\n")
+        print(f"wrote {len(sample)} architectures to {SAMPLE_FILE}")
+        return 0
+    rows = load_rows(args)
+    if not rows:
+        sys.exit("no rows: give --store, --gpu-stores or --dataset with measured architectures")
+    table = calibration_table(rows, release, CALIBRATION_METRICS)
+    print_table(table, rows, release)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out / "calibration.csv", index=False)
+        frontier(table, args.out / "frontier.png")
+        print(f"\nwrote {args.out / 'calibration.csv'} and {args.out / 'frontier.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
