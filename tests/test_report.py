@@ -194,10 +194,12 @@ def test_report_opens_with_data_quality_and_the_fidelity_and_seed_checks(tmp_pat
     smoke, meta, _ = load("synthetic-smoke")
     # the first 20 architectures as if trained again: every value 1 point higher or lower, alternately
     moved = smoke.head(20).assign(seed=1)
-    for m in ("baseline_accuracy", "noisy_accuracy", "noisy_drift_86400", "analog_accuracy", "analog_drift_86400"):
-        moved[m] = moved[m] + np.resize([1.0, -1.0], 20)
-        if f"{m}_reps" in moved:  # the repetitions move with their mean (a mean off its reps is refused on load)
-            moved[f"{m}_reps"] = [np.asarray(r) + d for r, d in zip(moved[f"{m}_reps"], np.resize([1.0, -1.0], 20))]
+    shift = np.resize([1.0, -1.0], 20)
+    for m in ("baseline_accuracy", "noisy_accuracy", "noisy_programmed_accuracy", "noisy_drift_86400",
+              "analog_accuracy", "analog_programmed_accuracy", "analog_drift_86400"):
+        moved[m] = moved[m] + shift
+        if f"{m}_reps" in moved:  # the repetitions move with their mean (values are validated on load)
+            moved[f"{m}_reps"] = [None if r is None else [x + d for x in r] for r, d in zip(moved[f"{m}_reps"], shift)]
     seeds = write_dataset(moved, DatasetMeta(name="smoke-seed1", fidelity=meta.fidelity), tmp_path / "smoke-seed1")
     out = tmp_path / "rep"
     assert main(["report", "--dataset", "synthetic-smoke", "--reference", "synthetic-smoke", "--seed-check",
