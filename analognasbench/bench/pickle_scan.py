@@ -210,7 +210,7 @@ class _Scan:
                 raise PickleFormatError(f"{name} at byte {pos}: memo key {arg} was never stored")
             stack.append(cell)
         elif name in ("MEMOIZE", "BINPUT", "LONG_BINPUT", "PUT"):
-            if len(stack) <= (self.marks[-1] if self.marks else 0) and not stack:
+            if not stack:
                 raise PickleFormatError(f"{name} at byte {pos}: nothing to memoize")
             self.memo[len(self.memo) if name == "MEMOIZE" else int(arg)] = stack[-1]  # type: ignore[call-overload]
         elif name == "MARK":
