@@ -199,8 +199,13 @@ def _write_temp(path: Path, write: Any) -> Path:
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename: a reader sees the old file or the new one."""
+    return atomic_write(path, lambda t: Path(t).write_text(text, encoding="utf-8"))
+
+
+def atomic_write(path: str | os.PathLike[str], write: Any) -> Path:
+    """``write(temporary_path)`` then rename onto ``path``: a reader sees the old file or the whole new one."""
     p = Path(path)
-    tmp = _write_temp(p, lambda t: Path(t).write_text(text, encoding="utf-8"))
+    tmp = _write_temp(p, write)
     try:
         os.replace(tmp, p)
     except BaseException:

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from analognasbench import hardware
+from analognasbench.bench.cliutil import check_output_file
+from analognasbench.bench.files import atomic_write
 from analognasbench.cli import CLIError
 
 
@@ -45,14 +47,12 @@ def _run(args: argparse.Namespace) -> int:
         out = Path(args.output)
         if out.suffix not in (".parquet", ".csv"):
             raise CLIError(f"--output must end in .parquet or .csv; got {out.name}")
+        out = check_output_file(out, "--output", force=args.force)
         start = time.perf_counter()
         table = hardware.cost_table(None, chip, include_unused_edges=args.include_unused_edges, **net)
         elapsed = time.perf_counter() - start
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".csv":
-            table.to_csv(out, index=False)
-        else:
-            table.to_parquet(out, index=False)
+        atomic_write(out, lambda tmp: table.to_csv(tmp, index=False) if out.suffix == ".csv"
+                     else table.to_parquet(tmp, index=False))
         print(f"wrote {len(table):,} architectures x {len(hardware.COST_COLUMNS)} hw_* columns to {out} "
               f"(chip {chip.name}, C={net['C']} N={net['N']} {net['input_size']}x{net['input_size']}; "
               f"computed in {elapsed:.2f} s; model estimates, not measurements)")
@@ -110,4 +110,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-layer", action="store_true", help="also list every layer and digital step")
     p.add_argument("--all", action="store_true", help="the table of all 15,625 cells (needs -o)")
     p.add_argument("-o", "--output", default=None, help="with --all: output file, .parquet or .csv")
+    p.add_argument("--force", action="store_true", help="with --all: replace a file of an existing dataset pair")
     p.set_defaults(func=_run)
