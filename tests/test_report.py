@@ -194,7 +194,9 @@ def test_report_opens_with_data_quality_and_the_fidelity_and_seed_checks(tmp_pat
     smoke, meta, _ = load("synthetic-smoke")
     # the first 20 architectures as if trained again: every value 1 point higher or lower, alternately
     moved = smoke.head(20).assign(seed=1)
-    for m in ("baseline_accuracy", "noisy_accuracy", "noisy_drift_86400", "analog_accuracy", "analog_drift_86400"):
+    from analognasbench.bench.quality import CHECK_METRICS
+
+    for m in CHECK_METRICS:
         moved[m] = moved[m] + np.resize([1.0, -1.0], 20)
     seeds = write_dataset(moved, DatasetMeta(name="smoke-seed1", fidelity=meta.fidelity), tmp_path / "smoke-seed1")
     out = tmp_path / "rep"

@@ -30,6 +30,8 @@ _SHORT_METRIC = {
     Metric.QAT: "QAT",
     Metric.NOISY: "Noisy",
     Metric.ANALOG: "Analog (HWT)",
+    Metric.NOISY_PROGRAMMED: "Noisy programmed",
+    Metric.ANALOG_PROGRAMMED: "Analog (HWT) programmed",
 }
 
 _STYLE_APPLIED = False
