@@ -66,10 +66,11 @@ def _fmt(value: float, digits: int = 2) -> str:
 
 
 def print_table(table: pd.DataFrame, rows: dict[str, pd.DataFrame], release: pd.DataFrame) -> None:
-    print(f"{'profile':<26} {'metric (ours~release where they differ)':<52} {'n':>4} {'tau':>13} {'rho':>13} "
-          f"{'top10%':>13}")
+    print(f"{'profile':<26} {'metric (ours~release where they differ)':<52} {'n':>4} {'tau':>13} {'+-':>5} "
+          f"{'rho':>13} {'top10%':>13}")
     for _, r in table.iterrows():
-        print(f"{r.profile:<26} {r.metric:<52} {r.n:>4} {_fmt(r.kendall_tau):>13} {_fmt(r.spearman_rho):>13} "
+        print(f"{r.profile:<26} {r.metric:<52} {r.n:>4} {_fmt(r.kendall_tau):>13} {_fmt(r.tau_se):>5} "
+              f"{_fmt(r.spearman_rho):>13} "
               f"{_fmt(r.top10_overlap):>13}")
     print()
     print(f"{'profile':<26} {'n':>4} {'noisy drop q25/med/q75':>24} {'release, same classes':>22} "
