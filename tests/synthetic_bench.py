@@ -116,6 +116,9 @@ def synthetic_dataset(config: SyntheticConfig | None = None, **overrides: object
         for t in DRIFT_TIMES:
             loss = rate * np.log10(t / 20.0) * (1.0 if series == "noisy" else 0.8)
             put(f"{series}_drift_{t}", start - loss + rng.normal(0, 0.1, n), True)
+    # the programmed chip at t = 0 (schema 2), drawn last so the other columns keep their random stream
+    put("noisy_programmed_accuracy", noisy - 1.0, True)
+    put("analog_programmed_accuracy", analog - 0.5, True)
     for stage in ("digital", "qat", "hwt"):
         cols[f"curve_{stage}"] = [json.dumps([]) for _ in range(n)]
     for stage in ("digital", "qat", "hwt", "baseline", "ptq", "noisy", "analog"):

@@ -98,3 +98,10 @@ def test_cross_semantics_pairs_compare_two_columns():
     rows["noisy_programmed_accuracy"] = rows["noisy_accuracy"] - 10
     (a,) = agreement(rows, release, [(Metric.NOISY_PROGRAMMED, Metric.NOISY)])
     assert a.metric == "noisy_programmed_accuracy~noisy_accuracy" and a.kendall_tau == pytest.approx(1.0)
+
+
+def test_tau_standard_error_shrinks_with_n():
+    release = _release()
+    small = agreement(_profile_rows(release, lambda v: v).head(10), release, [Metric.NOISY])[0]
+    large = agreement(_profile_rows(release, lambda v: v), release, [Metric.NOISY])[0]
+    assert small.tau_se == pytest.approx(math.sqrt(2 * 25 / (9 * 10 * 9))) and large.tau_se < small.tau_se

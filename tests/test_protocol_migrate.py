@@ -87,3 +87,13 @@ def test_shipped_datasets_are_stored_in_the_current_schema(name):
 
     meta = DatasetMeta.from_json((DATASETS_DIR / f"{name}.json").read_text())
     assert meta.schema_version == SCHEMA_VERSION
+
+
+def test_schema1_store_rows_are_upgraded_when_exported():
+    from analognasbench.pipeline.schema import upgrade_row
+
+    old = _schema1_frame().to_dict("records")[0]
+    new = upgrade_row(old)
+    assert new["noisy_programmed_accuracy"] == 40.0 and new["analog_programmed_accuracy_reps"] == [44.0, 46.0]
+    assert math.isnan(new["noisy_accuracy"]) and new["noisy_accuracy_reps"] == []
+    assert upgrade_row(new) is new and old["noisy_accuracy"] == 40.0

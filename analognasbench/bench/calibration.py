@@ -92,6 +92,13 @@ class Agreement:
     spearman_rho: float
     top10_overlap: float
 
+    @property
+    def tau_se(self) -> float:
+        """Large-sample standard error of Kendall's tau near 0, sqrt(2 (2n + 5) / (9 n (n - 1))): how far a tau
+        on ``n`` architectures can sit from the population value by chance (an upper bound for larger taus)."""
+        n = self.n
+        return math.sqrt(2 * (2 * n + 5) / (9 * n * (n - 1))) if n > 1 else math.nan
+
 
 def agreement(rows: pd.DataFrame, release: pd.DataFrame,
               metrics: Iterable[Metric | str | tuple[Metric | str, Metric | str]] = CALIBRATION_METRICS,
@@ -167,6 +174,7 @@ def calibration_table(stores: Mapping[str, pd.DataFrame], release: pd.DataFrame,
         drop = drop_summary(rows)
         for a in agreement(rows, release, metrics):
             records.append({"profile": label, "metric": a.metric, "n": a.n, "kendall_tau": a.kendall_tau,
+                            "tau_se": a.tau_se,
                             "spearman_rho": a.spearman_rho, "top10_overlap": a.top10_overlap,
                             "noisy_drop_median": drop["drop_median"], "hwt_gain_median": drop["hwt_gain_median"],
                             "programmed_drop_median": drop["programmed_drop_median"],

@@ -214,6 +214,7 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame, n_test: int | None,
     for m in metrics if len(both) else ():
         diff = both[f"{m}_b"].astype(float) - both[f"{m}_a"].astype(float)
         z = diff / np.sqrt(standard_error(both, m, n_test, "_a") ** 2 + standard_error(both, m, n_test, "_b") ** 2)
+        z = z.where(diff != 0, 0.0)  # equal values agree even where both report no error (0 / 0)
         rows.append({"metric": m, "n": len(both), "mean_diff": float(diff.mean()),
                      "max_abs_diff": float(diff.abs().max()), "within_2_se": float((z.abs() < 2).mean()),
                      "max_abs_z": float(z.abs().max())})

@@ -161,3 +161,18 @@ def metric_columns() -> list[str]:
 def all_columns() -> list[str]:
     stage_cols = [f"curve_{s}" for s in TRAIN_STAGES] + [f"time_{s}_s" for s in TRAIN_STAGES + EVAL_STAGES]
     return list(ID_COLUMNS) + metric_columns() + stage_cols + ["time_total_s"] + list(PROVENANCE_COLUMNS)
+
+
+def upgrade_row(row: dict) -> dict:
+    """A pipeline row in the current schema. Rows written before schema 2 (run stores of older versions) lack the
+    programmed t = 0 columns and hold that reading under the release's names: it moves to ``*_programmed_*`` and
+    the release-named columns become NaN (not measured), as :mod:`analognasbench.bench.migrate` does for datasets.
+    Current rows are returned unchanged."""
+    if Metric.NOISY_PROGRAMMED.value in row or Metric.NOISY.value not in row:
+        return row
+    out = dict(row)
+    for unprogrammed, programmed in PROGRAMMED_T0.items():
+        u, p = unprogrammed.value, programmed.value
+        out[p], out[f"{p}_std"], out[f"{p}_reps"] = out.get(u), out.get(f"{u}_std"), out.get(f"{u}_reps", [])
+        out[u], out[f"{u}_std"], out[f"{u}_reps"] = float("nan"), float("nan"), []
+    return out

@@ -580,7 +580,7 @@ class RunStore:
         ``expand_isomorphs`` adds a row for every cell of each measured isomorphism class (copying its class's
         measurement, with that cell's ``arch_index``/``arch``/``arch_str``), e.g. to export all 15,625 cells.
         """
-        rows = list(self.iter_rows(profile_hash))
+        rows = [schema.upgrade_row(r) for r in self.iter_rows(profile_hash)]  # schema-1 rows: bench/migrate.py
         if expand_isomorphs:
             rows = list(_expand_isomorphs(rows))
         columns = schema.all_columns()
