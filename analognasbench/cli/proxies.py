@@ -49,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--from-end", action="store_true", help="take the order from its end (a second machine)")
     p.add_argument("--shard", default=None, metavar="I/N", help="only every N-th architecture, from the I-th")
     p.add_argument("--limit", type=int, default=None, help="at most this many architectures")
+    p.add_argument("--with-done", type=int, default=0, metavar="K",
+                   help="--pending: first list K classes the store already holds (a CPU/GPU agreement sample)")
     p.add_argument("--budget-s", type=float, default=None, help="start no architecture after this many seconds")
     p.add_argument("--seed", type=int, default=0, help="weight-initialisation seed (default 0)")
     p.add_argument("--batch-size", type=int, default=64)
@@ -188,6 +190,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"exported {n} classes to {path}", file=sys.stderr)
         return 0
     if args.pending:
+        if args.with_done:
+            from analognasbench.predict import ProxyStore
+
+            with ProxyStore(args.store) as store:
+                done = store.done(config)
+            from analognasbench.space import seeded_order
+
+            forward = [a.index for a in seeded_order(args.order_seed)]
+            sample = [i for i in forward if i in done][: args.with_done]
+            print(f"# {len(sample)} classes already in {args.store}: the agreement sample")
+            for index in sample:
+                print(index)
+            print("# classes missing from the store")
         for index in _shard(_pending(args, config), args.shard)[: args.limit]:
             print(index)
         return 0
