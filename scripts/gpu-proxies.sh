@@ -7,7 +7,7 @@
 # Needs (made on the main machine, see /work/notes/gpu-proxies.md; carry the ignored folder .gpu):
 #   .gpu/proxy-images.npz   the proxy minibatches  (anb proxies --pack .gpu/proxy-images.npz)   CIFAR-derived: never commit
 #   .gpu/proxy-archs.txt    the classes to compute (anb proxies --pending --store runs/proxies.sqlite --from-end --with-done 16)
-# WORKERS processes (default 6) share the GPU, each its own shard of the list and its own store file; each starts no
+# WORKERS processes (default 6, at most 8 so that unmerged shards still come back) share the GPU, each its own shard of the list and its own store file; each starts no
 # architecture after BUDGET_S - 25 s. The shards are then merged into OUTDIR/proxies-gpu.sqlite (the shard files are
 # removed once merged) and OUTDIR/proxies-gpu.log holds the workers' progress. ANB_ALLOW_CPU=1 runs it on the CPU
 # (to test the script with a tiny budget).
@@ -36,10 +36,12 @@ done
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=$?; done
 shards=("$out"/proxies-w*.sqlite)
+merged=0
 if python3 -m analognasbench proxies --merge "${shards[@]}" --store "$out/proxies-gpu.sqlite" >> "$log" 2>&1; then
-  rm -f "${shards[@]}" "$out"/proxies-w*.sqlite-wal "$out"/proxies-w*.sqlite-shm
+  rm -f "${shards[@]}" "$out"/proxies-w*.sqlite-wal "$out"/proxies-w*.sqlite-shm; merged=1
 fi
 for i in $(seq 0 $((workers - 1))); do { echo "== worker $i"; tail -n 3 "$out/proxies-w$i.log"; } >> "$log"; rm -f "$out/proxies-w$i.log"; done
-tail -n $((workers * 4 + 4)) "$log"
+cat "$log"
+[ $merged = 1 ] || rm -f "$log"   # unmerged: the WORKERS shard files come back instead (the log is in the output above)
 ls -la "$out"
 exit $status

@@ -103,8 +103,10 @@ def _pending(args: argparse.Namespace, config) -> list[int]:
 
     done: set[int] = set()
     if args.store is not None and args.store.exists():
+        from analognasbench.predict import resolve_proxies
+
         with ProxyStore(args.store) as store:
-            done = store.done(config)
+            done = store.done(config, require=[p.name for p in resolve_proxies(args.proxies)])
     base = _read_archs(args.archs) if args.archs else _order(args)
     return [i for i in base if i not in done]
 

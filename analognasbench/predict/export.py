@@ -9,6 +9,7 @@ column says which one each row is; the metadata records the seeds, batch size, i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
@@ -33,10 +34,8 @@ _DEVICE_PREFERENCE = {"cpu": 0, "cuda": 1}
 def _software() -> dict[str, str]:
     out = {}
     for package in ("analognasbench", "torch", "numpy", "pandas", "pyarrow"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 

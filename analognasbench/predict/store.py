@@ -73,14 +73,16 @@ class ProxyStore:
              datetime.now(timezone.utc).isoformat(timespec="seconds")))
         self._db.commit()
 
-    def done(self, config: ProxyConfig, device: str | None = None) -> set[int]:
-        """Architecture indices with a row for ``config`` (on ``device``'s kind, or on any device)."""
-        q = "SELECT arch_index FROM proxy_rows WHERE config_hash = ?"
+    def done(self, config: ProxyConfig, device: str | None = None, require: list[str] | None = None) -> set[int]:
+        """Architecture indices with a row for ``config`` (on ``device``'s kind, or on any device) that holds
+        every proxy of ``require`` (default: any row counts)."""
+        q = "SELECT arch_index, values_json FROM proxy_rows WHERE config_hash = ?"
         args: tuple = (config.hash(),)
         if device is not None:
             q += " AND device = ?"
             args += (device_kind(device),)
-        return {int(r[0]) for r in self._db.execute(q, args)}
+        need = set(require or ())
+        return {int(i) for i, vals in self._db.execute(q, args) if not need or need <= set(json.loads(vals))}
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM proxy_rows").fetchone()[0])
