@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _release(spec: str | None):
-    from analognasbench.bench import available_datasets, load
+    from analognasbench.bench.registry import available_datasets, load
 
     if spec is None:
         spec = os.environ.get("ANB_RELEASE")
@@ -84,7 +84,7 @@ def _proxies(spec: str | None):
 def _lowcost(spec: str):
     if not spec:
         return None
-    from analognasbench.bench import load
+    from analognasbench.bench.registry import load
 
     return load(spec)[0]
 

@@ -48,8 +48,10 @@ def store_table(store: ProxyStore, config: ProxyConfig) -> pd.DataFrame:
         raise ValueError(f"{store.path} holds no rows of these proxy settings (hash {config.hash()})")
     raw = raw.assign(_pref=raw.device.map(_DEVICE_PREFERENCE).fillna(9))
     raw = raw.sort_values(["arch_index", "_pref"]).drop_duplicates("arch_index").sort_values("arch_index")
-    names = [c for c in raw.columns if not c.startswith("time_") and c not in
-             ("arch_index", "config_hash", "device", "host", "created", "_pref")]
+    from analognasbench.predict.registry import proxy_names
+
+    registered = set(proxy_names())  # a proxy removed from the set (e.g. one found constant) is not exported
+    names = [c for c in raw.columns if c in registered]
     out = pd.DataFrame({
         "arch_index": raw.arch_index.astype("int64").to_numpy(),
         "arch": [str(tuple(from_index(int(i)))) for i in raw.arch_index],

@@ -126,10 +126,11 @@ def write_study_report(result: StudyResult) -> Path:
     sec = predict_section(result)
     out = result.out
     (out / "figures").mkdir(exist_ok=True)
+    (out / "tables").mkdir(exist_ok=True)
     rs = RenderedSection(sec.name, sec.title, sec.paper_ref, sec.intro, list(sec.findings))
     for name, (caption, df) in sec.tables.items():
-        df.to_csv(out / f"{name}.csv", index=False)
-        rs.tables.append(RenderedTable(name, caption, df, f"{name}.csv"))
+        df.to_csv(out / "tables" / f"{name}.csv", index=False)
+        rs.tables.append(RenderedTable(name, caption, df, f"tables/{name}.csv"))
     for name, spec in sec.figures.items():
         spec.draw().savefig(out / "figures" / f"{name}.png", dpi=150)
         rs.figures.append(RenderedFigure(name, spec.caption, f"figures/{name}.png"))

@@ -8,7 +8,6 @@ chip sees the network:
 
 * ``hw_tiles``: crossbar tiles of all reached layers;
 * ``hw_rows_mean``: mean rows used per tile, weighted by the layers' multiply-accumulates per image;
-* ``hw_rows_min``: the fewest rows of any reached layer's tiles (the least averaging);
 * ``hw_analog_macs``: multiply-accumulates per image of reached layers (unlike ``flops``, unused edges excluded).
 """
 
@@ -42,7 +41,6 @@ def _mapping(ctx) -> dict[str, float]:
             h.remove()
     tiles = 0
     weighted = macs_total = 0.0
-    rows_min = math.inf
     for module, outputs in reached:
         w = module.weight
         fan_in, fan_out = w[0].numel(), w.shape[0]
@@ -52,9 +50,7 @@ def _mapping(ctx) -> dict[str, float]:
         macs = outputs * fan_in
         weighted += rows * macs
         macs_total += macs
-        rows_min = min(rows_min, rows)
-    result = {"tiles": float(tiles), "rows_mean": weighted / macs_total, "rows_min": float(rows_min),
-              "macs": macs_total}
+    result = {"tiles": float(tiles), "rows_mean": weighted / macs_total, "macs": macs_total}
     ctx.cache["hw"] = result
     return result
 
@@ -67,11 +63,6 @@ def hw_tiles(ctx) -> float:
 @register_proxy("hw_rows_mean", needs_data=False, description="MAC-weighted mean rows per crossbar tile")
 def hw_rows_mean(ctx) -> float:
     return _mapping(ctx)["rows_mean"]
-
-
-@register_proxy("hw_rows_min", needs_data=False, description="fewest rows per tile of any reached layer")
-def hw_rows_min(ctx) -> float:
-    return _mapping(ctx)["rows_min"]
 
 
 @register_proxy("hw_analog_macs", needs_data=False, description="multiply-accumulates of reached layers per image")
