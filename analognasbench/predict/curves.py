@@ -84,7 +84,7 @@ def lowcost_bar(release_targets: pd.DataFrame, lowcost_targets: pd.DataFrame,
                 target_names: Iterable[str] = TARGETS, subsets: Iterable[str] = ("all", "b80")) -> pd.DataFrame:
     """Kendall's tau of the low-cost dataset's class values with the release's, per subset and target (and, for
     noisy targets, with the low-cost ``noisy_drift_60``)."""
-    joined = release_targets.join(lowcost_targets, how="inner", rsuffix="_lowcost")
+    joined = release_targets.join(lowcost_targets.add_suffix("_lowcost"), how="inner")
     rows = []
     for subset in subsets:
         part = joined[subset_mask(joined, subset)]
