@@ -10,7 +10,14 @@ import pytest
 import torch
 
 from analognasbench.nets import build_network, count_flops, count_parameters
-from analognasbench.predict import ProxyConfig, ProxyImages, compute_row, proxy_names, resolve_proxies, synthetic_images
+from analognasbench.predict import (
+    ProxyConfig,
+    ProxyImages,
+    compute_row,
+    proxy_names,
+    resolve_proxies,
+    synthetic_images,
+)
 from analognasbench.predict.context import ProxyContext
 
 TINY = ProxyConfig(C=4, N=1, batch_size=8, n_batches=2, image_size=16)
@@ -32,7 +39,7 @@ def row(images):
 
 def test_the_issue_s_proxies_are_registered_with_an_aimc_and_a_hardware_proxy():
     names = set(proxy_names())
-    assert STANDARD <= names
+    assert names >= STANDARD
     assert {"aimc_err_t0", "aimc_err_1d", "aimc_agree_t0", "aimc_agree_1d", "hw_tiles"} <= names
 
 
