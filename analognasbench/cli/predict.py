@@ -44,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--curve-targets", default=None, help="--evaluate: comma-separated targets of the curves")
     p.add_argument("--release", default=None, help="the release (dataset name, path or original pickle)")
     p.add_argument("--proxies", default=None, help="proxy table (name or path) or proxy store (.sqlite)")
+    p.add_argument("--no-proxies", action="store_true", help="--evaluate without proxies (encodings only)")
+    p.add_argument("--resume", action="store_true", help="--evaluate: keep the proxy-free learning-curve rows "
+                                                         "already in --out")
     p.add_argument("--lowcost", default="cifar10-lowcost", help="the low-cost dataset of the bar ('' for none)")
     p.set_defaults(func=run)
 
@@ -130,7 +133,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from analognasbench.predict.targets import TARGETS, parse_target
     from analognasbench.report.predict import write_study_report
 
-    proxies, frame = _proxies(args.proxies)
+    proxies, frame = (None, None) if args.no_proxies else _proxies(args.proxies)
     config = StudyConfig()
     if args.quick:
         config = StudyConfig(models=("ridge:onehot", "ridge:onehot+zc", "xgb:onehot", "xgb:onehot+zc", "gnn:graph"),
@@ -144,7 +147,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         config.curve_targets = tuple(parse_target(t.strip()) for t in args.curve_targets.split(","))
     config.targets = TARGETS
     result = run_study(_release(args.release), proxies, args.out, lowcost=_lowcost(args.lowcost),
-                       store_frame=frame, config=config)
+                       store_frame=frame, config=config, resume=args.resume)
     md = write_study_report(result)
     print(f"wrote {len(result.tables)} tables, figures and {md} under {args.out}", file=sys.stderr)
     return 0

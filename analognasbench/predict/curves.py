@@ -34,11 +34,13 @@ SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
 def learning_curves(targets: pd.DataFrame, proxies: pd.DataFrame | None, models: Iterable[str],
                     *, target_names: Iterable[str] = TARGETS, label_counts: Iterable[int] = LABEL_COUNTS,
                     seeds: Iterable[int] = SEEDS, subset: str = "all", min_test: int = 100,
-                    restrict_to_proxies: bool | None = None) -> pd.DataFrame:
+                    restrict_to_proxies: bool | None = None,
+                    skip: set[tuple] | None = None) -> pd.DataFrame:
     """Long table: pool, subset, target, model, labels, seed, kendall, spearman, n_test, seconds.
 
     The pool is the classes of the proxy table when a model uses proxies or ``restrict_to_proxies`` is true
-    (``pool`` = ``proxy-classes``), else every class of ``targets`` (``all-classes``)."""
+    (``pool`` = ``proxy-classes``), else every class of ``targets`` (``all-classes``). Keys
+    ``(pool, subset, target, model, labels, seed)`` in ``skip`` are not computed."""
     specs = [ModelSpec.parse(m) for m in models]
     pool_index = targets.index
     if restrict_to_proxies is None:
@@ -64,6 +66,8 @@ def learning_curves(targets: pd.DataFrame, proxies: pd.DataFrame | None, models:
                 perm = rng.permutation(len(pool))
                 train, test = pool[perm[:n]], pool[perm[n:]]
                 for spec in specs:
+                    if skip and (pool_name, subset, target, spec.label, n, seed) in skip:
+                        continue  # computed before (see run_study's resume)
                     start = time.perf_counter()
                     pred = fit_predict(spec, train, test, y_all.loc[train].to_numpy(), proxies, seed)
                     truth = y_all.loc[test].to_numpy()

@@ -103,10 +103,11 @@ def _goals(zero: pd.DataFrame, best: pd.DataFrame, over: pd.DataFrame) -> pd.Dat
 
 def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Path, *,
               lowcost: pd.DataFrame | None = None, store_frame: pd.DataFrame | None = None,
-              config: StudyConfig | None = None) -> StudyResult:
+              config: StudyConfig | None = None, resume: bool = False) -> StudyResult:
     """Compute and write every table. ``proxies``: a proxy table indexed by canonical_index (None: surrogates on
     encodings only); ``lowcost``: the low-cost dataset frame; ``store_frame``: raw store rows for the CPU/GPU
-    comparison."""
+    comparison. ``resume``: keep the ``all-classes`` learning-curve rows of an earlier run in ``out`` (they do not
+    depend on the proxies) and compute only the missing ones."""
     config = config or StudyConfig()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -119,7 +120,15 @@ def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Pa
         result.tables["proxy_agreement"] = table
         result.tables["best_proxies"] = best_proxies(table)
         result.tables["zero_label"] = _zero_label(proxies, targets, config)
-    frames = []
+    frames, skip = [], set()
+    prior = out / "curves.csv"
+    if resume and prior.is_file():
+        old = pd.read_csv(prior)
+        old = old[(old["pool"] == "all-classes") & old.model.isin(models) & old.target.isin(config.curve_targets)
+                  & old.labels.isin(config.label_counts) & old.seed.isin(config.seeds)]
+        frames.append(old)
+        skip = set(old[["pool", "subset", "target", "model", "labels", "seed"]].itertuples(index=False, name=None))
+        log.info("resuming: %d learning-curve rows kept from %s", len(old), prior)
     for s in config.curve_subsets:
         complete = proxies is not None and targets.index.isin(proxies.index).all()
         if proxies is not None:  # every model on the classes with proxies (same held-out classes for all)
@@ -130,7 +139,7 @@ def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Pa
             plain = [m for m in models if ":zc" not in m and "+zc" not in m]
             frames.append(learning_curves(targets, None, plain, target_names=config.curve_targets,
                                           label_counts=config.label_counts, seeds=config.seeds, subset=s,
-                                          restrict_to_proxies=False))
+                                          restrict_to_proxies=False, skip=skip))
     curves = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     result.tables["curves"] = curves
     summary = curve_summary(curves) if len(curves) else pd.DataFrame()
