@@ -56,6 +56,7 @@ def learning_curves(targets: pd.DataFrame, proxies: pd.DataFrame | None, models:
     for target in target_names:
         y_all = pool_frame[target].dropna()
         pool = y_all.index.to_numpy()
+        log.info("learning curves: %s, %s, pool %s of %d classes", target, subset, pool_name, len(pool))
         for n in label_counts:
             if n > len(pool) - min_test:
                 log.info("skip %s at %d labels: pool of %d leaves fewer than %d test classes", target, n, len(pool),

@@ -106,8 +106,9 @@ def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Pa
               config: StudyConfig | None = None, resume: bool = False) -> StudyResult:
     """Compute and write every table. ``proxies``: a proxy table indexed by canonical_index (None: surrogates on
     encodings only); ``lowcost``: the low-cost dataset frame; ``store_frame``: raw store rows for the CPU/GPU
-    comparison. ``resume``: keep the ``all-classes`` learning-curve rows of an earlier run in ``out`` (they do not
-    depend on the proxies) and compute only the missing ones."""
+    comparison. ``resume``: keep every ``all-classes`` learning-curve row of an earlier run in ``out`` (they do not
+    depend on the proxies) and compute only the missing ones; runs with different model or target selections
+    thus add up."""
     config = config or StudyConfig()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -124,8 +125,7 @@ def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Pa
     prior = out / "curves.csv"
     if resume and prior.is_file():
         old = pd.read_csv(prior)
-        old = old[(old["pool"] == "all-classes") & old.model.isin(models) & old.target.isin(config.curve_targets)
-                  & old.labels.isin(config.label_counts) & old.seed.isin(config.seeds)]
+        old = old[old["pool"] == "all-classes"]  # every earlier proxy-free row, whatever this run's selection
         frames.append(old)
         skip = set(old[["pool", "subset", "target", "model", "labels", "seed"]].itertuples(index=False, name=None))
         log.info("resuming: %d learning-curve rows kept from %s", len(old), prior)
