@@ -95,7 +95,7 @@ def lowcost_bar(release_targets: pd.DataFrame, lowcost_targets: pd.DataFrame,
         part = joined[subset_mask(joined, subset)]
         for target in target_names:
             sources = [target]
-            if target.startswith("noisy") or target == "noisy_drop":
+            if (target.startswith("noisy") or target == "noisy_drop") and target != "noisy_drift_60":
                 sources.append("noisy_drift_60")
             for source in sources:
                 col = f"{source}_lowcost"
