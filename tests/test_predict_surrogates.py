@@ -85,10 +85,12 @@ def test_surrogates_learn_planted_structure_and_are_seeded(targets):
 
 
 def test_proxies_as_features_help_at_few_labels(targets, proxies):
-    curves = learning_curves(targets, proxies, ["ridge:onehot", "ridge:onehot+zc"], target_names=["noisy_accuracy"],
-                             label_counts=[20], seeds=[0, 1], subset="all")
+    curves = learning_curves(targets, proxies, ["ridge:onehot", "ridge:onehot+zc", "best:zc"],
+                             target_names=["noisy_accuracy"], label_counts=[20], seeds=[0, 1], subset="all")
     s = curves.groupby("model").kendall.mean()
     assert s["ridge:onehot+zc"] > s["ridge:onehot"] + 0.1
+    direct = proxy_table(proxies, targets, target_names=["noisy_accuracy"], subsets=["all"]).set_index("proxy")
+    assert s["best:zc"] == pytest.approx(direct.loc["nwot", "kendall"], abs=0.02)  # picks the planted proxy
     assert set(curves["pool"]) == {"proxy-classes"}
 
 

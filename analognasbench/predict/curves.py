@@ -33,7 +33,7 @@ SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
 
 def learning_curves(targets: pd.DataFrame, proxies: pd.DataFrame | None, models: Iterable[str],
                     *, target_names: Iterable[str] = TARGETS, label_counts: Iterable[int] = LABEL_COUNTS,
-                    seeds: Iterable[int] = SEEDS, subset: str = "all", min_test: int = 100,
+                    seeds: Iterable[int] = SEEDS, subset: str = "all", min_test: int = 50,
                     restrict_to_proxies: bool | None = None,
                     skip: set[tuple] | None = None) -> pd.DataFrame:
     """Long table: pool, subset, target, model, labels, seed, kendall, spearman, n_test, seconds.

@@ -6,6 +6,8 @@
   three rounds of message passing along and against the data flow (hidden 32, ReLU), sum pooling and an MLP
   read-out, optionally concatenated with the proxy features; full-batch Adam (lr 0.005), 300 steps, seeded.
 
+* ``best``: no model -- the one proxy (and sign) that agrees best with the training labels.
+
 Labels are standardised on the training set; only the ranking of the predictions is scored.
 """
 
@@ -77,6 +79,25 @@ class XGBSurrogate(Surrogate):
         return self.model.predict(xgb.DMatrix(x))
 
 
+class BestProxySurrogate(Surrogate):
+    """No model: the single feature (proxy) whose Kendall's tau with the training labels is largest in magnitude,
+    with that sign. The few-label way to pick a zero-cost proxy (and its direction) for a new target."""
+
+    name = "best"
+
+    def fit(self, index: np.ndarray, x: np.ndarray, y: np.ndarray) -> BestProxySurrogate:
+        from scipy import stats
+
+        taus = np.array([stats.kendalltau(x[:, j], y)[0] if np.ptp(x[:, j]) > 0 else 0.0 for j in range(x.shape[1])])
+        taus = np.nan_to_num(taus)
+        self.column = int(np.argmax(np.abs(taus)))
+        self.sign = 1.0 if taus[self.column] >= 0 else -1.0
+        return self
+
+    def predict(self, index: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return self.sign * x[:, self.column]
+
+
 class _GraphNet(nn.Module):
     def __init__(self, extra: int, hidden: int = 32, rounds: int = 3) -> None:
         super().__init__()
@@ -146,9 +167,11 @@ class ModelSpec:
         from analognasbench.predict.features import FEATURE_SETS
 
         kind, _, fs = text.partition(":")
-        if kind not in ("ridge", "xgb", "gnn"):
-            raise ValueError(f"unknown surrogate {kind!r} in {text!r}; valid: ridge, xgb, gnn (as KIND:FEATURES)")
-        fs = fs or ("graph" if kind == "gnn" else "onehot")
+        if kind not in ("ridge", "xgb", "gnn", "best"):
+            raise ValueError(f"unknown surrogate {kind!r} in {text!r}; valid: ridge, xgb, gnn, best (as KIND:FEATURES)")
+        fs = fs or {"gnn": "graph", "best": "zc"}.get(kind, "onehot")
+        if kind == "best" and fs != "zc":
+            raise ValueError(f"'best' picks one proxy: its features are 'zc'; got {fs!r}")
         if kind == "gnn" and fs not in ("graph", "zc"):
             raise ValueError(f"the gnn reads the cell graph; its extra features are 'graph' (none) or 'zc'; got {fs!r}")
         if kind != "gnn" and fs not in FEATURE_SETS:
@@ -160,10 +183,12 @@ class ModelSpec:
             return RidgeSurrogate()
         if self.kind == "xgb":
             return XGBSurrogate(seed=seed)
+        if self.kind == "best":
+            return BestProxySurrogate()
         return GNNSurrogate(seed=seed)
 
 
-DEFAULT_MODELS: tuple[str, ...] = ("ridge:onehot", "ridge:onehot+zc", "xgb:onehot", "xgb:onehot+zc",
+DEFAULT_MODELS: tuple[str, ...] = ("best:zc", "ridge:onehot", "ridge:onehot+zc", "xgb:onehot", "xgb:onehot+zc",
                                    "xgb:path", "xgb:zc", "gnn:graph", "gnn:zc")
 
 
