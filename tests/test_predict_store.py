@@ -92,3 +92,17 @@ def test_cli_shards_split_a_list_without_overlap(tmp_path):
 def test_cli_rejects_a_bad_shard(capsys):
     assert main(["proxies", "--all", "--store", "/tmp/x.sqlite", "--shard", "3/2", *TINY_ARGS]) == 2
     assert "--shard" in capsys.readouterr().err
+
+
+def test_the_shipped_proxy_table_is_verified_class_level_and_documented():
+    from analognasbench.bench.registry import DATASETS_DIR
+    from analognasbench.space import canonical_index
+
+    if not (DATASETS_DIR / "proxies-cifar10.json").is_file():
+        pytest.skip("no proxy table shipped")
+    df, meta = load_proxies()
+    assert meta.source == "zero-cost-proxies" and "NOT measurements" in meta.fidelity
+    assert df.canonical_index.is_unique and all(canonical_index(int(i)) == int(i) for i in df.canonical_index)
+    zc = [c for c in df.columns if c.startswith("zc_")]
+    assert set(zc) <= {"zc_" + n for n in proxy_names()} and set(zc) == set(meta.extra["columns"])
+    assert meta.profile["C"] == 16 and meta.profile["N"] == 5 and meta.profile["batch_size"] == 64
