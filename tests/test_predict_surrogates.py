@@ -91,7 +91,10 @@ def test_proxies_as_features_help_at_few_labels(targets, proxies):
     assert s["ridge:onehot+zc"] > s["ridge:onehot"] + 0.1
     direct = proxy_table(proxies, targets, target_names=["noisy_accuracy"], subsets=["all"]).set_index("proxy")
     assert s["best:zc"] == pytest.approx(direct.loc["nwot", "kendall"], abs=0.02)  # picks the planted proxy
-    assert set(curves["pool"]) == {"proxy-classes"}
+    assert set(curves["pool"]) == {"all-classes"}  # the table covers every class: the pool stays whole
+    part = learning_curves(targets, proxies.iloc[:400], ["ridge:onehot"], target_names=["noisy_accuracy"],
+                           label_counts=[20], seeds=[0], subset="all", restrict_to_proxies=True)
+    assert set(part["pool"]) == {"proxy-classes"} and (part.n_test == 380).all()
 
 
 def test_model_specs_parse_and_reject():

@@ -39,17 +39,20 @@ def learning_curves(targets: pd.DataFrame, proxies: pd.DataFrame | None, models:
     """Long table: pool, subset, target, model, labels, seed, kendall, spearman, n_test, seconds.
 
     The pool is the classes of the proxy table when a model uses proxies or ``restrict_to_proxies`` is true
-    (``pool`` = ``proxy-classes``), else every class of ``targets`` (``all-classes``). Keys
+    (``pool`` = ``proxy-classes`` unless the table covers every class), else every class of ``targets``
+    (``all-classes``). Keys
     ``(pool, subset, target, model, labels, seed)`` in ``skip`` are not computed."""
     specs = [ModelSpec.parse(m) for m in models]
     pool_index = targets.index
     if restrict_to_proxies is None:
         restrict_to_proxies = any(s.uses_proxies for s in specs)
-    pool_name = "proxy-classes" if restrict_to_proxies else "all-classes"
     if proxies is not None and restrict_to_proxies:
         pool_index = pool_index.intersection(proxies.index)
     elif any(s.uses_proxies for s in specs):
         raise ValueError("models with proxies (…:zc) need a proxy table")
+    # A proxy table that covers every class leaves the pool whole: then the curves are comparable with (and
+    # resume from) the proxy-free ones.
+    pool_name = "proxy-classes" if len(pool_index) < len(targets.index) else "all-classes"
     pool_frame = targets.loc[pool_index]
     pool_frame = pool_frame[subset_mask(pool_frame, subset)]
     rows = []

@@ -134,7 +134,7 @@ def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Pa
         if proxies is not None:  # every model on the classes with proxies (same held-out classes for all)
             frames.append(learning_curves(targets, proxies, models, target_names=config.curve_targets,
                                           label_counts=config.label_counts, seeds=config.seeds, subset=s,
-                                          restrict_to_proxies=True))
+                                          restrict_to_proxies=True, skip=skip))
         if not complete:  # until the proxy table is complete: the encoding-only models on every class too
             plain = [m for m in models if ":zc" not in m and "+zc" not in m]
             frames.append(learning_curves(targets, None, plain, target_names=config.curve_targets,
