@@ -120,7 +120,7 @@ def test_study_writes_every_table_and_the_report_section(tmp_path, release, prox
     sec = predict_section(loaded)
     assert sec.findings and "predict_proxies_all" in sec.tables
     md = write_study_report(loaded)
-    assert md.is_file() and (tmp_path / "figures" / "predict_curves_proxy-classes_all.png").is_file()
+    assert md.is_file() and (tmp_path / "figures" / "predict_curves_all-classes_all.png").is_file()
     bar = lowcost_bar(class_targets(release), class_targets(lowcost), ["noisy_accuracy"], ["all"])
     assert bar[bar.lowcost_column == "noisy_accuracy"].kendall.tolist() == [1.0]  # the same numbers agree perfectly
 
