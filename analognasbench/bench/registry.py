@@ -6,6 +6,7 @@ name or a path) or else :data:`DEFAULT_DATASET` from ``analognasbench/bench/data
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -29,9 +30,14 @@ ALIASES = {"original": "analognas-original", "release": "analognas-original"}
 ORIGINAL_SUFFIXES = (".anb", ".pkl", ".pickle")
 
 
+#: ``source`` of embedded tables that hold proxy estimates, not measurements (read by ``analognasbench.predict``).
+PROXY_SOURCE = "zero-cost-proxies"
+
+
 def available_datasets() -> list[str]:
-    """Names of the datasets embedded in the installed package."""
-    return sorted(p.stem for p in DATASETS_DIR.glob("*.json") if dataset_paths(p)[0].is_file())
+    """Names of the measured datasets embedded in the installed package (proxy tables are not datasets)."""
+    return sorted(p.stem for p in DATASETS_DIR.glob("*.json")
+                  if dataset_paths(p)[0].is_file() and json.loads(p.read_text()).get("source") != PROXY_SOURCE)
 
 
 def fidelity_reference(name: str) -> str | None:

@@ -1,0 +1,87 @@
+"""Agreement of zero-cost proxies (and of any score column) with measured targets: Spearman, Kendall, top-10 %.
+
+``top10`` is the fraction of the 10 % best classes by the target (highest value; for ``noisy_drop`` that is the
+largest drop, so every target is read as "higher value") that are also among the 10 % best by the score, with
+the score oriented by the proxy's registered sign. Correlations are reported raw (negative: the proxy ranks the
+other way), so a table shows both the strength and the direction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analognasbench.predict.registry import COLUMN_PREFIX, get_proxy
+from analognasbench.predict.targets import TARGETS, subset_mask
+
+
+def top_overlap(score: np.ndarray, target: np.ndarray, fraction: float = 0.1) -> float:
+    """Fraction of the top ``fraction`` by ``target`` that are also in the top ``fraction`` by ``score``."""
+    k = max(1, int(round(fraction * len(score))))
+    top_t = set(np.argsort(-target, kind="stable")[:k])
+    top_s = set(np.argsort(-score, kind="stable")[:k])
+    return len(top_t & top_s) / k
+
+
+def agreement(score: np.ndarray, target: np.ndarray, sign: int = 1) -> dict[str, float]:
+    """Spearman, Kendall (tau-b), top-10 % overlap and n over the pairs where both are finite."""
+    s, t = np.asarray(score, dtype=float), np.asarray(target, dtype=float)
+    ok = np.isfinite(s) & np.isfinite(t)
+    s, t = s[ok], t[ok]
+    if len(s) < 3 or np.ptp(s) == 0 or np.ptp(t) == 0:
+        return {"spearman": np.nan, "kendall": np.nan, "top10": np.nan, "n": int(len(s))}
+    return {"spearman": float(stats.spearmanr(s, t)[0]), "kendall": float(stats.kendalltau(s, t)[0]),
+            "top10": top_overlap(sign * s, t), "n": int(len(s))}
+
+
+def proxy_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if c.startswith(COLUMN_PREFIX)]
+
+
+def proxy_table(proxies: pd.DataFrame, targets: pd.DataFrame, *, target_names: Iterable[str] = TARGETS,
+                subsets: Iterable[str] = ("all", "b80")) -> pd.DataFrame:
+    """Long table: one row per (subset, target, proxy) with spearman, kendall, top10, n.
+
+    ``proxies`` is indexed by canonical_index (``zc_`` columns), ``targets`` from :func:`class_targets`."""
+    joined = targets.join(proxies[proxy_columns(proxies)], how="inner")
+    rows = []
+    for subset in subsets:
+        part = joined[subset_mask(joined, subset)]
+        for target in target_names:
+            if target not in part:
+                continue
+            for col in proxy_columns(proxies):
+                sign = get_proxy(col).sign
+                rows.append({"subset": subset, "target": target, "proxy": col[len(COLUMN_PREFIX):],
+                             **agreement(part[col].to_numpy(), part[target].to_numpy(), sign)})
+    return pd.DataFrame(rows)
+
+
+def best_proxies(table: pd.DataFrame, stat: str = "kendall") -> pd.DataFrame:
+    """Per (subset, target), the proxy with the largest |stat| and its value."""
+    t = table.dropna(subset=[stat]).assign(_abs=lambda d: d[stat].abs())
+    best = t.sort_values("_abs", ascending=False).groupby(["subset", "target"], sort=False).head(1)
+    return best.drop(columns="_abs").sort_values(["subset", "target"]).reset_index(drop=True)
+
+
+def device_agreement(frame: pd.DataFrame) -> pd.DataFrame:
+    """CPU versus CUDA values of the classes computed on both (a store frame): per proxy, n, the largest relative
+    difference, and the rank correlation across those classes."""
+    if "device" not in frame or frame.device.nunique() < 2:
+        return pd.DataFrame(columns=["proxy", "n", "max_rel_diff", "spearman"])
+    names = [c for c in frame.columns if not c.startswith("time_") and c not in
+             ("arch_index", "config_hash", "device", "host", "created")]
+    cpu = frame[frame.device == "cpu"].set_index("arch_index")
+    gpu = frame[frame.device == "cuda"].set_index("arch_index")
+    both = cpu.index.intersection(gpu.index)
+    rows = []
+    for name in names:
+        a, b = cpu.loc[both, name].astype(float), gpu.loc[both, name].astype(float)
+        rel = (a - b).abs() / a.abs().clip(lower=1e-12)
+        rho = stats.spearmanr(a, b)[0] if len(both) > 2 else np.nan
+        rows.append({"proxy": name, "n": len(both), "max_rel_diff": float(rel.max()) if len(both) else np.nan,
+                     "spearman": float(rho)})
+    return pd.DataFrame(rows)
