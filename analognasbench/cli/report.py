@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the published release to compare the dataset's rankings with (data-quality section): a path "
                         "or embedded name, 'none', or 'auto' (the embedded analognas-original, unless the dataset is "
                         "the release itself)")
+    p.add_argument("--predict", type=Path, metavar="DIR", default=None,
+                   help="add the predictor study written by 'anb predict --evaluate --out DIR' (zero-cost proxies "
+                        "and few-label surrogates against the release) as a section")
     p.add_argument("--out", default="anb-report", type=Path, help="output directory (default: ./anb-report)")
     p.add_argument("--only", nargs="+", metavar="ANALYSIS", help="run only these analyses")
     nas = p.add_mutually_exclusive_group()
@@ -91,12 +94,26 @@ def run(args: argparse.Namespace) -> int:
                        reference=_companion(args.reference, fidelity_reference, dataset.name),
                        seed_check=_companion(args.seed_check, seed_check, dataset.name),
                        release=_companion(args.release, lambda _: shipped_release(), dataset.name),
+                       extra_sections=_predict_sections(args.predict),
                        progress=progress)
     for line in out.summary:
         print("- " + line.replace("**", ""))
     print(f"{len(out.figures)} figures, {len(out.tables)} tables in {out.timings['total']:.1f} s")
     print(f"report: {out.html.resolve()}")
     return 0
+
+
+def _predict_sections(study: Path | None) -> list:
+    """The predictor study's section, if asked for (its tables come from 'anb predict --evaluate')."""
+    if study is None:
+        return []
+    from analognasbench.predict.study import load_study
+    from analognasbench.report.predict import predict_section
+
+    try:
+        return [predict_section(load_study(study))]
+    except FileNotFoundError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def _companion(choice: str, shipped, name: str) -> str | None:
