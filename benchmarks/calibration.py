@@ -30,9 +30,9 @@ from analognasbench.bench.calibration import (
     drop_summary,
     release_drop_on,
 )
-from analognasbench.bench.original import load_original
+from analognasbench.bench.registry import load
 
-DEFAULT_RELEASE = os.environ.get("ANB_RELEASE", "/tmp/orig/whl/analognasbench/data.anb")
+DEFAULT_RELEASE = os.environ.get("ANB_RELEASE", "original")  # the embedded analognas-original
 SAMPLE_FILE = Path(__file__).resolve().parent.parent / "scripts" / "calibration-archs.txt"
 
 
@@ -123,11 +123,12 @@ def main() -> int:
     p.add_argument("--gpu-stores", help="folder of GPU stores (scripts/gpu-calibration.sh's OUTDIR)")
     p.add_argument("--dataset", action="append", default=[], metavar="LABEL=PATH",
                    help="a dataset file (.parquet), e.g. a shipped one (repeatable)")
-    p.add_argument("--release", default=DEFAULT_RELEASE, help="the release's data.anb (default %(default)s)")
+    p.add_argument("--release", default=DEFAULT_RELEASE,
+                   help="the published release: an embedded name, a dataset path or a data.anb (default %(default)s)")
     p.add_argument("--out", type=Path, help="folder for calibration.csv and frontier.png")
     p.add_argument("--write-sample", type=int, metavar="N", help=f"write the N-architecture sample to {SAMPLE_FILE}")
     args = p.parse_args()
-    release, _ = load_original(args.release)
+    release, _, _ = load(args.release)
     if args.write_sample:
         sample = calibration_sample(release, args.write_sample, SAMPLE_SEED)
         header = [f"# Calibration sample (issue 18): {len(sample)} isomorphism-class representatives, one per "
