@@ -58,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--C", type=int, default=16, help="network width (release: 16)")
     p.add_argument("--N", type=int, default=5, help="cells per stage (release: 5)")
     p.add_argument("--name", default="proxies-cifar10", help="dataset name for --export")
+    p.add_argument("--force", action="store_true", help="with --export: replace an existing proxy table")
     p.add_argument("--json", action="store_true", help="machine-readable output for one ARCH")
     p.set_defaults(func=run)
 
@@ -188,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
 
         if args.store is None or not args.store.is_file():
             raise CLIError("--export needs --store PATH of an existing store")
-        path, n = export_store(args.store, args.export, config, name=args.name)
+        path, n = export_store(args.store, args.export, config, name=args.name, overwrite=args.force)
         print(f"exported {n} classes to {path}", file=sys.stderr)
         return 0
     if args.pending:

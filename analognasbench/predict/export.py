@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analognasbench.bench.errors import DatasetIntegrityError, DatasetNotFoundError
+from analognasbench.bench.errors import DatasetExistsError, DatasetIntegrityError, DatasetNotFoundError
 from analognasbench.bench.files import DatasetMeta, dataset_paths, file_sha256
 from analognasbench.bench.registry import DATASETS_DIR, PROXY_SOURCE
 from analognasbench.predict.config import ProxyConfig
@@ -67,11 +67,15 @@ def store_table(store: ProxyStore, config: ProxyConfig) -> pd.DataFrame:
 
 
 def export_store(store_path: str | Path, out: str | Path, config: ProxyConfig,
-                 name: str = DEFAULT_PROXY_TABLE) -> tuple[Path, int]:
-    """Write the store's rows of ``config`` as the table ``out`` (.parquet + .json); returns (parquet, rows)."""
+                 name: str = DEFAULT_PROXY_TABLE, *, overwrite: bool = False) -> tuple[Path, int]:
+    """Write the store's rows of ``config`` as the table ``out`` (.parquet + .json); returns (parquet, rows).
+    An existing table is replaced only with ``overwrite`` (as every dataset pair)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if not overwrite and any(p.exists() for p in dataset_paths(out)):
+        raise DatasetExistsError(f"{dataset_paths(out)[0]} (or its .json) exists; refusing to overwrite it: choose "
+                                 "another path, or pass --force (overwrite=True)")
     with ProxyStore(store_path) as store:
         df = store_table(store, config)
         configs = store.configs()
