@@ -16,7 +16,6 @@ from analognasbench.search.compare import (
     PAPER_ORDER,
     CompareConfig,
     anytime_curves,
-    default_methods,
     plot_anytime,
     run_comparison,
     table1,
@@ -35,7 +34,7 @@ def comparison():
 
 def test_table1_layout(comparison) -> None:
     t = comparison.table1()
-    assert list(t["method"]) == list(default_methods())  # the paper's in Table 1 order, then the project's own
+    assert list(t["method"]) == list(comparison.config.methods)  # the paper's in Table 1 order, then the project's
     assert list(t["method"])[: len(PAPER_ORDER)] == list(PAPER_ORDER)
     for q in ("baseline_accuracy", "noisy_accuracy", OBJ, "avm", "params_k", "search_time_s", "regret"):
         assert {f"{q}_mean", f"{q}_std"} <= set(t.columns)
@@ -55,7 +54,7 @@ def test_table1_layout(comparison) -> None:
 def test_anytime_curves_and_figure(comparison, tmp_path: Path) -> None:
     curves = comparison.anytime()
     assert "exhaustive" not in set(curves["method"])
-    assert len(curves) == (len(default_methods()) - 1) * 20
+    assert len(curves) == (len(comparison.config.methods) - 1) * 20
     for method, c in curves.groupby("method"):
         if method in ("nas4rram", "nacim"):  # incumbent chosen on noisy observations: measured value may dip
             continue
@@ -63,10 +62,10 @@ def test_anytime_curves_and_figure(comparison, tmp_path: Path) -> None:
     assert np.allclose(curves["regret"], comparison.optimum - curves["mean"])
     fig = plot_anytime(curves, comparison.optimum, OBJ, path=tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
-    assert len(fig.axes[0].get_lines()) == len(default_methods())  # every method but exhaustive + the optimum
+    assert len(fig.axes[0].get_lines()) == len(comparison.config.methods)  # all but exhaustive, and the optimum
     paths = write_outputs(comparison, tmp_path / "out")
     assert all(p.exists() for p in paths.values())
-    assert len(pd.read_csv(paths["runs"])) == len(PAPER_ORDER) * 2
+    assert len(pd.read_csv(paths["runs"])) == len(comparison.config.methods) * 2
 
 
 def test_table1_from_results_directly(comparison) -> None:
