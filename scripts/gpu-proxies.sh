@@ -4,7 +4,7 @@
 #
 #   bash scripts/gpu-proxies.sh BUDGET_S OUTDIR [WORKERS]
 #
-# Needs (made on the main machine, see /work/notes/gpu-proxies.md; carry the ignored folder .gpu):
+# Needs (made on the main machine, see scripts/gpu-notes.md; carry the ignored folder .gpu):
 #   .gpu/proxy-images.npz   the proxy minibatches  (anb proxies --pack .gpu/proxy-images.npz)   CIFAR-derived: never commit
 #   .gpu/proxy-archs.txt    the classes to compute (anb proxies --pending --store runs/proxies.sqlite --from-end --with-done 16)
 # WORKERS processes (default 6, at most 8 so that unmerged shards still come back) share the GPU, each its own shard of the list and its own store file; each starts no
@@ -22,7 +22,7 @@ if ! python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else
   [ "${ANB_ALLOW_CPU:-}" = 1 ] || { echo "no CUDA device: this script is for a GPU machine (ANB_ALLOW_CPU=1 runs it on the CPU)" >&2; exit 2; }
   device=cpu
 fi
-for f in "$images" "$archs"; do [ -s "$f" ] || { echo "missing $f: see /work/notes/gpu-proxies.md" >&2; exit 2; }; done
+for f in "$images" "$archs"; do [ -s "$f" ] || { echo "missing $f: see scripts/gpu-notes.md" >&2; exit 2; }; done
 mkdir -p "$out"; log="$out/proxies-gpu.log"
 { nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || echo "no nvidia-smi (device $device)"; } >> "$log" 2>&1
 work_budget=$(( budget > 60 ? budget - 25 : budget * 2 / 3 ))
