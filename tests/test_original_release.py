@@ -16,6 +16,7 @@ from analognasbench.analysis.drift import PAPER_TABLE3, TABLE3_STATS, drift_anal
 from analognasbench.analysis.registry import AnalysisParams
 from analognasbench.bench import AnalogNASBench, UnknownMetricError, available_datasets, read_dataset
 from analognasbench.bench import quality as q
+from analognasbench.bench.derived import NetworkSpec, derived_column
 from analognasbench.bench.files import file_sha256, read_meta
 from analognasbench.bench.import_original import (
     ORIGINAL_DATASET,
@@ -28,7 +29,7 @@ from analognasbench.bench.import_original import (
 )
 from analognasbench.bench.registry import DATASETS_DIR, DEFAULT_DATASET
 from analognasbench.cli import main
-from analognasbench.nets.flops import count_parameters, count_parameters_many
+from analognasbench.nets.flops import count_parameters
 from analognasbench.search.base import Budget, get_method
 from analognasbench.search.evaluators import TabularEvaluator, from_bench
 from analognasbench.space import from_index
@@ -100,7 +101,8 @@ def test_parameter_counts_of_many_cells_match_the_networks():
     rng = np.random.default_rng(3)
     archs = [from_index(int(i)) for i in rng.integers(0, 15625, 8)]
     for c, n in ((16, 5), (8, 1)):
-        assert count_parameters_many(archs, C=c, N=n) == [count_parameters(a, C=c, N=n) for a in archs]
+        computed = derived_column("params", [a.index for a in archs], NetworkSpec(c, n, 10, 32))
+        assert computed.tolist() == [count_parameters(a, C=c, N=n) for a in archs]
 
 
 # ---- the shipped release ----------------------------------------------------------------------------------------

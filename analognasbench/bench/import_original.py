@@ -28,11 +28,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from analognasbench.bench.derived import NB201_CIFAR10, derived_column
 from analognasbench.bench.errors import DatasetError, DatasetIntegrityError
 from analognasbench.bench.files import DatasetMeta, dataset_paths, write_dataset
 from analognasbench.bench.original import load_original
-from analognasbench.nets.flops import count_flops, count_parameters_many
-from analognasbench.space import from_index
 
 logger = logging.getLogger(__name__)
 
@@ -144,12 +143,8 @@ def convert_release(data_file: str | os.PathLike[str], *, sha256: str | None = R
     test fixtures); the metadata then records the file's own hash as the source.
     """
     df, meta = load_original(data_file, sha256=sha256)
-    archs = [from_index(int(i)) for i in df["arch_index"]]
-    df["params"] = count_parameters_many(archs, C=16, N=5, num_classes=10)
-    flops_of = {}
-    for a in archs:  # MACs depend on the used ops only through which convs exist: cheap, but cache anyway
-        flops_of[a] = flops_of.get(a) or count_flops(a, C=16, N=5, num_classes=10, image_size=32)
-    df["flops"] = [float(flops_of[a]) for a in archs]
+    df["params"] = derived_column("params", df["arch_index"], NB201_CIFAR10).astype("int64")
+    df["flops"] = derived_column("flops", df["arch_index"], NB201_CIFAR10)
     pinned = sha256 == RELEASE_SHA256
     meta = replace(
         meta, name=name, version=RELEASE_VERSION if pinned else "original-format", source="original-release",

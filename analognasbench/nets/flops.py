@@ -101,14 +101,3 @@ def count_parameters(arch_or_net: Any, C: int = 16, N: int = 5, num_classes: int
 def _conv(out_size: int, c_in: int, c_out: int, kernel: int) -> int:
     return out_size * out_size * c_out * c_in * kernel * kernel
 
-
-def count_parameters_many(archs: Any, C: int = 16, N: int = 5, num_classes: int = 10) -> list[int]:
-    """:func:`count_parameters` of many cells at once (all 15,625 in milliseconds).
-
-    A cell's parameters are additive over its edges: every edge holding an op adds that op's parameters to each of
-    the ``N`` cells of each stage, whatever the edge's position. So the count is the all-``none`` network plus one
-    per-op increment per edge, each measured once on a real network (tests compare it with the direct count).
-    """
-    base = count_parameters((Op.NONE,) * len(EDGES), C, N, num_classes)
-    delta = {op: count_parameters((op,) + (Op.NONE,) * (len(EDGES) - 1), C, N, num_classes) - base for op in Op}
-    return [base + sum(delta[Op(o)] for o in parse(a).ops) for a in archs]
