@@ -31,6 +31,7 @@ from analognasbench.bench.calibration import (
     release_drop_on,
 )
 from analognasbench.bench.registry import load
+from analognasbench.report.calibration import plot_frontier
 
 DEFAULT_RELEASE = os.environ.get("ANB_RELEASE", "original")  # the embedded analognas-original
 SAMPLE_FILE = Path(__file__).resolve().parent.parent / "scripts" / "calibration-archs.txt"
@@ -88,35 +89,6 @@ def print_table(table: pd.DataFrame, rows: dict[str, pd.DataFrame], release: pd.
     print("(drop: baseline minus noisy accuracy, points; 'programmed drop' uses the programmed t = 0 reading)")
 
 
-def frontier(table: pd.DataFrame, path: Path) -> None:
-    """Agreement (tau +- its standard error) against cost, for noisy accuracy and 1-day analog accuracy; hollow
-    markers: the programmed t = 0 reading against the release's unprogrammed one (datasets that lack the latter)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-    panels = (("noisy_accuracy", "noisy_programmed_accuracy~noisy_accuracy", 0.6),
-              ("analog_drift_86400", None, 0.5))
-    for ax, (metric, cross, target) in zip(axes, panels):
-        for name, hollow in ((metric, False), (cross, True)):
-            sub = table[table.metric == name].dropna(subset=["kendall_tau"]) if name else table.iloc[:0]
-            for _, r in sub.iterrows():
-                cost = r.core_seconds_per_arch if not math.isnan(r.core_seconds_per_arch) else r.seconds_per_arch
-                ax.errorbar(cost, r.kendall_tau, yerr=r.tau_se, fmt="o", mfc="none" if hollow else None, capsize=3)
-                ax.annotate(f"{r.profile} (n={r.n}){' programmed' if hollow else ''}", (cost, r.kendall_tau),
-                            fontsize=7, xytext=(4, 3), textcoords="offset points")
-        ax.axhline(target, ls=":", c="grey")
-        ax.set_xscale("log")
-        ax.set_xlabel("cost per architecture (core-seconds; GPU rows: wall seconds)")
-        ax.set_title(metric, fontsize=10)
-    axes[0].set_ylabel("Kendall's tau with the release")
-    fig.suptitle("Agreement with the published release versus cost (dotted: the issue's targets)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--store", action="append", default=[], metavar="LABEL=PATH", help="a run store (repeatable)")
@@ -146,7 +118,7 @@ def main() -> int:
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out / "calibration.csv", index=False)
-        frontier(table, args.out / "frontier.png")
+        plot_frontier(table).savefig(args.out / "frontier.png", dpi=120)
         print(f"\nwrote {args.out / 'calibration.csv'} and {args.out / 'frontier.png'}")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -105,3 +106,62 @@ def test_tau_standard_error_shrinks_with_n():
     small = agreement(_profile_rows(release, lambda v: v).head(10), release, [Metric.NOISY])[0]
     large = agreement(_profile_rows(release, lambda v: v), release, [Metric.NOISY])[0]
     assert small.tau_se == pytest.approx(math.sqrt(2 * 25 / (9 * 10 * 9))) and large.tau_se < small.tau_se
+
+
+def test_release_agreement_card_records_each_metric_and_the_cross_reading_only_where_needed():
+    from analognasbench.bench.quality import release_agreement
+
+    release = _release()
+    rows = _profile_rows(release, lambda v: v)
+    rows["noisy_programmed_accuracy"] = -rows["noisy_accuracy"]  # ranks reversed
+    card = release_agreement(rows, release, "fake-release", "ab" * 32)
+    assert card["reference"] == "fake-release" and card["classes"] == 400
+    assert card["metrics"]["noisy_accuracy"] == {"n": 400, "kendall_tau": 1.0, "spearman_rho": 1.0,
+                                                 "top10_overlap": 1.0}
+    assert "noisy_programmed_accuracy~noisy_accuracy" not in card["metrics"]  # the release's reading is held
+    rows["noisy_accuracy"] = math.nan  # a dataset measured before the release's meaning was known
+    card = release_agreement(rows, release)
+    assert "noisy_accuracy" not in card["metrics"]
+    assert card["metrics"]["noisy_programmed_accuracy~noisy_accuracy"]["kendall_tau"] == pytest.approx(-1.0)
+
+
+def test_calibration_section_tables_findings_and_frontier():
+    from analognasbench.report.calibration import calibration_section
+
+    release = _release()
+    good = _profile_rows(release, lambda v: v)
+    rng = np.random.default_rng(3)
+    noisy = _profile_rows(release, lambda v: v + rng.normal(0, 30, len(v)))
+    noisy["time_total_s"] = 20.0
+    sec = calibration_section({"good": good, "noisy": noisy, "empty": good.iloc[:0]}, release, chosen="good")
+    summary = sec.tables["calibration_summary"][1].set_index("profile")
+    assert list(summary.index) == ["good", "noisy"]  # an empty candidate is left out
+    assert summary.loc["good", "noisy_accuracy"] == "1.00" and float(summary.loc["noisy", "noisy_accuracy"]) < 0.9
+    assert summary.loc["noisy", "core_s_per_arch"] == 20.0 and summary.loc["good", "noisy_drop_median"] == 20.0
+    assert "Best agreement on noisy accuracy: good" in sec.findings[0] and "Chosen profile: good" in sec.findings[1]
+    fig = sec.figures["calibration_frontier"].draw()
+    assert len(fig.axes) == 2
+    assert calibration_section({}, release).skipped
+
+
+def test_record_writes_the_agreement_into_a_dataset_card_and_refuses_other_references(tmp_path, capsys):
+    from analognasbench.bench.files import read_meta
+    from analognasbench.bench.registry import resolve_dataset, shipped_release
+    from analognasbench.cli import main
+
+    if shipped_release() is None:
+        pytest.skip("the published release is not shipped in this checkout")
+    src = resolve_dataset("cifar10-seed1-check")
+    for suffix in (".parquet", ".json"):
+        (tmp_path / f"d{suffix}").write_bytes(src.with_suffix(suffix).read_bytes())
+    path = tmp_path / "d.parquet"
+    meta = read_meta(path)
+    card = dict(meta.release_agreement)
+    (tmp_path / "d.json").write_text(dataclasses.replace(meta, release_agreement={}).to_json())  # unrecorded
+    assert not read_meta(path).release_agreement
+    assert main(["quality", str(path), "--reference", "original", "--record"]) == 0
+    recorded = read_meta(path).release_agreement
+    assert recorded["metrics"] == card["metrics"] and recorded["reference"] == "analognas-original"
+    assert main(["quality", str(path), "--reference", str(path), "--record"]) == 2
+    assert "--reference original" in capsys.readouterr().err
+

@@ -39,6 +39,9 @@ CALIBRATION_METRICS: tuple[Metric, ...] = (
 CROSS_METRICS: tuple[tuple[Metric, Metric], ...] = (
     (Metric.NOISY_PROGRAMMED, Metric.NOISY), (Metric.ANALOG_PROGRAMMED, Metric.ANALOG),
 )
+#: The candidate chosen on the frontier (best agreement within about 60-90 s per architecture on one core); its
+#: dataset ships as ``cifar10-calib-<profile>`` with the measured agreement in its card.
+CHOSEN_PROFILE: str | None = None
 #: Seed of the calibration sample (never change it: the sample file and its measured stores depend on it).
 SAMPLE_SEED = 18
 
@@ -190,6 +193,7 @@ def release_drop_on(release: pd.DataFrame, classes: Iterable[int]) -> dict[str, 
 
 __all__ = [
     "CALIBRATION_METRICS",
+    "CHOSEN_PROFILE",
     "CROSS_METRICS",
     "SAMPLE_SEED",
     "Agreement",

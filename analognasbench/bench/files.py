@@ -71,10 +71,14 @@ class DatasetMeta:
     row_count: int = 0
     sha256: str = ""  # of the Parquet file
     notes: str = ""
+    #: Measured rank agreement with the published release (:func:`analognasbench.bench.quality.release_agreement`);
+    #: empty where not measured (and then not written).
+    release_agreement: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name != "extra" and not (f.name == "release_agreement" and not self.release_agreement)}
         return {**self.extra, **data}
 
     def to_json(self) -> str:

@@ -161,6 +161,54 @@ def rank_fidelity(low: pd.DataFrame, high: pd.DataFrame, metrics: tuple[str, ...
     return pd.DataFrame(rows)
 
 
+#: The release's published metrics compared in a dataset card, and the cross-reading pairs (our programmed t = 0
+#: reading against the release's unprogrammed one) used where a dataset lacks the release's reading.
+RELEASE_CARD_METRICS = ("baseline_accuracy", "ptq_accuracy", "qat_accuracy", "noisy_accuracy", "analog_accuracy",
+                        "noisy_drift_86400", "analog_drift_86400", "analog_drift_2592000")
+RELEASE_CARD_CROSS = (("noisy_programmed_accuracy", "noisy_accuracy"),
+                      ("analog_programmed_accuracy", "analog_accuracy"))
+
+
+def release_agreement(df: pd.DataFrame, release: pd.DataFrame, reference: str = "analognas-original",
+                      reference_sha256: str = "") -> dict[str, Any]:
+    """The dataset card's record of how a measured dataset ranks architectures like the published release.
+
+    Per metric the dataset measured: n classes compared, Kendall's tau, Spearman's rho and top-10 % overlap of
+    :func:`rank_fidelity` (class means on both sides). A cross pair ``ours~release's`` compares the programmed
+    t = 0 reading with the release's unprogrammed one; it is recorded only where the dataset lacks the latter.
+    """
+    metrics = tuple(m for m in RELEASE_CARD_METRICS if m in df.columns and df[m].notna().any())
+    fid = rank_fidelity(df, release, metrics) if metrics else pd.DataFrame()
+    records = {r["metric"]: r for r in fid.to_dict("records")}
+    for ours, theirs in RELEASE_CARD_CROSS:
+        if ours in df.columns and df[ours].notna().any() and theirs not in records:
+            pair = rank_fidelity(df[["canonical_index", ours]].rename(columns={ours: theirs}), release, (theirs,))
+            records[f"{ours}~{theirs}"] = {**pair.iloc[0].to_dict(), "metric": f"{ours}~{theirs}"}
+    out = {}
+    for label, r in records.items():
+        if r["n"] >= 3:
+            out[label] = {"n": int(r["n"]), "kendall_tau": round(float(r["kendall_tau"]), 4),
+                          "spearman_rho": round(float(r["spearman_rho"]), 4),
+                          "top10_overlap": round(float(r["top10_overlap"]), 4)}
+    return {"reference": reference, "reference_sha256": reference_sha256,
+            "classes": int(df["canonical_index"].nunique()),
+            "method": "rank agreement of class means over the isomorphism classes both hold (anb quality "
+                      "--reference original); ours~release's: our programmed t = 0 reading against the release's "
+                      "unprogrammed one",
+            "metrics": out}
+
+
+def shipped_release_agreement(df: pd.DataFrame) -> dict[str, Any]:
+    """:func:`release_agreement` against the embedded release; empty when it is not shipped."""
+    from analognasbench.bench.registry import load, shipped_release
+
+    name = shipped_release()
+    if name is None:
+        return {}
+    release, meta, _ = load(name)
+    return release_agreement(df, release, name, meta.sha256)
+
+
 def member_reliability(df: pd.DataFrame, metrics: tuple[str, ...] = CHECK_METRICS) -> pd.DataFrame:
     """Repeatability from isomorphic cells measured separately (each an independent training of the same network).
 

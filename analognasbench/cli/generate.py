@@ -200,11 +200,16 @@ def export_store(store: RunStore, profile: Profile, path: Path, *, expand_isomor
     if profile.dataset is DatasetName.CIFAR10:
         notes += "; CIFAR-10 as re-encoded JPEG: accuracies can differ slightly from the original binary release"
     notes += _coverage_note(len(df), archset)
+    agreement = {}
+    if profile.dataset is DatasetName.CIFAR10 and not df.empty:  # synthetic data has nothing to agree with
+        from analognasbench.bench.quality import shipped_release_agreement
+
+        agreement = shipped_release_agreement(df)
     meta = DatasetMeta(
         name=path.name.removesuffix(".parquet"), version="0", source="pipeline", fidelity=profile.describe(),
         profile=profile.to_dict(), profile_hash=profile.hash(), repetitions=profile.repetitions,
         hardware_preset=profile.hardware_preset, software=_software_versions(),
-        created=pd.Timestamp.now(tz="UTC").isoformat(), notes=notes,
+        created=pd.Timestamp.now(tz="UTC").isoformat(), notes=notes, release_agreement=agreement,
     )
     return write_dataset(df, meta, path, overwrite=overwrite)
 

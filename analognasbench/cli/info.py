@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     lines.append(f"cost          {describe(meta)} (hw_* columns, anb cost)")
     if meta.notes:
         lines.append(f"notes         {meta.notes}")
+    lines.extend(_agreement_lines(meta.release_agreement))
     lines.append(f"embedded      {', '.join(available_datasets()) or '(none shipped yet)'}")
     print("\n".join(lines))
     if args.metrics:
@@ -64,6 +65,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"{m.value:<26} [{i.unit}; network {i.network}; hardware {i.hardware or '-'}{chip}; t {t}] "
                   f"{i.description}; {i.aggregation}")
     return 0
+
+
+def _agreement_lines(card: dict) -> list[str]:
+    """The card's measured agreement with the published release, one metric a line."""
+    metrics = card.get("metrics") if isinstance(card, dict) else None
+    if not metrics:
+        return []
+    lines = [f"vs release    rank agreement with {card.get('reference', 'the release')} over the classes both hold "
+             "(Kendall tau / Spearman rho / top-10 % overlap):"]
+    for name, r in metrics.items():
+        lines.append(f"  {name:<44} n {r['n']:>5}  tau {r['kendall_tau']:.2f}  rho {r['spearman_rho']:.2f}  "
+                     f"top10 {r['top10_overlap']:.2f}")
+    return lines
 
 
 def _reps_meaning(meta) -> str:

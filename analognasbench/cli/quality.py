@@ -6,6 +6,7 @@
     anb quality runs/cifar_lowcost.sqlite --seeds runs/cifar_seed1.sqlite
     anb quality runs/cifar_lowcost.sqlite --sample 30 --out fidelity_archs.txt
     anb quality cifar10-lowcost --reference original      # against the published release
+    anb quality cifar10-lowcost --reference original --record   # ... and write it into the dataset's card
 
 DATASET and the other datasets may also be embedded names (``original``: the published release). Against the
 release (or any dataset that measured several members of a class), each side's class mean is compared. The release
@@ -39,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="write N architectures spread over the accuracy range (a fidelity check's) to --out")
     parser.add_argument("--out", type=Path, help="file for --sample (one architecture per line)")
     parser.add_argument("--json", type=Path, help="also write the tables as JSON")
+    parser.add_argument("--record", action="store_true", help="with --reference original: write the agreement into "
+                        "DATASET's card (the release_agreement key of its JSON sidecar; the table is not touched)")
     parser.set_defaults(func=run)
 
 
@@ -79,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     for option, target in (("--out", args.out), ("--json", args.json)):
         if target is not None:  # before the analyses; never over an input or a dataset's file
             check_output_file(target, option, inputs=inputs, force=False)
+    if args.record:
+        _check_record(args)
     df, profile = _load(args.dataset)
     print(f"{args.dataset}: {len(df)} architectures, profile {profile.get('name')}")
     if args.sample is not None:
@@ -143,6 +148,34 @@ def run(args: argparse.Namespace) -> int:
               "value across seeds, the error the rows report, IQR / seed std, Kendall's tau between the seeds")
         print(_table(seeds))
         out["seeds"] = seeds.to_dict("records")
+    if args.record:
+        _record(args.dataset, df)
     if args.json:
         atomic_write_text(args.json, strict_json.dumps(out, indent=2) + "\n")
     return 0
+
+
+def _check_record(args: argparse.Namespace) -> None:
+    from analognasbench.bench.registry import resolve_dataset, shipped_release
+
+    release = shipped_release()
+    if release is None or args.reference is None or resolve_dataset(str(args.reference)) != resolve_dataset(release):
+        raise CLIError("--record writes the agreement with the published release: pass --reference original")
+    if args.dataset.suffix == ".sqlite":
+        raise CLIError(f"--record writes into a dataset's card; {args.dataset} is a run store (export it first)")
+    if resolve_dataset(str(args.dataset)) == resolve_dataset(release):
+        raise CLIError("--record: the release is the reference, it has no agreement with itself to record")
+
+
+def _record(dataset: Path, df) -> None:
+    import dataclasses
+
+    from analognasbench.bench.files import read_meta
+    from analognasbench.bench.quality import shipped_release_agreement
+    from analognasbench.bench.registry import resolve_dataset
+
+    path = resolve_dataset(str(dataset))
+    _, meta_path = dataset_paths(path)
+    meta = dataclasses.replace(read_meta(path), release_agreement=shipped_release_agreement(df))
+    atomic_write_text(meta_path, meta.to_json())
+    print(f"\nrecorded the agreement with the release ({len(meta.release_agreement['metrics'])} metrics) in {meta_path}")

@@ -31,9 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the published release to compare the dataset's rankings with (data-quality section): a path "
                         "or embedded name, 'none', or 'auto' (the embedded analognas-original, unless the dataset is "
                         "the release itself)")
-    p.add_argument("--predict", type=Path, metavar="DIR", default=None,
-                   help="add the predictor study written by 'anb predict --evaluate --out DIR' (zero-cost proxies "
-                        "and few-label surrogates against the release) as a section")
+    p.add_argument("--predict", default="auto", metavar="DIR|auto|none",
+                   help="the predictor section (zero-cost proxies and few-label surrogates against the release): a "
+                        "directory written by 'anb predict --evaluate --out DIR', 'none', or 'auto' (the shipped "
+                        "study, when the report is on the release)")
+    p.add_argument("--calibration", default="auto", choices=("auto", "none"),
+                   help="the calibration section (the low-cost profiles' agreement with the release and its cost "
+                        "frontier, from the shipped calibration datasets): 'auto' (when the release is shipped) or "
+                        "'none'")
     p.add_argument("--out", default="anb-report", type=Path, help="output directory (default: ./anb-report)")
     p.add_argument("--only", nargs="+", metavar="ANALYSIS", help="run only these analyses")
     nas = p.add_mutually_exclusive_group()
@@ -94,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
                        reference=_companion(args.reference, fidelity_reference, dataset.name),
                        seed_check=_companion(args.seed_check, seed_check, dataset.name),
                        release=_companion(args.release, lambda _: shipped_release(), dataset.name),
-                       extra_sections=_predict_sections(args.predict),
+                       extra_sections=_calibration_sections(args.calibration)
+                       + _predict_sections(args.predict, dataset.meta),
                        progress=progress)
     for line in out.summary:
         print("- " + line.replace("**", ""))
@@ -103,17 +109,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict_sections(study: Path | None) -> list:
-    """The predictor study's section, if asked for (its tables come from 'anb predict --evaluate')."""
-    if study is None:
-        return []
-    from analognasbench.predict.study import load_study
+def _predict_sections(choice: str, meta: dict) -> list:
+    """The predictor study's section: a study directory ('anb predict --evaluate'), or the shipped one ('auto', on
+    the release only: the study is about the release), or none."""
+    from analognasbench.predict.study import SHIPPED_STUDY, load_study
     from analognasbench.report.predict import predict_section
 
+    if choice == "none" or (choice == "auto" and (meta.get("source") != "original-release"
+                                                   or not (SHIPPED_STUDY / "study.json").is_file())):
+        return []
     try:
-        return [predict_section(load_study(study))]
+        return [predict_section(load_study(SHIPPED_STUDY if choice == "auto" else Path(choice)))]
     except FileNotFoundError as exc:
         raise CLIError(str(exc)) from None
+
+
+def _calibration_sections(choice: str) -> list:
+    """The calibration section from the shipped calibration datasets, when the release is shipped."""
+    from analognasbench.bench.registry import load, shipped_release
+
+    release = shipped_release()
+    if choice == "none" or release is None:
+        return []
+    from analognasbench.bench.calibration import CHOSEN_PROFILE
+    from analognasbench.report.calibration import calibration_section, shipped_candidates
+
+    return [calibration_section(shipped_candidates(), load(release)[0], CHOSEN_PROFILE)]
 
 
 def _companion(choice: str, shipped, name: str) -> str | None:

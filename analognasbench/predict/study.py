@@ -35,6 +35,9 @@ from analognasbench.predict.targets import GOAL_TARGETS, TARGETS, class_targets,
 
 log = logging.getLogger(__name__)
 
+#: The study shipped with the package (its CSV tables and study.json; ``anb predict --evaluate --out DIR``
+#: recomputes it): the report's predictor section on the release.
+SHIPPED_STUDY = Path(__file__).resolve().parent / "shipped_study"
 #: Proxies of the label-free combination (rank average, each oriented by its registered sign).
 ZERO_LABEL_COMBO: tuple[str, ...] = ("synflow", "nwot", "jacov", "aimc_agree_1d", "hw_rows_mean")
 
