@@ -15,6 +15,7 @@ from bench_fixture import fixture_frame, fixture_meta
 
 from analognasbench import hardware
 from analognasbench.bench import costs
+from analognasbench.bench.derived import NetworkSpec
 from analognasbench.cli import main
 from analognasbench.hardware import ChipPresetError, cost_table, get_chip, network_cost
 from analognasbench.pipeline.profiles import get_profile
@@ -308,9 +309,9 @@ def test_tile_shapes_agree_with_aihwkit() -> None:
 def test_bench_cost_columns_use_the_dataset_profile() -> None:
     df = fixture_frame(40, seed=2)
     meta = fixture_meta()
-    assert costs.cost_network(meta) == costs.CostNetwork(16, 5, 10, 32)  # no size in the profile: the paper's
+    assert costs.cost_network(meta) == NetworkSpec(16, 5, 10, 32)  # no size in the profile: the paper's
     lowcost = replace(meta, profile=get_profile("cifar_lowcost").to_dict())
-    assert costs.cost_network(lowcost) == costs.CostNetwork(8, 1, 10, 16)
+    assert costs.cost_network(lowcost) == NetworkSpec(8, 1, 10, 16)
     cols = costs.cost_columns(df, lowcost, "release_512")
     assert cols.index.equals(df.index) and list(cols.columns) == list(costs.COST_COLUMNS)
     assert cols.attrs["chip"] == "release_512" and cols.attrs["input_size"] == 16

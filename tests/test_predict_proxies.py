@@ -49,7 +49,7 @@ def test_unknown_proxy_names_the_valid_ones():
 
 
 def test_parameter_and_flop_counts_are_the_reference_values():
-    release = ProxyConfig()
+    release = ProxyConfig(C=16, N=5)
     values = compute_row("222222", [], release, resolve_proxies("params,flops")).values
     assert values == {"params": 1531546.0, "flops": 220119680.0}  # NAS-Bench-201's all-3x3 network
 

@@ -105,4 +105,9 @@ def test_the_shipped_proxy_table_is_verified_class_level_and_documented():
     assert df.canonical_index.is_unique and all(canonical_index(int(i)) == int(i) for i in df.canonical_index)
     zc = [c for c in df.columns if c.startswith("zc_")]
     assert set(zc) <= {"zc_" + n for n in proxy_names()} and set(zc) == set(meta.extra["columns"])
-    assert meta.profile["C"] == 16 and meta.profile["N"] == 5 and meta.profile["batch_size"] == 64
+    assert len(df) == 6466 == meta.row_count  # every isomorphism class
+    assert meta.profile == ProxyConfig().to_dict()  # `anb proxies ARCH` computes the table's settings by default
+    assert df[zc].notna().mean().min() > 0.99  # a proxy may fail on a degenerate cell, not on many
+    sample, sample_meta = load_proxies("proxies-cifar10-c16n5-sample")  # the release's network, a sample
+    assert sample_meta.profile["C"] == 16 and sample_meta.profile["N"] == 5 and sample_meta.profile["batch_size"] == 64
+    assert set(sample.canonical_index) <= set(df.canonical_index) and len(sample) >= 100

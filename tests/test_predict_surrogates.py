@@ -111,14 +111,22 @@ def test_study_writes_every_table_and_the_report_section(tmp_path, release, prox
     lowcost = release.sample(300, random_state=0)
     config = StudyConfig(models=("ridge:onehot", "ridge:onehot+zc"), label_counts=(20, 100), seeds=(0,),
                          curve_targets=("noisy_accuracy",), curve_subsets=("all",))
+    full = proxies.iloc[:200].assign(zc_nwot=lambda d: -d.zc_nwot)  # other settings: nwot ranks the other way
     result = run_study(release, proxies.reset_index().rename(columns={"index": "canonical_index"}), tmp_path,
-                       lowcost=lowcost, config=config)
-    for name in ("proxy_agreement", "best_proxies", "zero_label", "curves", "lowcost_bar", "overtakes", "goals"):
+                       lowcost=lowcost, config=config, full_network_proxies=full, proxy_settings="tiny test net")
+    settings = result.tables["settings_agreement"].set_index("proxy")
+    assert settings.loc["nwot", "n"] == 200 and settings.loc["nwot", "spearman_small_vs_full"] == pytest.approx(-1)
+    assert settings.loc["snip", "spearman_small_vs_full"] == pytest.approx(1)
+    assert settings.loc["nwot", "tau_noisy_accuracy_small"] == pytest.approx(
+        -settings.loc["nwot", "tau_noisy_accuracy_full"]) and settings.loc["nwot", "tau_noisy_accuracy_small"] > 0.5
+    for name in ("proxy_agreement", "best_proxies", "zero_label", "curves", "lowcost_bar", "overtakes", "goals",
+                 "settings_agreement"):
         assert (tmp_path / f"{name}.csv").is_file(), name
     loaded = load_study(tmp_path)
     assert set(loaded.tables) >= set(result.tables)
     sec = predict_section(loaded)
-    assert sec.findings and "predict_proxies_all" in sec.tables
+    assert sec.findings and "predict_proxies_all" in sec.tables and "tiny test net" in sec.intro
+    assert any(f.startswith("Smaller network: on 200 classes") for f in sec.findings)
     md = write_study_report(loaded)
     assert md.is_file() and (tmp_path / "figures" / "predict_curves_all-classes_all.png").is_file()
     bar = lowcost_bar(class_targets(release), class_targets(lowcost), ["noisy_accuracy"], ["all"])

@@ -27,47 +27,34 @@ release) it is the paper's, C=16, N=5, 10 classes, 32x32.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analognasbench import hardware
+from analognasbench.bench.derived import NB201_CIFAR10, NetworkSpec
 from analognasbench.bench.files import DatasetMeta
 from analognasbench.pipeline.schema import MetricInfo
 
 COST_COLUMNS = hardware.COST_COLUMNS
 
 
-@dataclass(frozen=True)
-class CostNetwork:
-    """The network size the cost model needs: NAS-Bench-201's C, N, classes and the input side in pixels."""
-
-    C: int = 16
-    N: int = 5
-    num_classes: int = 10
-    input_size: int = 32
-
-    def kwargs(self) -> dict[str, int]:
-        return {"C": self.C, "N": self.N, "num_classes": self.num_classes, "input_size": self.input_size}
-
-
-def cost_network(meta: DatasetMeta | Mapping[str, Any] | None) -> CostNetwork:
-    """The dataset's network size from its profile; the paper's (16, 5, 10, 32) where the profile does not say."""
+def cost_network(meta: DatasetMeta | Mapping[str, Any] | None) -> NetworkSpec:
+    """The dataset's network size from its profile (:class:`~analognasbench.bench.derived.NetworkSpec`); the
+    paper's (16, 5, 10, 32) for every size the profile does not give. A size of the wrong type is an error."""
     if meta is None:
-        return CostNetwork()
+        return NB201_CIFAR10
     profile = meta.profile if isinstance(meta, DatasetMeta) else (meta.get("profile") or {})
     if not isinstance(profile, Mapping):
-        return CostNetwork()
-    default = CostNetwork()
+        return NB201_CIFAR10
     values = {}
-    for key, source in (("C", "C"), ("N", "N"), ("num_classes", "num_classes"), ("input_size", "image_size")):
-        value = profile.get(source, getattr(default, key))
+    for key in ("C", "N", "num_classes", "image_size"):
+        value = profile.get(key, getattr(NB201_CIFAR10, key))
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(f"the dataset profile's {source} must be an integer; got {value!r}")
+            raise ValueError(f"the dataset profile's {key} must be an integer; got {value!r}")
         values[key] = int(value)
-    return CostNetwork(**values)
+    return NetworkSpec(**values)
 
 
 def _row_archs(df: pd.DataFrame) -> np.ndarray:
@@ -84,7 +71,7 @@ def cost_columns(df: pd.DataFrame, meta: DatasetMeta | Mapping[str, Any] | None 
     (``arch_index``) at the network size of ``meta``'s profile. ``attrs``: chip, C, N, num_classes, input_size,
     and a note that these are model estimates."""
     net = cost_network(meta)
-    table = hardware.cost_table(_row_archs(df), chip, **net.kwargs())
+    table = hardware.cost_table(_row_archs(df), chip, **net.cost_kwargs())
     out = table.drop(columns="arch_index")
     out.index = df.index
     out.attrs = dict(table.attrs)
@@ -124,8 +111,8 @@ def describe(meta: DatasetMeta | Mapping[str, Any] | None, chip: hardware.ChipPr
     preset = hardware.get_chip(chip)
     return (f"hardware cost: model estimates on chip preset {preset.name} ({preset.crossbar.rows}x"
             f"{preset.crossbar.cols} crossbars, {preset.crossbar.cores} cores), network C={net.C} N={net.N} "
-            f"{net.input_size}x{net.input_size}")
+            f"{net.image_size}x{net.image_size}")
 
 
-__all__ = ["COST_COLUMNS", "CostNetwork", "cost_columns", "cost_metric_info", "cost_network", "cost_record",
+__all__ = ["COST_COLUMNS", "cost_columns", "cost_metric_info", "cost_network", "cost_record",
            "describe", "is_cost_column"]

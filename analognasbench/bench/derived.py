@@ -38,6 +38,10 @@ class NetworkSpec:
     num_classes: int
     image_size: int  # pixels (square input)
 
+    def cost_kwargs(self) -> dict[str, int]:
+        """The keyword arguments of :func:`analognasbench.hardware.cost_table` for this network."""
+        return {"C": self.C, "N": self.N, "num_classes": self.num_classes, "input_size": self.image_size}
+
 
 #: NAS-Bench-201's skeleton on CIFAR-10, the original release's.
 NB201_CIFAR10 = NetworkSpec(C=16, N=5, num_classes=10, image_size=32)

@@ -47,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-proxies", action="store_true", help="--evaluate without proxies (encodings only)")
     p.add_argument("--resume", action="store_true", help="--evaluate: keep the proxy-free learning-curve rows "
                                                          "already in --out")
+    p.add_argument("--full-network", default="proxies-cifar10-c16n5-sample",
+                   help="--evaluate: proxies of the release's network (C=16, N=5) on a sample, compared with the "
+                        "table's settings ('' for none)")
     p.add_argument("--lowcost", default="cifar10-lowcost", help="the low-cost dataset of the bar ('' for none)")
     p.set_defaults(func=run)
 
@@ -67,21 +70,37 @@ def _release(spec: str | None):
 
 
 def _proxies(spec: str | None):
+    """``(proxy table, raw store rows or None, how they were computed)``; no table: ``(None, None, "")``."""
     from analognasbench.predict import ProxyConfig, ProxyStore
     from analognasbench.predict.export import DEFAULT_PROXY_TABLE, load_proxies, store_table
 
     if spec is not None and spec.endswith(".sqlite"):
         if not Path(spec).is_file():
             raise CLIError(f"proxy store {spec} does not exist")
+        config = ProxyConfig()
         with ProxyStore(spec) as store:
-            return store_table(store, ProxyConfig()), store.frame(ProxyConfig())
+            return store_table(store, config), store.frame(config), f"store {spec}, {config.describe()}"
     try:
-        return load_proxies(spec or DEFAULT_PROXY_TABLE)[0], None
+        table, meta = load_proxies(spec or DEFAULT_PROXY_TABLE)
     except FileNotFoundError:
         if spec is not None:
             raise
         print("no proxy table shipped yet: surrogates on encodings only", file=sys.stderr)
-        return None, None
+        return None, None, ""
+    return table, None, meta.fidelity.split(": ", 1)[-1]
+
+
+def _full_network(spec: str):
+    """The proxies of the release's network on a sample of classes (the settings comparison), if shipped."""
+    from analognasbench.predict.export import load_proxies
+
+    if not spec:
+        return None
+    try:
+        return load_proxies(spec)[0]
+    except FileNotFoundError:
+        print(f"no proxy table {spec}: the settings comparison is left out", file=sys.stderr)
+        return None
 
 
 def _lowcost(spec: str):
@@ -104,7 +123,7 @@ def _single(args: argparse.Namespace) -> int:
     targets = class_targets(_release(args.release))
     proxies = None
     if spec.uses_proxies:
-        proxies, _ = _proxies(args.proxies)
+        proxies = _proxies(args.proxies)[0]
         if proxies is None:
             raise CLIError(f"model {spec.label} needs proxies: pass --proxies TABLE|STORE.sqlite")
         proxies = proxies.set_index("canonical_index")
@@ -133,7 +152,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from analognasbench.predict.targets import TARGETS, parse_target
     from analognasbench.report.predict import write_study_report
 
-    proxies, frame = (None, None) if args.no_proxies else _proxies(args.proxies)
+    proxies, frame, settings = (None, None, "") if args.no_proxies else _proxies(args.proxies)
     config = StudyConfig()
     if args.quick:
         config = StudyConfig(models=("ridge:onehot", "ridge:onehot+zc", "xgb:onehot", "xgb:onehot+zc", "gnn:graph"),
@@ -147,7 +166,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         config.curve_targets = tuple(parse_target(t.strip()) for t in args.curve_targets.split(","))
     config.targets = TARGETS
     result = run_study(_release(args.release), proxies, args.out, lowcost=_lowcost(args.lowcost),
-                       store_frame=frame, config=config, resume=args.resume)
+                       store_frame=frame, config=config, resume=args.resume,
+                       full_network_proxies=None if proxies is None else _full_network(args.full_network),
+                       proxy_settings=settings)
     md = write_study_report(result)
     print(f"wrote {len(result.tables)} tables, figures and {md} under {args.out}", file=sys.stderr)
     return 0

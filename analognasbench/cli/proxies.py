@@ -53,10 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="--pending: first list K classes the store already holds (a CPU/GPU agreement sample)")
     p.add_argument("--budget-s", type=float, default=None, help="start no architecture after this many seconds")
     p.add_argument("--seed", type=int, default=0, help="weight-initialisation seed (default 0)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--n-batches", type=int, default=1)
-    p.add_argument("--C", type=int, default=16, help="network width (release: 16)")
-    p.add_argument("--N", type=int, default=5, help="cells per stage (release: 5)")
+    p.add_argument("--batch-size", type=int, default=None, help="images per minibatch (default: the shipped "
+                   "table's, 32)")
+    p.add_argument("--n-batches", type=int, default=None, help="minibatches (default 1)")
+    p.add_argument("--C", type=int, default=None, help="network width (default: the shipped table's, 8; release: 16)")
+    p.add_argument("--N", type=int, default=None, help="cells per stage (default: the shipped table's, 1; release: 5)")
     p.add_argument("--name", default="proxies-cifar10", help="dataset name for --export")
     p.add_argument("--force", action="store_true", help="with --export: replace an existing proxy table")
     p.add_argument("--json", action="store_true", help="machine-readable output for one ARCH")
@@ -66,7 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _config(args: argparse.Namespace):
     from analognasbench.predict import ProxyConfig
 
-    return ProxyConfig(seed=args.seed, batch_size=args.batch_size, n_batches=args.n_batches, C=args.C, N=args.N)
+    given = {"batch_size": args.batch_size, "n_batches": args.n_batches, "C": args.C, "N": args.N}
+    return ProxyConfig(seed=args.seed, **{k: v for k, v in given.items() if v is not None})
 
 
 def _shard(items: list, spec: str | None) -> list:

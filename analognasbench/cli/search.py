@@ -66,7 +66,7 @@ def make_objective(args: argparse.Namespace, bench: object) -> Objective:
     if args.objectives:
         from analognasbench.bench.costs import cost_network
 
-        network = cost_network(getattr(bench, "meta", None)).kwargs()
+        network = cost_network(getattr(bench, "meta", None)).cost_kwargs()
     return parse_objective(args.objectives, args.objective, args.params_cap, args.chip, network, args.hv_reference)
 
 

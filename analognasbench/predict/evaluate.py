@@ -85,3 +85,26 @@ def device_agreement(frame: pd.DataFrame) -> pd.DataFrame:
         rows.append({"proxy": name, "n": len(both), "max_rel_diff": float(rel.max()) if len(both) else np.nan,
                      "spearman": float(rho)})
     return pd.DataFrame(rows)
+
+
+def settings_agreement(small: pd.DataFrame, full: pd.DataFrame, targets: pd.DataFrame,
+                       target_names: Iterable[str] = ("baseline_accuracy", "noisy_accuracy", "analog_drift_86400")
+                       ) -> pd.DataFrame:
+    """What computing proxies on a smaller network changes, over the classes both tables hold.
+
+    ``small`` and ``full`` are proxy tables of two settings (indexed by canonical_index), e.g. the shipped table's
+    C=8, N=1 network and the release's C=16, N=5 on a sample. Per proxy: n, Spearman's rho between the two
+    settings' values, and per target Kendall's tau of each setting with the release on the same classes
+    (``tau_<target>_small`` / ``tau_<target>_full``)."""
+    both = small.index.intersection(full.index)
+    rows = []
+    for col in [c for c in proxy_columns(small) if c in full.columns]:
+        a, b = small.loc[both, col].astype(float), full.loc[both, col].astype(float)
+        row = {"proxy": col[len(COLUMN_PREFIX):], "n": int(len(both)),
+               "spearman_small_vs_full": agreement(a.to_numpy(), b.to_numpy())["spearman"]}
+        for target in target_names:
+            t = targets[target].reindex(both).to_numpy(dtype=float)
+            row[f"tau_{target}_small"] = agreement(a.to_numpy(), t)["kendall"]
+            row[f"tau_{target}_full"] = agreement(b.to_numpy(), t)["kendall"]
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -88,9 +88,7 @@ def export_store(store_path: str | Path, out: str | Path, config: ProxyConfig,
     signs = {c: get_proxy(c).sign for c in columns}
     meta = DatasetMeta(
         name=name, version=PROXY_SET_VERSION, source=PROXY_SOURCE,
-        fidelity=(f"zero-cost proxies at initialisation (estimates, NOT measurements): NAS-Bench-201 network C={config.C} "
-                  f"N={config.N}, weight seed {config.seed}, {config.n_batches} minibatch(es) of {config.batch_size} "
-                  f"CIFAR-10 training images (draw seed {config.data_seed})"),
+        fidelity=f"zero-cost proxies at initialisation (estimates, NOT measurements): {config.describe()}",
         profile=config.to_dict(), profile_hash=config.hash(), hardware_preset=config.hardware_preset,
         software=_software(), created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         row_count=len(df), sha256=file_sha256(parquet),

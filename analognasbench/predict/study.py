@@ -28,7 +28,13 @@ from analognasbench.predict.curves import (
     lowcost_bar,
     overtakes,
 )
-from analognasbench.predict.evaluate import agreement, best_proxies, device_agreement, proxy_table
+from analognasbench.predict.evaluate import (
+    agreement,
+    best_proxies,
+    device_agreement,
+    proxy_table,
+    settings_agreement,
+)
 from analognasbench.predict.registry import COLUMN_PREFIX, get_proxy
 from analognasbench.predict.surrogates import DEFAULT_MODELS
 from analognasbench.predict.targets import GOAL_TARGETS, TARGETS, class_targets, subset_mask
@@ -106,10 +112,13 @@ def _goals(zero: pd.DataFrame, best: pd.DataFrame, over: pd.DataFrame) -> pd.Dat
 
 def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Path, *,
               lowcost: pd.DataFrame | None = None, store_frame: pd.DataFrame | None = None,
-              config: StudyConfig | None = None, resume: bool = False) -> StudyResult:
+              config: StudyConfig | None = None, resume: bool = False,
+              full_network_proxies: pd.DataFrame | None = None, proxy_settings: str = "") -> StudyResult:
     """Compute and write every table. ``proxies``: a proxy table indexed by canonical_index (None: surrogates on
     encodings only); ``lowcost``: the low-cost dataset frame; ``store_frame``: raw store rows for the CPU/GPU
-    comparison. ``resume``: keep every ``all-classes`` learning-curve row of an earlier run in ``out`` (they do not
+    comparison; ``full_network_proxies``: proxies of the same classes at other settings (the release's network on a
+    sample), compared with ``proxies`` (:func:`settings_agreement`); ``proxy_settings``: how the proxies were computed
+    (the table's fidelity text, for the report). ``resume``: keep every ``all-classes`` learning-curve row of an earlier run in ``out`` (they do not
     depend on the proxies) and compute only the missing ones; runs with different model or target selections
     thus add up."""
     config = config or StudyConfig()
@@ -124,6 +133,10 @@ def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Pa
         result.tables["proxy_agreement"] = table
         result.tables["best_proxies"] = best_proxies(table)
         result.tables["zero_label"] = _zero_label(proxies, targets, config)
+        if full_network_proxies is not None:
+            full = (full_network_proxies.set_index("canonical_index") if "canonical_index" in full_network_proxies
+                    else full_network_proxies)
+            result.tables["settings_agreement"] = settings_agreement(proxies, full, targets)
     frames, skip = [], set()
     prior = out / "curves.csv"
     if resume and prior.is_file():
@@ -159,7 +172,7 @@ def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Pa
         result.tables["device_agreement"] = device_agreement(store_frame)
     result.info = {"config": asdict(config), "classes_with_proxies": 0 if proxies is None else int(len(proxies)),
                    "classes_in_release": int(len(targets)), "models": models,
-                   "zero_label_combo": list(ZERO_LABEL_COMBO)}
+                   "zero_label_combo": list(ZERO_LABEL_COMBO), "proxy_settings": proxy_settings}
     for name, df in result.tables.items():
         df.to_csv(out / f"{name}.csv", index=False)
     (out / "study.json").write_text(json.dumps(result.info, indent=2, default=str) + "\n")

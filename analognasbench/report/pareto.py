@@ -85,7 +85,7 @@ def pareto_section(ds: ReportDataset, chip: hardware.ChipPreset | str = hardware
         "pareto_energy", TITLE, "issue 17",
         f"Measured 1-day accuracy ({ACCURACY}) against the energy per inference estimated by the AIMC cost model "
         f"(README 'Hardware cost'; chip preset {preset.name}, network C={net.C} N={net.N} "
-        f"{net.input_size}x{net.input_size}; energies are model estimates, not measurements). Robust cells: drift "
+        f"{net.image_size}x{net.image_size}; energies are model estimates, not measurements). Robust cells: drift "
         f"drop ({DRIFT_START} - {DRIFT_END}) at or below the {ROBUST_QUANTILE:.0%} quantile among the cells at or "
         f"above the median 1-day accuracy. Energy overhead: a cell's energy over that of the cheapest front cell "
         f"at least as accurate (1 = on the front).")

@@ -85,13 +85,22 @@ def predict_section(result: StudyResult) -> Section:
                 findings.append(f"{r.target} [{r.subset}]: best {r.best_model} tau {r.best_tau:.2f} at "
                                 f"{r.best_labels} labels; {when}.")
     n = result.info.get("classes_with_proxies", 0)
-    intro = ("Zero-cost proxies are computed by this project at initialisation (NAS-Bench-201 network C=16, N=5, "
-             "one minibatch of 64 CIFAR-10 training images, weight seed 0); they are estimates, not measurements. "
+    settings = result.info.get("proxy_settings") or "settings not recorded"
+    intro = (f"Zero-cost proxies are computed by this project at initialisation ({settings}); they are estimates, "
+             "not measurements. "
              f"Proxies available for {n} of 6,466 classes. Targets are the release's class means (isomorphic cells "
              "averaged); noisy_drop = baseline - noisy accuracy, hwt_recovery = analog - noisy accuracy; subset b80: "
              "class-mean baseline accuracy > 80 %. Learning curves: Kendall's tau on all held-out classes of the "
              f"pool versus training labels, mean +- std over seeds. Zero-label combination (fixed a priori): rank "
              f"average of {', '.join(ZERO_LABEL_COMBO)}.")
+    if "settings_agreement" in t and len(t["settings_agreement"]):
+        s = t["settings_agreement"].set_index("proxy")
+        findings.append(
+            f"Smaller network: on {int(s.n.max())} classes computed at both settings, the table's values rank like "
+            f"the release network's (C=16, N=5, 64 images) at median Spearman {s.spearman_small_vs_full.median():.2f}"
+            + (f"; aimc_agree_1d ranks noisy accuracy at tau {s.tau_noisy_accuracy_small.get('aimc_agree_1d'):.2f} "
+               f"(table) against {s.tau_noisy_accuracy_full.get('aimc_agree_1d'):.2f} (release network)"
+               if "aimc_agree_1d" in s.index else "") + ".")
     sec = Section("predict", "Predicting analog robustness cheaply", "issue 19", intro, findings)
     if "proxy_agreement" in t:
         for subset in sorted(set(t["proxy_agreement"].subset)):
@@ -107,7 +116,10 @@ def predict_section(result: StudyResult) -> Section:
                           ("overtakes", "Best surrogate per target and where it beats the low-cost bar"),
                           ("lowcost_bar", "The bar: cifar10-lowcost versus the release (Kendall's tau)"),
                           ("curve_summary", "Learning curves (Kendall's tau, mean and std over seeds)"),
-                          ("device_agreement", "CPU versus GPU proxy values of the same classes")):
+                          ("device_agreement", "CPU versus GPU proxy values of the same classes"),
+                          ("settings_agreement", "The table's settings against the release's network (C=16, N=5, "
+                                                 "64 images) on the classes both hold: rank correlation of the "
+                                                 "values, and each setting's Kendall's tau with the release")):
         if name in t and len(t[name]):
             sec.tables[f"predict_{name}"] = (caption, t[name])
     if "curve_summary" in t and len(t["curve_summary"]):
