@@ -75,6 +75,7 @@ class ProfileName(ClosedSet, what="profile", plural="profiles"):
     CALIB_N1_FAST = "calib-n1-fast"
     CALIB_N1_E10 = "calib-n1-e10"
     CALIB_N2_FAST = "calib-n2-fast"
+    CALIB_N1_TINY = "calib-n1-tiny"
 
 
 class LRSchedule(ClosedSet, what="learning-rate schedule", plural="learning-rate schedules"):
@@ -639,6 +640,12 @@ def _calib_n2_fast() -> Profile:
                   protocol=_RELEASE_LIKE).with_overrides(["qat_epochs=0"])
 
 
+def _calib_n1_tiny() -> Profile:
+    # The cheap end of the frontier: calib-n1-fast on half the training images (2,500) for 3 epochs (~15 core-s).
+    return _calib(ProfileName.CALIB_N1_TINY, N=1, train_subset=2500, test_subset=500, epochs=3, repetitions=3,
+                  protocol=_RELEASE_LIKE).with_overrides(["qat_epochs=0"])
+
+
 _REGISTRY = {
     ProfileName.PAPER: _paper,
     ProfileName.SMOKE: _smoke,
@@ -653,10 +660,12 @@ _REGISTRY = {
     ProfileName.CALIB_N1_FAST: _calib_n1_fast,
     ProfileName.CALIB_N1_E10: _calib_n1_e10,
     ProfileName.CALIB_N2_FAST: _calib_n2_fast,
+    ProfileName.CALIB_N1_TINY: _calib_n1_tiny,
 }
 
 #: The calibration's candidate profiles, cheapest first.
-CALIBRATION_PROFILES: tuple[str, ...] = (ProfileName.CALIB_N1_FAST.value, ProfileName.CALIB_N1_E10.value,
+CALIBRATION_PROFILES: tuple[str, ...] = (ProfileName.CALIB_N1_TINY.value, ProfileName.CALIB_N1_FAST.value,
+                                         ProfileName.CALIB_N1_E10.value,
                                          ProfileName.CALIB_N2_FAST.value, ProfileName.CALIB_N1.value,
                                          ProfileName.CALIB_N1_ORIG.value, ProfileName.CALIB_N2.value, ProfileName.CALIB_N2_C16.value,
                                          ProfileName.CALIB_N3_32PX.value)
