@@ -6,6 +6,7 @@ architecture (median wall seconds; core-seconds for CPU rows). Writes ``calibrat
 metric) and ``frontier.png`` (agreement versus cost) into ``--out``. The computation lives in
 :mod:`analognasbench.bench.calibration`.
 
+    python benchmarks/calibration.py                    # the shipped candidates (cifar10-calib-*, cifar10-lowcost, ...)
     python benchmarks/calibration.py --store calib-n2=/work/runs/calib-n2.sqlite --gpu-stores /work/runs/gpu \\
         --dataset cifar10-lowcost=analognasbench/bench/datasets/cifar10-lowcost.parquet --out /work/runs/calibration
     python benchmarks/calibration.py --write-sample 120          # regenerate scripts/calibration-archs.txt
@@ -31,7 +32,7 @@ from analognasbench.bench.calibration import (
     release_drop_on,
 )
 from analognasbench.bench.registry import load
-from analognasbench.report.calibration import plot_frontier
+from analognasbench.report.calibration import plot_frontier, shipped_candidates
 
 DEFAULT_RELEASE = os.environ.get("ANB_RELEASE", "original")  # the embedded analognas-original
 SAMPLE_FILE = Path(__file__).resolve().parent.parent / "scripts" / "calibration-archs.txt"
@@ -110,7 +111,7 @@ def main() -> int:
         SAMPLE_FILE.write_text("\n".join(header + [str(tuple(a)) for a in sample]) + "\n")
         print(f"wrote {len(sample)} architectures to {SAMPLE_FILE}")
         return 0
-    rows = load_rows(args)
+    rows = load_rows(args) if args.store or args.gpu_stores or args.dataset else shipped_candidates()
     if not rows:
         sys.exit("no rows: give --store, --gpu-stores or --dataset with measured architectures")
     table = calibration_table(rows, release, (*CALIBRATION_METRICS, *CROSS_METRICS))
