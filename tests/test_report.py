@@ -130,6 +130,26 @@ def test_cli_report_on_a_dataset_file(tmp_path, capsys):
     assert "valid analyses" in capsys.readouterr().err
 
 
+def test_cli_report_adds_the_predictor_study_and_the_calibration_only_when_asked(tmp_path):
+    from analognasbench.predict.study import StudyConfig, run_study
+
+    rows = null_dataset(n=400, seed=5)
+    path = write_dataset(rows, DatasetMeta(name="null-test", fidelity="synthetic null"), tmp_path / "null-test")
+    study = tmp_path / "study"
+    study.mkdir()
+    proxies = rows[["canonical_index"]].drop_duplicates().assign(zc_params=lambda d: d.canonical_index % 7)
+    run_study(rows, proxies, study, config=StudyConfig(models=("ridge:onehot",), label_counts=(20,), seeds=(0,),
+                                                        curve_targets=("noisy_accuracy",), curve_subsets=("all",)))
+    base = ["report", "--dataset", str(path), "--only", "claims", "--no-nas", "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "a"), "--predict", str(study), "--calibration", "none"]) == 0
+    text = (tmp_path / "a" / "report.md").read_text()
+    assert "Predicting analog robustness cheaply" in text and "Calibrating low-cost" not in text
+    # 'auto': the shipped study belongs to the release, so a report on another dataset leaves it out
+    assert main([*base, "--out", str(tmp_path / "b")]) == 0
+    assert "Predicting analog robustness cheaply" not in (tmp_path / "b" / "report.md").read_text()
+    assert main([*base, "--out", str(tmp_path / "c"), "--predict", str(tmp_path / "nothing")]) == 2
+
+
 # ---- the original release's pickle ---------------------------------------------------------------------------
 
 
