@@ -272,6 +272,8 @@ def test_export_writes_a_dataset_the_bench_layer_reads(tmp_path, smoke, client):
     assert meta.profile_hash == smoke.hash() and meta.profile == smoke.to_dict()
     assert meta.repetitions == smoke.repetitions and meta.sha256
     assert "prefix of a fixed seeded random order" in meta.notes  # the default: the unique sweep order
+    assert meta.release_agreement == {}  # synthetic data: nothing to compare with the CIFAR-10 release
+    assert "release_agreement" not in files.dataset_paths(written)[1].read_text()
     from analognasbench.pipeline.archsets import parse_archset
 
     with RunStore(tmp_path / "runs.sqlite", create=False) as store:
