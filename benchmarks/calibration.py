@@ -32,7 +32,8 @@ from analognasbench.bench.calibration import (
     release_drop_on,
 )
 from analognasbench.bench.registry import load
-from analognasbench.report.calibration import plot_frontier, shipped_candidates
+from analognasbench.report.calibration import plot_frontier, shipped_candidates, summary_table
+from analognasbench.report.render import markdown_table
 
 DEFAULT_RELEASE = os.environ.get("ANB_RELEASE", "original")  # the embedded analognas-original
 SAMPLE_FILE = Path(__file__).resolve().parent.parent / "scripts" / "calibration-archs.txt"
@@ -100,6 +101,7 @@ def main() -> int:
                    help="the published release: an embedded name, a dataset path or a data.anb (default %(default)s)")
     p.add_argument("--out", type=Path, help="folder for calibration.csv and frontier.png")
     p.add_argument("--write-sample", type=int, metavar="N", help=f"write the N-architecture sample to {SAMPLE_FILE}")
+    p.add_argument("--markdown", action="store_true", help="also print the summary table in Markdown (DATASET.md's)")
     args = p.parse_args()
     release, _, _ = load(args.release)
     if args.write_sample:
@@ -116,6 +118,10 @@ def main() -> int:
         sys.exit("no rows: give --store, --gpu-stores or --dataset with measured architectures")
     table = calibration_table(rows, release, (*CALIBRATION_METRICS, *CROSS_METRICS))
     print_table(table, rows, release)
+    if args.markdown:
+        drops = {k: release_drop_on(release, v["canonical_index"].unique()) for k, v in rows.items()}
+        print()
+        print("\n".join(markdown_table(summary_table(table, drops))[0]))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out / "calibration.csv", index=False)

@@ -116,6 +116,13 @@ def _md_cell(v: str) -> str:
     return v.replace("|", "\\|")
 
 
+def markdown_table(df: pd.DataFrame, max_rows: int = MAX_ROWS) -> tuple[list[str], int]:
+    """The lines of ``df`` as a Markdown table (values formatted as in the report), and how many rows were left out."""
+    cols, rows, left = format_table(df, max_rows)
+    lines = ["| " + " | ".join(_md_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    return lines + ["| " + " | ".join(_md_cell(v) for v in r) + " |" for r in rows], left
+
+
 def render_markdown(title: str, header: list[tuple[str, str]], summary: list[str],
                     sections: list[RenderedSection], footer: str) -> str:
     out = [f"# {title}", ""]
@@ -133,10 +140,8 @@ def render_markdown(title: str, header: list[tuple[str, str]], summary: list[str
         for f in s.figures:
             out += [f"![{f.caption}]({f.png})", "", f"*{f.caption}*", ""]
         for t in s.tables:
-            cols, rows, left = format_table(t.df)
-            out += [f"**{t.caption}** ([CSV, {len(t.df)} rows]({t.csv}))", "",
-                    "| " + " | ".join(_md_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
-            out += ["| " + " | ".join(_md_cell(v) for v in r) + " |" for r in rows]
+            lines, left = markdown_table(t.df)
+            out += [f"**{t.caption}** ([CSV, {len(t.df)} rows]({t.csv}))", "", *lines]
             out += (["", f"*{left} more rows in the CSV file.*"] if left else []) + [""]
     out += ["---", footer, ""]
     return "\n".join(out)
