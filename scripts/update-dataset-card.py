@@ -3,7 +3,7 @@
     python scripts/update-dataset-card.py [--reference runs/cifar_highfid.sqlite] [--seeds runs/cifar_seed1.sqlite]
 
 Replaces the blocks between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` (coverage, cost, quality, fidelity,
-seeds, and the published release's: release_reliability, release_table3, release_agreement);
+seeds, and the published release's: release_reliability, release_table3, release_agreement, calibration);
 the prose around them is written by hand. Run it after each export (``scripts/export-sweep.sh`` does).
 """
 
@@ -138,7 +138,23 @@ def release_blocks(lowcost: pd.DataFrame) -> dict[str, str]:
                       "mean_high": "mean, release"},
                 {"kendall_tau": ".2f", "spearman_rho": ".2f", "top10_overlap": ".0%", "mean_low": ".1f",
                  "mean_high": ".1f"}))
+    out["calibration"] = calibration_block(rel_df)
     return out
+
+
+def calibration_block(release: pd.DataFrame) -> str:
+    """The calibration candidates' agreement with the release and cost (the report's calibration table)."""
+    from analognasbench.bench.calibration import calibration_table, release_drop_on
+    from analognasbench.report.calibration import shipped_candidates, summary_table
+    from analognasbench.report.render import markdown_table
+
+    rows = shipped_candidates()
+    drops = {k: release_drop_on(release, v["canonical_index"].unique()) for k, v in rows.items()}
+    lines, _ = markdown_table(summary_table(calibration_table(rows, release), drops))
+    return ("Kendall's tau with the release's class means per metric (`*`: the programmed t = 0 reading against the "
+            "release's unprogrammed one), median cost per architecture on one core, and the noisy drop (baseline "
+            "minus noisy accuracy, median) against the release's on the same classes "
+            "(`python benchmarks/calibration.py --markdown`).\n\n" + "\n".join(lines))
 
 
 def _shipped(name: str | None) -> Path | None:

@@ -137,7 +137,7 @@ def test_calibration_section_tables_findings_and_frontier():
     summary = sec.tables["calibration_summary"][1].set_index("profile")
     assert list(summary.index) == ["good", "noisy"]  # an empty candidate is left out
     assert summary.loc["good", "noisy_accuracy"] == "1.00" and float(summary.loc["noisy", "noisy_accuracy"]) < 0.9
-    assert summary.loc["noisy", "core_s_per_arch"] == 20.0 and summary.loc["good", "noisy_drop_median"] == 20.0
+    assert summary.loc["noisy", "core-s/arch"] == "20.0" and summary.loc["good", "noisy drop"] == "20.0"
     assert "Best agreement on noisy accuracy: good" in sec.findings[0] and "Chosen profile: good" in sec.findings[1]
     fig = sec.figures["calibration_frontier"].draw()
     assert len(fig.axes) == 2

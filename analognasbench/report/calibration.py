@@ -31,22 +31,27 @@ def _cost(r: pd.Series) -> float:
     return r.core_seconds_per_arch if not math.isnan(r.core_seconds_per_arch) else r.seconds_per_arch
 
 
+def _points(value: float) -> str:
+    return "n/m" if math.isnan(value) else f"{value:.1f}"
+
+
 def summary_table(table: pd.DataFrame, drops: dict[str, dict[str, float]]) -> pd.DataFrame:
-    """One row per profile: n, cost, tau per summary metric (``*`` marks the programmed reading), noisy drops."""
+    """One row per profile: n, cost, tau per summary metric (``*`` marks the programmed reading), noisy drops
+    (medians, points; ``n/m``: not measured)."""
     rows = []
     for profile, part in table.groupby("profile", sort=False):
         by = part.set_index("metric")
         first = part.iloc[0]
-        row: dict = {"profile": profile, "n": int(part.n.max()), "core_s_per_arch": round(_cost(first), 1)}
+        row: dict = {"profile": profile, "n": int(part.n.max()), "core-s/arch": _points(_cost(first))}
         for metric, cross in SUMMARY:
             tau = by.kendall_tau.get(metric, math.nan)
             if (tau is None or math.isnan(tau)) and cross and cross in by.index:
                 row[metric] = f"{by.kendall_tau[cross]:.2f}*" if not math.isnan(by.kendall_tau[cross]) else "n/m"
             else:
                 row[metric] = "n/m" if math.isnan(tau) else f"{tau:.2f}"
-        row["noisy_drop_median"] = round(first.noisy_drop_median, 1)
-        row["programmed_drop_median"] = round(first.programmed_drop_median, 1)
-        row["release_drop_median_same_classes"] = round(drops[profile]["drop_median"], 1)
+        row["noisy drop"] = _points(first.noisy_drop_median)
+        row["programmed drop"] = _points(first.programmed_drop_median)
+        row["release drop, same classes"] = _points(drops[profile]["drop_median"])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -104,11 +109,11 @@ def calibration_section(candidates: dict[str, pd.DataFrame], release: pd.DataFra
                                            "top-10 % overlap", table)
     noisy = pd.to_numeric(summary.noisy_accuracy.str.rstrip("*"), errors="coerce")
     best = summary.loc[noisy.idxmax()] if noisy.notna().any() else summary.iloc[0]
-    drops = [f"{r.profile} {r.noisy_drop_median} (release {r.release_drop_median_same_classes})"
-             for r in summary.itertuples() if not math.isnan(r.noisy_drop_median)]
+    drops = [f"{r['profile']} {r['noisy drop']} (release {r['release drop, same classes']})"
+             for r in summary.to_dict("records") if r["noisy drop"] != "n/m"]
     sec.findings.append(
         f"Best agreement on noisy accuracy: {best.profile} (tau {best.noisy_accuracy} on {best.n} classes, "
-        f"{best.core_s_per_arch:.0f} core-s per architecture); the target is 0.6 on noisy accuracy and 0.5 on 1-day "
+        f"{best['core-s/arch']} core-s per architecture); the target is 0.6 on noisy accuracy and 0.5 on 1-day "
         f"analog accuracy. Noisy drop (baseline minus noisy accuracy, median, points): "
         + ("; ".join(drops) if drops else "no candidate measured the release's reading") + ".")
     if chosen:
