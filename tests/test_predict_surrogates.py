@@ -149,3 +149,19 @@ def test_anb_predict_rejects_an_unknown_target(capsys):
 
 def test_every_class_has_a_graph():
     assert len({cell_graph(i)[0].tobytes() + cell_graph(i)[1].tobytes() for i in representatives()[:200]}) > 150
+
+
+def test_the_shipped_study_is_complete_and_lays_out_as_the_report_section():
+    from analognasbench.predict.study import SHIPPED_STUDY
+    from analognasbench.report.predict import predict_section
+
+    if not (SHIPPED_STUDY / "study.json").is_file():
+        pytest.skip("no predictor study shipped")
+    study = load_study(SHIPPED_STUDY)
+    assert study.info["classes_with_proxies"] == 6466  # the complete proxy table
+    agreement = study.tables["proxy_agreement"]
+    assert set(agreement.subset) == {"all", "b80"} and agreement.n.min() >= 6000
+    assert {"goals", "curve_summary", "overtakes", "settings_agreement"} <= set(study.tables)
+    sec = predict_section(study)
+    assert "C=8 N=1" in sec.intro and any("Smaller network" in f for f in sec.findings)
+    assert any(name.startswith("predict_curves_all-classes") for name in sec.figures)

@@ -118,9 +118,9 @@ def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Pa
     encodings only); ``lowcost``: the low-cost dataset frame; ``store_frame``: raw store rows for the CPU/GPU
     comparison; ``full_network_proxies``: proxies of the same classes at other settings (the release's network on a
     sample), compared with ``proxies`` (:func:`settings_agreement`); ``proxy_settings``: how the proxies were computed
-    (the table's fidelity text, for the report). ``resume``: keep every ``all-classes`` learning-curve row of an earlier run in ``out`` (they do not
-    depend on the proxies) and compute only the missing ones; runs with different model or target selections
-    thus add up."""
+    (the table's fidelity text, for the report). ``resume``: keep every ``all-classes`` learning-curve row of an
+    earlier run in ``out`` (they do not depend on the proxies) and compute only the missing ones; runs with different
+    model or target selections thus add up."""
     config = config or StudyConfig()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
