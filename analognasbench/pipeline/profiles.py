@@ -619,48 +619,48 @@ def _calib_n3_32px() -> Profile:
                                                quantization_recipe=QuantizationRecipe.PROJECT))
 
 
+def _fast(name: ProfileName, **changes: Any) -> Profile:
+    """calib-n1-fast's settings with ``changes``: N = 1, C = 8, 16 px, 5,000 training / 500 test images, 4 epochs,
+    no QAT training (its row is the PTQ model's int8 accuracy), one HWT epoch, R = 3 read-outs of one programming,
+    the release-like protocol."""
+    settings = {"N": 1, "train_subset": 5000, "test_subset": 500, "epochs": 4, "repetitions": 3, **changes}
+    return _calib(name, protocol=_RELEASE_LIKE, **settings).with_overrides(["qat_epochs=0"])
+
+
 def _calib_n1_fast() -> Profile:
-    # What a shared, overloaded 2-core machine can measure for the calibration in an hour (no GPU lent this
-    # session): N = 1, C = 8, 16 px, 5,000 training / 500 test images, 4 epochs, no QAT training (its row is the
-    # PTQ model's int8 accuracy), one HWT epoch, R = 3 read-outs of one programming, release-like protocol. About
+    # What a shared, overloaded 2-core machine can measure for the calibration in an hour (no GPU lent): about
     # 20-35 core-seconds per architecture.
-    return _calib(ProfileName.CALIB_N1_FAST, N=1, train_subset=5000, test_subset=500, epochs=4, repetitions=3,
-                  protocol=_RELEASE_LIKE).with_overrides(["qat_epochs=0"])
+    return _fast(ProfileName.CALIB_N1_FAST)
 
 
 def _calib_n1_e10() -> Profile:
-    # calib-n1-fast trained 2.5x longer (10 epochs): calib-n1-fast's networks reach only ~43 % digital accuracy, so
-    # its rankings are mostly training noise; this candidate asks what training length alone buys (~45 core-s).
-    return _calib(ProfileName.CALIB_N1_E10, N=1, train_subset=5000, test_subset=500, epochs=10, repetitions=3,
-                  protocol=_RELEASE_LIKE).with_overrides(["qat_epochs=0"])
+    # Trained 2.5x longer (10 epochs): calib-n1-fast's networks reach only ~43 % digital accuracy, so its rankings
+    # are mostly training noise; this candidate asks what training length alone buys (~45 core-s).
+    return _fast(ProfileName.CALIB_N1_E10, epochs=10)
 
 
 def _calib_n2_fast() -> Profile:
-    # calib-n1-fast at twice the depth (2 cells per stage): more noisy layers in series, the release's main
-    # difference in noisy drop (~45 core-s).
-    return _calib(ProfileName.CALIB_N2_FAST, N=2, train_subset=5000, test_subset=500, epochs=4, repetitions=3,
-                  protocol=_RELEASE_LIKE).with_overrides(["qat_epochs=0"])
+    # Twice the depth (2 cells per stage): more noisy layers in series, the release's main difference in noisy drop
+    # (~45 core-s).
+    return _fast(ProfileName.CALIB_N2_FAST, N=2)
 
 
 def _calib_n1_tiny() -> Profile:
-    # The cheap end of the frontier: calib-n1-fast on half the training images (2,500) for 3 epochs (~15 core-s).
-    return _calib(ProfileName.CALIB_N1_TINY, N=1, train_subset=2500, test_subset=500, epochs=3, repetitions=3,
-                  protocol=_RELEASE_LIKE).with_overrides(["qat_epochs=0"])
+    # The cheap end of the frontier: half the training images (2,500) for 3 epochs (~15 core-s).
+    return _fast(ProfileName.CALIB_N1_TINY, train_subset=2500, epochs=3)
 
 
 def _calib_n1_test2500() -> Profile:
-    # calib-n1-fast read on 2,500 test images instead of 500, R = 2: at 500 images one accuracy carries a binomial
-    # error of ~2.2 points, as large as the spread across the sample's architectures (IQR ~3), which bounds any
-    # rank agreement; the extra images cost only evaluation time (~45 core-s).
-    return _calib(ProfileName.CALIB_N1_TEST2500, N=1, train_subset=5000, test_subset=2500, epochs=4, repetitions=2,
-                  protocol=_RELEASE_LIKE).with_overrides(["qat_epochs=0"])
+    # Read on 2,500 test images instead of 500, R = 2: at 500 images one accuracy carries a binomial error of ~2.2
+    # points, as large as the spread across the sample's architectures (IQR ~3), which bounds any rank agreement;
+    # the extra images cost only evaluation time (~45 core-s).
+    return _fast(ProfileName.CALIB_N1_TEST2500, test_subset=2500, repetitions=2)
 
 
 def _calib_n1_test5000() -> Profile:
-    # calib-n1-test2500 on 5,000 test images (binomial error ~0.7 points): the next step along the axis the
-    # calibration found to matter most, near the top of the 60-90 s budget (~70 core-s).
-    return _calib(ProfileName.CALIB_N1_TEST5000, N=1, train_subset=5000, test_subset=5000, epochs=4, repetitions=2,
-                  protocol=_RELEASE_LIKE).with_overrides(["qat_epochs=0"])
+    # 5,000 test images (binomial error ~0.7 points): the next step along the axis the calibration found to matter
+    # most, near the top of the 60-90 s budget (~70 core-s).
+    return _fast(ProfileName.CALIB_N1_TEST5000, test_subset=5000, repetitions=2)
 
 
 _REGISTRY = {
