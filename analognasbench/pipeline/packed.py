@@ -22,6 +22,24 @@ _FORMAT = "analognasbench-packed-data-v1"
 DATA_FIELDS = ("dataset", "image_size", "train_subset", "test_subset", "num_classes", "data_seed")
 
 
+def write_with_header(path: Path, header: dict, **arrays: np.ndarray) -> Path:
+    """Write ``arrays`` and a JSON ``header`` to ``path`` (.npz, uncompressed) through a temporary file."""
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, header=np.array(json.dumps(header)), **arrays)
+    tmp.replace(path)
+    return path
+
+
+def read_with_header(path: Path, names: tuple[str, ...], what: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """The JSON header and the arrays ``names`` of a file from :func:`write_with_header`; a damaged or foreign file
+    is a ``ValueError`` that says it is not ``what``."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return json.loads(str(npz["header"])), {k: npz[k] for k in names}
+    except (OSError, KeyError, ValueError) as exc:
+        raise ValueError(f"{path} is not {what} ({exc})") from None
+
+
 def _data_key(profile: Profile) -> dict[str, object]:
     d = profile.to_dict()
     return {k: d[k] for k in DATA_FIELDS}
@@ -34,23 +52,16 @@ def pack_profile_data(profile: Profile, data: ImageData, out: str | Path) -> Pat
         path = path.with_suffix(PACKED_SUFFIX)
     header = {"format": _FORMAT, "data": _data_key(profile), "classes": list(data.classes),
               "provenance": data.provenance.as_dict()}
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, train_x=data.train_x, train_y=data.train_y, test_x=data.test_x, test_y=data.test_y,
-             header=np.array(json.dumps(header)))
-    tmp.replace(path)
-    return path
+    return write_with_header(path, header, train_x=data.train_x, train_y=data.train_y, test_x=data.test_x,
+                             test_y=data.test_y)
 
 
 def load_packed(path: str | Path, profile: Profile) -> ImageData:
     """Read a packed file, checking that it holds the images ``profile`` measures on."""
     p = Path(path)
-    try:
-        with np.load(p, allow_pickle=False) as npz:
-            header = json.loads(str(npz["header"]))
-            arrays = {k: npz[k] for k in ("train_x", "train_y", "test_x", "test_y")}
-    except (OSError, KeyError, ValueError) as exc:
-        raise ValueError(f"{p} is not a packed data file of analognasbench ({exc}); make one with "
-                         "'anb pack-data --profile P --data PATH --out FILE.npz'") from None
+    header, arrays = read_with_header(p, ("train_x", "train_y", "test_x", "test_y"),
+                                      "a packed data file of analognasbench (make one with 'anb pack-data "
+                                      "--profile P --data PATH --out FILE.npz')")
     if header.get("format") != _FORMAT:
         raise ValueError(f"{p}: unknown packed-data format {header.get('format')!r}, expected {_FORMAT!r}")
     want = _data_key(profile)

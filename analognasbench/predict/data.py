@@ -6,13 +6,13 @@ carried in a small ``.npz`` made by :func:`pack_proxy_images` (derived from CIFA
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from analognasbench.pipeline.packed import read_with_header, write_with_header
 from analognasbench.predict.config import ProxyConfig
 
 _FORMAT = "analognasbench-proxy-images-v1"
@@ -73,22 +73,15 @@ def pack_proxy_images(images: ProxyImages, config: ProxyConfig, out: str | Path)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     header = {"format": _FORMAT, "data": _key(config), "source": images.source, "checksum": images.checksum}
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, x=images.x, y=images.y, header=np.array(json.dumps(header)))
-    tmp.replace(path)
-    return path
+    return write_with_header(path, header, x=images.x, y=images.y)
 
 
 def load_packed_images(path: str | Path, config: ProxyConfig) -> ProxyImages:
     """Read a file from :func:`pack_proxy_images`, refusing one drawn for other settings."""
     p = Path(path)
-    try:
-        with np.load(p, allow_pickle=False) as npz:
-            header = json.loads(str(npz["header"]))
-            x, y = npz["x"], npz["y"]
-    except (OSError, KeyError, ValueError) as exc:
-        raise ValueError(f"{p} is not a packed proxy-image file ({exc}); make one with "
-                         "'anb proxies --pack FILE.npz'") from None
+    header, arrays = read_with_header(p, ("x", "y"), "a packed proxy-image file (make one with 'anb proxies "
+                                                    "--pack FILE.npz')")
+    x, y = arrays["x"], arrays["y"]
     if header.get("format") != _FORMAT:
         raise ValueError(f"{p}: unknown format {header.get('format')!r}, expected {_FORMAT!r}")
     if header["data"] != _key(config):
