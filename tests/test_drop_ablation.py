@@ -1,0 +1,163 @@
+"""The noisy-drop ablation (issue 23): its settings builder, its record store, the comparison with the release,
+and one real measurement on the smoke profile."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from analognasbench.analog import presets
+from analognasbench.bench.drop_ablation import ablation_sample, drop_table, release_drop
+from analognasbench.nets import build_network
+from analognasbench.pipeline.ablation import (
+    EVAL_FACTORS,
+    DropStore,
+    EvalVariant,
+    ablation_settings,
+    layer_diagnostics,
+    measure_drops,
+)
+from analognasbench.pipeline.measure import load_profile_data
+from analognasbench.pipeline.profiles import NB201_MEAN, get_profile
+from analognasbench.space import canonical_index, parse, representatives
+
+
+@pytest.fixture(scope="module")
+def base():
+    return get_profile("calib-n1-fast").with_overrides({"test_subset": 1000})
+
+
+def test_settings_change_one_factor_each(base):
+    settings = ablation_settings(base)
+    by_key = {s.key: s for s in settings}
+    assert settings[0].factor == "base" and settings[0].profile == base
+    assert {"N=2", "N=3", "N=5", "C=16", "image_size=32", "epochs=12", "epochs=20", "normalisation=nb201"} <= set(by_key)
+    base_dict = base.to_dict()
+    for key, field, want in (("N=5", "N", 5), ("C=16", "C", 16), ("image_size=32", "image_size", 32)):
+        changed = {k for k, v in by_key[key].profile.to_dict().items() if base_dict[k] != v}
+        assert changed == {field} and getattr(by_key[key].profile, field) == want
+    assert by_key["epochs=20"].profile.train.epochs == 20
+    assert by_key["normalisation=nb201"].profile.protocol.norm_mean == NB201_MEAN
+    # every training factor trains a different network; evaluation-only factors reuse the base's or N = 5's
+    training = [s for s in settings if s.variant == EvalVariant()]
+    assert len({s.training_key for s in training}) == len(training)
+    for factor, label, variant in EVAL_FACTORS:
+        assert by_key[f"{factor}={label}"].training_key == settings[0].training_key
+        assert by_key[f"{factor}@N5={label}"].training_key == by_key["N=5"].training_key
+        assert by_key[f"{factor}@N5={label}"].variant == variant
+
+
+def test_settings_skip_the_base_value_and_refuse_bad_ones(base):
+    keys = [s.key for s in ablation_settings(base, depths=(1, 2), eval_factors=(), eval_at_depth=None)]
+    assert "N=1" not in keys and "N=2" in keys and not any("@" in k for k in keys)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        ablation_settings(base, image_sizes=(30,))
+    with pytest.raises(ValueError, match="Profile"):
+        ablation_settings("calib-n1-fast")  # type: ignore[arg-type]
+
+
+def test_eval_variant_changes_only_its_hardware_fields():
+    paper = presets.get("pcm_paper")
+    assert EvalVariant().hardware("pcm_paper") == paper
+    quiet = EvalVariant(out_noise=0.0, ideal_converters=True).hardware("pcm_paper")
+    assert quiet.io.out_noise == 0.0 and quiet.io.inp_res is None and quiet.io.out_res is None
+    assert quiet.io.out_bound == paper.io.out_bound and quiet.noise == paper.noise
+
+
+def test_store_appends_resumes_and_ignores_a_torn_line(tmp_path):
+    store = DropStore(tmp_path / "ablation.jsonl")
+    assert store.records() == [] and store.done() == set()
+    store.append([{"setting": "base", "arch_index": 5, "seed": 0, "noisy_drop": 1.0}])
+    with store.path.open("a") as fh:
+        fh.write('{"setting": "N=5", "arch_ind')  # a kill in the middle of a write
+    assert store.done() == {("base", 5, 0)}
+    store.append([])
+    assert len(store.records()) == 1
+
+
+def _fake_release() -> pd.DataFrame:
+    classes = np.asarray(representatives())[:60]
+    rng = np.random.default_rng(0)
+    drop = rng.uniform(0, 60, len(classes))
+    return pd.DataFrame({"canonical_index": classes, "arch_index": classes, "baseline_accuracy": 90.0,
+                         "noisy_accuracy": 90.0 - drop})
+
+
+def test_sample_spreads_over_the_release_drop_in_seeded_order():
+    release = _fake_release()
+    candidates = [parse(int(c)) for c in release.canonical_index]
+    picks = ablation_sample(release, candidates, 12, seed=1)
+    assert picks == ablation_sample(release, candidates, 12, seed=1) and len(set(picks)) == 12
+    drops = release_drop(release).sort_values()
+    strata = sorted(int(drops.index.get_loc(canonical_index(a))) * 12 // len(drops) for a in picks)
+    assert strata == list(range(12))
+    with pytest.raises(ValueError, match="between 1 and 60"):
+        ablation_sample(release, candidates, 61)
+
+
+def test_drop_table_compares_with_the_release_on_shared_classes():
+    release = _fake_release()
+    theirs = release_drop(release)
+    records = []
+    for c, d in theirs.items():
+        for setting, ours in (("base", 2.0 + 0 * d), ("N=5", d / 2), ("flipped", 60 - d)):
+            records.append({"setting": setting, "factor": setting, "value": "", "canonical_index": c,
+                            "baseline_accuracy": 80.0, "noisy_drop": ours, "train_s": 10.0, "eval_s": 1.0,
+                            "threads": 2})
+    records.append({**records[0], "canonical_index": 999_999})  # a class the release lacks is left out
+    table = drop_table(records, release, ["N=5", "flipped", "base"]).set_index("setting")
+    assert list(table.index) == ["N=5", "flipped", "base"]
+    assert table.loc["N=5", "n"] == len(theirs)
+    assert table.loc["N=5", "drop_tau"] == pytest.approx(1.0) and table.loc["flipped", "drop_tau"] == pytest.approx(-1.0)
+    assert math.isnan(table.loc["base", "drop_tau"])  # a constant drop has no ranking
+    assert table.loc["N=5", "drop_mean"] == pytest.approx(theirs.mean() / 2)
+    assert table.loc["N=5", "release_drop_mean"] == pytest.approx(theirs.mean())
+    assert table.loc["base", "train_core_s"] == 20.0
+    assert drop_table([], release).empty
+
+
+def test_measure_drops_trains_once_and_reads_each_variant():
+    smoke = get_profile("smoke")
+    settings = ablation_settings(smoke, depths=(), widths=(), image_sizes=(), epochs=(), eval_at_depth=None)
+    shared = [s for s in settings if s.training_key == settings[0].training_key]
+    records = measure_drops("(2, 0, 3, 0, 4, 2)", shared, load_profile_data(smoke), seed=1, reads=2)
+    assert [r["setting"] for r in records] == [s.key for s in shared]
+    assert len({r["train_s"] for r in records}) == 1  # one training for all of them
+    by = {r["setting"]: r for r in records}
+    for r in records:
+        assert len(r["noisy_reads"]) == 2 and r["noisy_drop"] == pytest.approx(r["baseline_accuracy"] - r["noisy_accuracy"])
+        json.dumps(r)
+    # a seed gives the same numbers again (training and every read's noise are seeded)
+    again = measure_drops("(2, 0, 3, 0, 4, 2)", shared[:1], load_profile_data(smoke), seed=1, reads=2)[0]
+    first = by[shared[0].key]
+    assert (again["baseline_accuracy"], again["noisy_reads"]) == (first["baseline_accuracy"], first["noisy_reads"])
+    with pytest.raises(ValueError, match="share one training"):
+        deeper = dataclasses.replace(settings[0], profile=smoke.with_overrides({"N": 2}))
+        measure_drops("(2, 0, 3, 0, 4, 2)", [settings[0], deeper], load_profile_data(smoke), seed=1)
+
+
+def test_layer_diagnostics_see_the_all_skip_cells_compound_and_clip():
+    """The all-skip cell sums its input four times (node 4 = x + x + 2x): at N = 3 cells per stage the first
+    reduction's convolutions read inputs 4**3 = 64 times the stem's, far past the fixed input range 3.0."""
+    torch.manual_seed(0)
+    x = torch.randn(64, 3, 8, 8)
+    rows = {}
+    for n in (1, 3):
+        net = build_network(parse("000000"), 4, n, 10)
+        net.train()
+        with torch.no_grad():
+            for _ in range(3):
+                net(x)  # BN running statistics
+        net.eval()
+        rows[n] = layer_diagnostics(net, presets.get("pcm_paper"), x)
+    assert [r["kind"] for r in rows[3]][0] == "AnalogConv2d" and rows[3][-1]["kind"] == "AnalogLinear"
+    first_reduction = 1  # the stem is layer 0
+    assert rows[3][first_reduction]["clipped"] > rows[1][first_reduction]["clipped"] + 0.2
+    assert rows[3][first_reduction]["snr_db"] < rows[1][first_reduction]["snr_db"]
+    assert all(r["input_range"] == 3.0 for r in rows[3])
