@@ -7,7 +7,7 @@
 
 The base is calib-n1-fast's setting read on 1,000 test images (the cheapest calibration profile); every other
 setting changes one factor toward the release (``analognasbench.pipeline.ablation.ablation_settings``). Without
-``--store`` the table is read from the shipped records (``analognasbench/bench/datasets/drop-ablation.csv``).
+``--store`` the table is read from the shipped records (``analognasbench/bench/drop-ablation.csv``).
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 from analognasbench.bench.calibration import read_arch_file
-from analognasbench.bench.drop_ablation import ABLATION_SEED, ablation_sample, drop_table
+from analognasbench.bench.drop_ablation import ABLATION_SEED, SHIPPED_RECORDS, ablation_sample, drop_table
 from analognasbench.bench.registry import load
 from analognasbench.pipeline.ablation import DropStore, ablation_settings, run_ablation
 from analognasbench.pipeline.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHS = ROOT / "scripts" / "ablation-archs.txt"
-SHIPPED = ROOT / "analognasbench" / "bench" / "datasets" / "drop-ablation.csv"
 
 
 def base_profile():
@@ -70,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--store", help="JSON-lines record store (default: read the shipped records)")
     p.add_argument("--data", default=os.environ.get("ANB_CIFAR10", str(ROOT.parent / "shared/data/cifar10-jpeg.tar.gz")))
     p.add_argument("--limit", type=int, help="only the first N architectures of the subset")
-    p.add_argument("--factors", help="with --run: only these factors, comma-separated (e.g. base,N,out_noise@N5)")
+    p.add_argument("--factors", help="with --run: only these factors or settings, comma-separated "
+                                     "(e.g. base,N=5,out_noise@N5)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown (DATASET.md's)")
     p.add_argument("--figure", help="write the drop-versus-setting figure to this PNG")
     p.add_argument("--export", action="store_true", help="copy the store's records into the shipped CSV")
@@ -97,19 +97,20 @@ def main(argv: list[str] | None = None) -> int:
         archs = read_arch_file(ARCHS)[: args.limit]
         if args.factors:
             wanted = set(args.factors.split(","))
-            unknown = wanted - {s.factor for s in settings}
+            unknown = wanted - {s.factor for s in settings} - {s.key for s in settings}
             if unknown:
-                p.error(f"unknown factors {sorted(unknown)}; valid: {', '.join(dict.fromkeys(s.factor for s in settings))}")
-            settings = [s for s in settings if s.factor in wanted]
+                p.error(f"unknown factors {sorted(unknown)}; valid: {', '.join(dict.fromkeys(s.factor for s in settings))}"
+                        f" or a setting ({', '.join(s.key for s in settings)})")
+            settings = [s for s in settings if s.factor in wanted or s.key in wanted]
         added = run_ablation(archs, settings, DropStore(args.store), args.data, log=lambda s: print(s, flush=True))
         print(f"added {added} records")
         return 0
-    frame = pd.DataFrame(DropStore(args.store).records()) if args.store else pd.read_csv(SHIPPED)
+    frame = pd.DataFrame(DropStore(args.store).records()) if args.store else pd.read_csv(SHIPPED_RECORDS)
     if args.export:
         if not args.store:
             p.error("--export needs --store")
-        frame.drop(columns=["noisy_reads"]).to_csv(SHIPPED, index=False, float_format="%.4f")
-        print(f"wrote {len(frame)} records to {SHIPPED}")
+        frame.drop(columns=["noisy_reads"]).to_csv(SHIPPED_RECORDS, index=False, float_format="%.4f")
+        print(f"wrote {len(frame)} records to {SHIPPED_RECORDS}")
     table = drop_table(frame, release, [s.key for s in settings])
     if args.markdown:
         from analognasbench.report.render import markdown_table

@@ -163,3 +163,39 @@ def test_drift_compensation_keeps_30_day_accuracy_in_both(trained) -> None:
     # The two simulators agree within 3 standard errors of the gap between two means over a few programmings each
     # (one fixed 2-point tolerance over 3 programmings failed by 0.02 once: the gap's own error is 0.7-1.4 points).
     assert abs(results[True][0] - results[True][1]) <= max(1.0, 3 * errors[True])
+
+
+def _deep_skip_network(n_cells: int) -> tuple[nn.Module, torch.Tensor]:
+    """The all-skip NAS-Bench-201 network (C = 4, 8x8 images) with BN statistics from a few training-mode passes:
+    every cell sums its input four times, so the reductions read inputs 4**N times the stem's."""
+    from analognasbench.nets import build_network
+    from analognasbench.space import parse
+
+    torch.manual_seed(0)
+    x = torch.randn(512, 3, 8, 8)
+    net = build_network(parse("000000"), 4, n_cells, 10).train()
+    with torch.no_grad():
+        for _ in range(3):
+            net(x)
+    return net.eval(), x
+
+
+def test_unprogrammed_collapse_of_deep_skip_cells_matches_aihwkit() -> None:
+    """Issue 23's sharpest test at a size that runs in seconds: read before programming (fixed input range 3.0),
+    the all-skip network keeps the digital network's predictions at N = 1 cell per stage and loses them at
+    N = 4, in both simulators, by the same amount (3 reads each; agreement with the digital argmax)."""
+    agreement = {}
+    for n_cells in (1, 4):
+        net, x = _deep_skip_network(n_cells)
+        with torch.no_grad():
+            labels = net(x).argmax(1)
+        ours = analog.to_analog(net, "pcm_paper").eval()
+        theirs = aihwkit_backend.to_aihwkit(net, "pcm_paper").eval()
+        a = statistics.mean(_accuracy(ours, x, labels) for _ in range(3))
+        torch.manual_seed(1)
+        b = statistics.mean(_accuracy(theirs, x, labels) for _ in range(3))
+        print(f"N = {n_cells}: agreement with digital, ours {a:.1f} %, aihwkit {b:.1f} %")
+        se = math.sqrt(2 * 50 * 50 / (3 * len(x)))  # worst-case binomial error of the difference of two means
+        assert abs(a - b) <= max(3 * se, 3.0)
+        agreement[n_cells] = (a, b)
+    assert agreement[1][0] > agreement[4][0] + 20 and agreement[1][1] > agreement[4][1] + 20

@@ -161,3 +161,26 @@ def test_layer_diagnostics_see_the_all_skip_cells_compound_and_clip():
     assert rows[3][first_reduction]["clipped"] > rows[1][first_reduction]["clipped"] + 0.2
     assert rows[3][first_reduction]["snr_db"] < rows[1][first_reduction]["snr_db"]
     assert all(r["input_range"] == 3.0 for r in rows[3])
+
+
+def test_compare_with_members_judges_each_metric_within_three_spreads():
+    from analognasbench.bench.reproduce import binomial_se, compare_with_members, reproduction_summary
+
+    members = pd.DataFrame({"canonical_index": [7, 7, 7, 9, 9, 11],
+                            "baseline_accuracy": [80.0, 81.0, 82.0, 10.0, 10.0, 50.0],
+                            "noisy_accuracy": [40.0, 50.0, 60.0, 10.0, 10.0, 20.0]})
+    ours = pd.DataFrame({"canonical_index": [7, 9, 11], "baseline_accuracy": [84.0, 11.0, 50.0],
+                         "noisy_accuracy": [55.0, float("nan"), 20.0]})
+    cmp = compare_with_members(ours, members, metrics=["baseline_accuracy", "noisy_accuracy"])
+    assert 11 not in set(cmp.canonical_index)  # one member: no spread to judge by
+    row = cmp.set_index(["canonical_index", "metric"])
+    assert row.loc[(7, "baseline_accuracy"), "z"] == pytest.approx(3.0) and row.loc[(7, "baseline_accuracy"), "reproduced"]
+    assert row.loc[(7, "noisy_accuracy"), "release_std"] == pytest.approx(10.0)
+    # members that agree exactly: the spread is the binomial error of one reading on 10,000 images
+    assert row.loc[(9, "baseline_accuracy"), "spread"] == pytest.approx(binomial_se(10.0)) == pytest.approx(0.3)
+    assert not row.loc[(9, "baseline_accuracy"), "reproduced"]  # 1 point is 3.3 spreads of 0.3
+    assert math.isnan(row.loc[(9, "noisy_accuracy"), "z"])
+    summary = reproduction_summary(cmp).set_index("canonical_index")
+    assert summary.loc[7, "reproduced"] == 2 and summary.loc[9, "measured"] == 1 and summary.loc[9, "reproduced"] == 0
+    with pytest.raises(ValueError, match="canonical_index"):
+        compare_with_members(ours.drop(columns="canonical_index"), members)

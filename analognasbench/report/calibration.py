@@ -86,8 +86,53 @@ def plot_frontier(table: pd.DataFrame):
     return fig
 
 
+def plot_drop_ablation(table: pd.DataFrame, path: str | None = None):
+    """Left: the mean noisy drop of each ablation setting (bars) against the release's on the same classes (ticks).
+    Right: Kendall's tau of the per-class drop with the release's (+- its standard error)."""
+    fig, axes = new_figure(2, 1, width=11.0, height=0.32 * len(table) + 1.6, sharey=True)
+    y = list(range(len(table)))[::-1]
+    labels = [f"{r.setting} (n={r.n})" for r in table.itertuples()]
+    axes[0].barh(y, table.drop_mean, color=COLORS[0], label="ours")
+    axes[0].scatter(table.release_drop_mean, y, marker="|", s=200, color="black", label="release, same classes")
+    axes[0].set_yticks(y, labels, fontsize=7)
+    axes[0].set_xlabel("mean noisy drop (baseline - unprogrammed chip, points)")
+    axes[0].legend(fontsize=7, loc="lower right")
+    axes[1].errorbar(table.drop_tau, y, xerr=table.tau_se, fmt="o", color=COLORS[1], capsize=3)
+    axes[1].axvline(0, c="grey", lw=0.8)
+    axes[1].set_xlabel("Kendall's tau of the per-class drop with the release's")
+    if path:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    return fig
+
+
+def add_drop_ablation(sec: Section, records: pd.DataFrame, release: pd.DataFrame) -> None:
+    """The noisy-drop ablation (issue 23) in ``sec``: its table, figure and what it shows."""
+    from analognasbench.bench.drop_ablation import drop_table
+
+    table = drop_table(records, release) if len(records) else pd.DataFrame()
+    if table.empty:
+        return
+    sec.tables["drop_ablation"] = (
+        "Noisy-drop ablation: one factor at a time from calib-n1-fast's setting (N = 1, C = 8, 16 px, 4 epochs on "
+        "5,000 images, read on 1,000 test images); mean drop, the release's on the same classes, Kendall's tau of "
+        "the per-class drop with the release's, core-seconds per architecture (training, reading)", table)
+    base = table.iloc[0]
+    deepest = table[table.factor == "N"].sort_values("value").tail(1)
+    if len(deepest):
+        d = deepest.iloc[0]
+        sec.findings.append(
+            f"The drop is depth: at N = {d.value} cells per stage the unprogrammed chip costs {d.drop_mean:.1f} points "
+            f"on average (release {d.release_drop_mean:.1f} on the same {d.n} classes; tau of the per-class drop "
+            f"{d.drop_tau:.2f}), at N = 1 {base.drop_mean:.1f}. The cell's sum nodes pass the input's magnitude on "
+            "along skip and pooling edges, so activations compound over a stage's cells and are clipped at the "
+            "fixed input range 3.0 the release read its digital networks with (DATASET.md).")
+    sec.figures["drop_ablation"] = FigureSpec(
+        "Noisy-drop ablation: the mean drop per setting against the release's (left) and the per-class ranking "
+        "of drops (right).", lambda: plot_drop_ablation(table))
+
+
 def calibration_section(candidates: dict[str, pd.DataFrame], release: pd.DataFrame,
-                        chosen: str | None = None) -> Section:
+                        chosen: str | None = None, ablation: pd.DataFrame | None = None) -> Section:
     """The section for ``candidates`` (label -> measured rows) against ``release`` (the published rows)."""
     sec = Section("calibration", TITLE, "issue 18; DATASET.md",
                   "Candidate low-cost profiles measured on a fixed, seeded sample of isomorphism classes spread over "
@@ -121,6 +166,8 @@ def calibration_section(candidates: dict[str, pd.DataFrame], release: pd.DataFra
     sec.figures["calibration_frontier"] = FigureSpec(
         "Agreement with the published release versus cost per architecture (dotted: the issue's targets).",
         lambda: plot_frontier(table))
+    if ablation is not None:
+        add_drop_ablation(sec, ablation, release)
     return sec
 
 
