@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from analognasbench.configfile import ConfigFileError, read_config_file
 from analognasbench.enums import ClosedSet
 
 
@@ -46,17 +47,31 @@ class ChipName(ClosedSet, what="chip preset", plural="chip presets"):
     RELEASE_512 = "release_512"
 
 
-def _number(name: str, value: Any, *, positive: bool, unit: str) -> None:
+#: Bounds of every number of a preset: wide beyond any real chip, narrow enough that every derived quantity
+#: (energies, latencies, throughput) stays finite in float64 for the largest network the cost model accepts
+#: (``analognasbench.nets.config``: C 1024, N 64, 1024x1024 inputs; about 1e17 MVMs on 1x1 crossbars). Without them
+#: ``mvm.energy_nj: 1e308`` passed and printed an infinite energy.
+MAX_ENERGY = 1e6
+"""Largest energy of one MVM (nJ), one digital operation or one moved byte (pJ)."""
+MIN_TIME, MAX_TIME = 1e-3, 1e9
+"""Range of one MVM's latency, ns (1 ps .. 1 s); a shorter one would make the throughput overflow."""
+MIN_RATE, MAX_RATE = 1e-3, 1e6
+"""Range of the digital throughput, operations per ns."""
+MAX_CROSSBAR, MAX_CORES, MAX_BITS = 1 << 20, 1 << 30, 64
+
+
+def _number(name: str, value: Any, *, positive: bool, unit: str, low: float | None = None,
+            high: float = MAX_ENERGY) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > 0 if positive else value >= 0)
+    ok = ok and (value > 0 if positive else value >= 0) and value <= high and (low is None or value >= low)
     if not ok:
-        bound = "> 0" if positive else ">= 0"
-        raise ChipPresetError(f"{name} must be a finite number {bound} ({unit}); got {value!r}")
+        bound = (f">= {low:g}" if low is not None else "> 0") if positive else ">= 0"
+        raise ChipPresetError(f"{name} must be a finite number {bound} and <= {high:g} ({unit}); got {value!r}")
 
 
-def _integer(name: str, value: Any, minimum: int, unit: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ChipPresetError(f"{name} must be an integer >= {minimum} ({unit}); got {value!r}")
+def _integer(name: str, value: Any, minimum: int, unit: str, maximum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ChipPresetError(f"{name} must be an integer >= {minimum} and <= {maximum:,} ({unit}); got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -76,11 +91,11 @@ class CrossbarSpec:
     """ADC resolution, bits. Hermes: 8."""
 
     def __post_init__(self) -> None:
-        _integer("crossbar.rows", self.rows, 1, "crossbar rows, i.e. inputs per MVM")
-        _integer("crossbar.cols", self.cols, 1, "crossbar columns, i.e. outputs per MVM")
-        _integer("crossbar.cores", self.cores, 1, "crossbars on one chip")
-        _integer("crossbar.input_bits", self.input_bits, 1, "DAC bits")
-        _integer("crossbar.output_bits", self.output_bits, 1, "ADC bits")
+        _integer("crossbar.rows", self.rows, 1, "crossbar rows, i.e. inputs per MVM", MAX_CROSSBAR)
+        _integer("crossbar.cols", self.cols, 1, "crossbar columns, i.e. outputs per MVM", MAX_CROSSBAR)
+        _integer("crossbar.cores", self.cores, 1, "crossbars on one chip", MAX_CORES)
+        _integer("crossbar.input_bits", self.input_bits, 1, "DAC bits", MAX_BITS)
+        _integer("crossbar.output_bits", self.output_bits, 1, "ADC bits", MAX_BITS)
 
 
 @dataclass(frozen=True)
@@ -111,11 +126,11 @@ class MVMSpec:
 
     def __post_init__(self) -> None:
         _number("mvm.energy_nj", self.energy_nj, positive=False, unit="nJ per full MVM")
-        _number("mvm.latency_ns", self.latency_ns, positive=True, unit="ns per MVM")
+        _number("mvm.latency_ns", self.latency_ns, positive=True, unit="ns per MVM", low=MIN_TIME, high=MAX_TIME)
         parts = ("fixed_fraction", "dac_fraction", "adc_fraction", "array_fraction")
         for name in parts:
             value = getattr(self, name)
-            _number(f"mvm.{name}", value, positive=False, unit="a fraction of the full-MVM energy in [0, 1]")
+            _number(f"mvm.{name}", value, positive=False, unit="a fraction of the full-MVM energy in [0, 1]", high=1.0)
             if value > 1:
                 raise ChipPresetError(f"mvm.{name} must be a fraction of the full-MVM energy in [0, 1]; got {value!r}")
         total = sum(getattr(self, name) for name in parts)
@@ -138,7 +153,8 @@ class DigitalSpec:
     def __post_init__(self) -> None:
         _number("digital.add_pj", self.add_pj, positive=False, unit="pJ per addition")
         _number("digital.mul_pj", self.mul_pj, positive=False, unit="pJ per multiplication")
-        _number("digital.ops_per_ns", self.ops_per_ns, positive=True, unit="digital operations per ns")
+        _number("digital.ops_per_ns", self.ops_per_ns, positive=True, unit="digital operations per ns", low=MIN_RATE,
+                high=MAX_RATE)
 
 
 @dataclass(frozen=True)
@@ -230,27 +246,10 @@ def chip_from_dict(data: Any) -> ChipPreset:
 def load_chip(path: str | Path) -> ChipPreset:
     """A chip preset from a ``.json`` file, or a ``.yaml``/``.yml`` file when PyYAML is installed."""
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"chip preset file {p} does not exist")
-    text = p.read_text(encoding="utf-8")
-    suffix = p.suffix.lower()
-    if suffix in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError:
-            raise ChipPresetError(f"{p}: reading YAML presets needs PyYAML (pip install pyyaml); "
-                                  "or write the preset as JSON") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ChipPresetError(f"{p} is not valid YAML: {exc}") from None
-    elif suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ChipPresetError(f"{p} is not valid JSON: {exc}") from None
-    else:
-        raise ChipPresetError(f"{p}: a chip preset file must end in .json, .yaml or .yml")
+    try:
+        data = read_config_file(p, "chip preset file")
+    except ConfigFileError as exc:
+        raise ChipPresetError(str(exc)) from None
     try:
         return chip_from_dict(data)
     except ChipPresetError as exc:

@@ -45,6 +45,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from analognasbench.configfile import read_config_file
 from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import DRIFT_TIMES
 
@@ -716,21 +717,7 @@ def load_profile_file(path: str | Path) -> Profile:
     """A profile from a JSON or YAML file (YAML needs PyYAML). The file may hold a full profile, or
     ``{"base": "<registered name>", "overrides": {...}}`` (``name`` optional) to derive from a registered one."""
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ValueError(f"cannot read profile file {p}: {exc.strerror or exc}") from None
-    if p.suffix.lower() in (".yaml", ".yml"):
-        try:
-            import yaml  # type: ignore[import-untyped]
-        except ImportError:
-            raise ValueError(f"reading {p} needs PyYAML (pip install pyyaml), or write the profile as JSON") from None
-        data = yaml.safe_load(text)
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"profile file {p} is not valid JSON: {exc}") from None
+    data = read_config_file(p, "profile file")  # the reader chip presets use: one set of errors, YAML tags refused
     if not isinstance(data, dict):
         raise ValueError(f"profile file {p} must hold a mapping, got {type(data).__name__}")
     if "base" in data:
@@ -753,11 +740,50 @@ def resolve_profile(spec: str | Path | Profile, overrides: Mapping[str, Any] | I
     return profile.with_overrides(overrides) if overrides else profile
 
 
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flat(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def explain_hash_mismatch(recorded: Mapping[str, Any] | None, profile: Profile,
+                          recorded_method_version: int | None = None) -> str:
+    """Why results recorded for the profile settings ``recorded`` (the dict a store or an export keeps) carry
+    another hash than ``profile``: the fields that differ, or, where the settings are equal, an earlier (or later)
+    version of the measurement procedure (:data:`METHOD_VERSION`, the hardware preset's definition). A message that
+    named the profile twice ("profile 'cifar_lowcost', not profile 'cifar_lowcost'") told the user nothing."""
+    if not isinstance(recorded, Mapping):
+        return "the store does not record the settings it was measured with"
+    try:
+        old = Profile.from_dict(recorded)
+    except (ValueError, TypeError) as exc:
+        return f"its recorded settings cannot be read by this version ({exc})"
+    if old.hash() == profile.hash():
+        version = (f"method version {recorded_method_version}, this code measures version {METHOD_VERSION}"
+                   if recorded_method_version is not None else
+                   f"this code measures method version {METHOD_VERSION}")
+        return (f"the settings are the same, but the results were measured with another version of the measurement "
+                f"procedure ({version}; the hash also covers the hardware preset's definition), and results of "
+                "different procedures never mix")
+    a, b = _flat(old.to_dict()), _flat(profile.to_dict())
+    a.pop("name", None), b.pop("name", None), a.pop("seed", None), b.pop("seed", None)
+    diff = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    if not diff:
+        return "the hardware preset's definition changed since the results were measured"
+    shown = "; ".join(f"{k}: {a.get(k)!r} recorded, {b.get(k)!r} requested" for k in diff[:3])
+    more = f" (and {len(diff) - 3} more)" if len(diff) > 3 else ""
+    return f"different settings: {shown}{more}"
+
+
 __all__ = [
     "CALIBRATION_PROFILES",
     "FLAT_ALIASES",
     "METHOD_VERSION",
     "DatasetName",
+    "explain_hash_mismatch",
     "Profile",
     "CalibrationData",
     "HWTUpdateRule",
