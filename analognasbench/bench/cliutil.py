@@ -63,9 +63,10 @@ def _first_existing(path: Path) -> Path:
 
 
 def check_output_file(path: str | os.PathLike[str], option: str, *, inputs: Iterable[Path] = (),
-                      force: bool = False) -> Path:
+                      force: bool = False, refuse_existing: bool = False) -> Path:
     """Refuse, before any work, an output file that cannot be written (a directory, under a file, unwritable) or
-    that would destroy an input of the same command or a file of an existing dataset pair (unless ``force``)."""
+    that would destroy an input of the same command or a file of an existing dataset pair (unless ``force``);
+    with ``refuse_existing``, any existing file unless ``force`` (the command's ``--force``)."""
     p = Path(path).expanduser()
     if p.is_dir():
         raise CLIError(f"{option} {p}: is a directory; expected a file path")
@@ -88,6 +89,8 @@ def check_output_file(path: str | os.PathLike[str], option: str, *, inputs: Iter
     if pair is not None and p.exists():
         raise CLIError(f"{option} {p} is part of the dataset {pair[0].name} + {pair[1].name}; overwriting it would "
                        "break that dataset: choose another path, or pass --force")
+    if refuse_existing and p.exists():
+        raise CLIError(f"{option} {p} already exists; pass --force to replace it")
     return p
 
 

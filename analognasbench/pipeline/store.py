@@ -130,6 +130,8 @@ class RecordedProfile:
     name: str
     data: dict[str, Any]
     recorded_hash: str
+    #: The measurement procedure's version the rows were measured with, where the export says (schema 1: 1).
+    method_version: int | None = None
 
     def hash(self) -> str:
         return self.recorded_hash
@@ -180,6 +182,40 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def sqlite_tables(path: Path) -> set[str] | None:
+    """Table names of the SQLite file ``path`` read without changing it (``mode=ro``); None: not an SQLite file."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None
+    if head and head != b"SQLite format 3\x00":
+        return None
+    if not head:
+        return set()  # an empty file: SQLite treats it as an empty database
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        try:
+            return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:  # cannot be read in place (e.g. a read-only directory): the opener decides
+        return set()
+
+
+def _refuse_foreign_sqlite(path: Path) -> None:
+    """Refuse a file that is not (or not yet) a run store before anything is written to it."""
+    if path.is_dir():
+        return
+    tables = sqlite_tables(path)
+    if tables is None:
+        raise StoreError(f"{path} is not a run store (not an SQLite file)")
+    if "proxy_rows" in tables and "runs" not in tables:
+        raise StoreError(f"{path} is a proxies store (anb proxies), not a run store")
+    if tables and "runs" not in tables:
+        raise StoreError(f"{path} is an SQLite file but not a run store (tables: {', '.join(sorted(tables))})")
+
+
 class RunStore:
     """One SQLite run store file, bound to one profile.
 
@@ -196,6 +232,8 @@ class RunStore:
             raise StoreError(f"run store {self.path} does not exist")
         if self.path.is_dir():
             raise StoreError(f"run store path {self.path} is a directory; expected a file such as runs.sqlite")
+        if self.path.exists():
+            _refuse_foreign_sqlite(self.path)  # before WAL mode or the schema change a proxies store's file
         if read_only:
             self._open_read_only(busy_timeout_s)
             return
@@ -335,16 +373,28 @@ class RunStore:
             self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('profile_json', ?)", (profile_json,))
             self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created', ?)",
                                (pd.Timestamp.now(tz="UTC").isoformat(),))
+            from analognasbench.pipeline.profiles import METHOD_VERSION
+
+            # an export's hash may come from another method version: record it only where it is known
+            version = profile.method_version if isinstance(profile, RecordedProfile) else METHOD_VERSION
+            if version is not None:
+                self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('method_version', ?)",
+                                   (str(version),))
         self.check_profile(profile)
 
     def check_profile(self, profile: ProfileLike) -> None:
-        """Raise :class:`ProfileMismatchError` unless ``profile`` is the one this store was created for."""
+        """Raise :class:`ProfileMismatchError` unless ``profile`` is the one this store was created for; the
+        message says what differs (settings, or the version of the measurement procedure)."""
         stored = self.profile_hash
         if stored is not None and stored != profile.hash():
+            from analognasbench.pipeline.profiles import Profile, explain_hash_mismatch
+
+            why = (explain_hash_mismatch(self.profile_dict, profile, self.method_version)
+                   if isinstance(profile, Profile) else "a different profile hash")
             raise ProfileMismatchError(
-                f"run store {self.path} holds results of profile {self.profile_name!r} (hash {stored[:12]}), "
-                f"not of profile {profile.name!r} (hash {profile.hash()[:12]}); use another --store for another "
-                "profile so results of different fidelities never mix"
+                f"run store {self.path} holds results of profile {self.profile_name!r} (hash {stored[:12]}) that "
+                f"--profile {profile.name!r} (hash {profile.hash()[:12]}) would not reproduce: {why}; use another "
+                "--store (a new one starts the sweep afresh; the stored results stay readable with anb quality)"
             )
 
     @property
@@ -354,6 +404,12 @@ class RunStore:
     @property
     def profile_name(self) -> str | None:
         return self._meta("profile_name")
+
+    @property
+    def method_version(self) -> int | None:
+        """Version of the measurement procedure its rows were measured with, where recorded (stores since 2)."""
+        text = self._meta("method_version")
+        return int(text) if text and text.isdigit() else None
 
     @property
     def profile_dict(self) -> dict[str, Any] | None:
