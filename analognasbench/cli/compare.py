@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import argparse
 
-from analognasbench.bench.cliutil import check_output_dir
-from analognasbench.cli.search import add_search_arguments, make_objective, open_searchable
+from analognasbench.bench.cliutil import CLIError, check_output_dir
+from analognasbench.cli.search import (
+    DEFAULT_BUDGET,
+    add_search_arguments,
+    check_budget,
+    make_objective,
+    open_searchable,
+)
 from analognasbench.search.compare import CompareConfig, default_methods, run_comparison, write_outputs
 
 
 def _run(args: argparse.Namespace) -> int:
+    check_budget(args.budget, None)
+    if args.seeds < 1 or args.workers < 1:
+        raise CLIError(f"--seeds and --workers must be >= 1; got {args.seeds}, {args.workers}")
     out = check_output_dir(args.out, "--out")  # before the runs, not after them
     bench = open_searchable(args)
-    config = CompareConfig(methods=tuple(args.methods or default_methods()), seeds=args.seeds, budget=args.budget,
+    config = CompareConfig(methods=tuple(args.methods or default_methods()), seeds=args.seeds,
+                           budget=DEFAULT_BUDGET if args.budget is None else args.budget,
                            objective=make_objective(args, bench),
                            evaluator=args.evaluator, surrogate_samples=args.surrogate_samples, workers=args.workers)
     comparison = run_comparison(bench.df, config)
@@ -23,9 +33,10 @@ def _run(args: argparse.Namespace) -> int:
     print(f"exhaustive optimum: {comparison.optimum:.2f} % (class {comparison.optimum_canonical_index}); "
           f"{config.seeds} seeds, budget {config.budget}, evaluator {config.evaluator.value}")
     if comparison.hv_reference is not None:
+        where = "--hv-reference" if args.hv_reference else "the worst value of each objective in the dataset"
         print(f"hypervolume of the exhaustive front: {comparison.hv_optimum:.6g} (reference point "
-              f"{tuple(round(v, 4) for v in comparison.hv_reference)}: the worst value of each objective in the "
-              f"dataset); HV ratio = a run's front / the exhaustive front")
+              f"{tuple(round(v, 4) for v in comparison.hv_reference)}: {where}); HV ratio = a run's front / the "
+              "exhaustive front")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 

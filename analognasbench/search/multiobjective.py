@@ -303,6 +303,8 @@ def parse_objective(terms: Sequence[str] | None, metric: str | Metric = DEFAULT_
         if reference is not None:
             raise ValueError("a hypervolume reference point needs several objectives (--objectives)")
         return Objective(metric, params_cap=params_cap)
+    if reference is not None and len(terms) != 2:
+        raise ValueError(f"--hv-reference: the hypervolume is computed for exactly two objectives; got {len(terms)}")
     return MultiObjective(params_cap=params_cap, terms=tuple(ObjectiveTerm.parse(t) for t in terms), chip=chip,
                           reference=None if reference is None else tuple(reference), **(network or {}))
 
