@@ -26,6 +26,9 @@ from analognasbench.cli import CLIError
 
 log = logging.getLogger(__name__)
 
+#: Most proxy images one run may draw (CIFAR-10's training set).
+MAX_IMAGES = 50_000
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -59,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--C", type=int, default=None, help="network width (default: the shipped table's, 8; release: 16)")
     p.add_argument("--N", type=int, default=None, help="cells per stage (default: the shipped table's, 1; release: 5)")
     p.add_argument("--name", default="proxies-cifar10", help="dataset name for --export")
-    p.add_argument("--force", action="store_true", help="with --export: replace an existing proxy table")
+    p.add_argument("--force", action="store_true", help="with --export or --pack: replace an existing file")
     p.add_argument("--json", action="store_true", help="machine-readable output for one ARCH")
     p.set_defaults(func=run)
 
@@ -108,7 +111,7 @@ def _pending(args: argparse.Namespace, config) -> list[int]:
     if args.store is not None and args.store.exists():
         from analognasbench.predict import resolve_proxies
 
-        with ProxyStore(args.store) as store:
+        with ProxyStore(args.store, read_only=True) as store:  # a reader (--pending) changes nothing
             done = store.done(config, require=[p.name for p in resolve_proxies(args.proxies)])
     base = _read_archs(args.archs) if args.archs else _order(args)
     return [i for i in base if i not in done]
@@ -164,8 +167,64 @@ def _compute(args: argparse.Namespace, config) -> int:
     return 0
 
 
+def _check_device(device: str) -> None:
+    """One line for a device this torch build cannot use, before any image is loaded or network built."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise CLIError(f"--device {device!r} is not a torch device; expected cpu, cuda or cuda:N") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise CLIError(f"--device {device}: this torch build has no usable CUDA device (CUDA available: no); "
+                           "use --device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise CLIError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s) here "
+                           f"(cuda:0..cuda:{torch.cuda.device_count() - 1})")
+    elif dev.type != "cpu":
+        raise CLIError(f"--device {device}: expected cpu, cuda or cuda:N")
+
+
+def _check_arguments(args: argparse.Namespace, config) -> None:
+    """Every argument, before any work or output: one mode, sizes within the network's bounds, paths usable."""
+    from analognasbench.bench.cliutil import check_output_file
+    from analognasbench.nets.config import NetworkConfig, check_image_size
+
+    modes = [name for name, on in (("ARCH", args.arch is not None), ("--all", args.all),
+                                   ("--archs", args.archs is not None), ("--pack", args.pack is not None),
+                                   ("--pending", args.pending), ("--merge", bool(args.merge)),
+                                   ("--export", args.export is not None)) if on]
+    if len(modes) > 1:
+        raise CLIError(f"give one of ARCH, --all, --archs, --pack, --pending, --merge, --export; got {' and '.join(modes)}")
+    NetworkConfig(C=config.C, N=config.N, num_classes=config.num_classes)
+    check_image_size(config.image_size)
+    if config.n_images > MAX_IMAGES:  # drawn from CIFAR-10's 50,000 training images (or generated: memory)
+        raise CLIError(f"--batch-size x --n-batches must be at most {MAX_IMAGES:,} images; got {config.n_images:,}")
+    for option, value in (("--limit", args.limit), ("--with-done", args.with_done), ("--order-seed", args.order_seed),
+                          ("--seed", args.seed)):
+        if value is not None and value < 0:
+            raise CLIError(f"{option} must be >= 0; got {value}")
+    if args.budget_s is not None and not args.budget_s > 0:
+        raise CLIError(f"--budget-s must be a positive number of seconds; got {args.budget_s}")
+    if args.shard is not None:
+        _shard([], args.shard)
+    if args.archs is not None and not args.archs.is_file():
+        raise CLIError(f"--archs {args.archs}: " + ("is a directory" if args.archs.is_dir() else "no such file")
+                       + "; expected a file of architectures, one a line")
+    if args.pack is not None:
+        if args.pack.suffix != ".npz":
+            raise CLIError(f"--pack must end in .npz (--data reads packed images by that suffix); got {args.pack.name!r}")
+        check_output_file(args.pack, "--pack", force=args.force, refuse_existing=True)
+    if args.store is not None and args.store.is_dir():
+        raise CLIError(f"--store {args.store} is a directory; expected a .sqlite file")
+    if args.arch is not None or args.all or args.archs is not None:
+        _check_device(args.device)
+
+
 def run(args: argparse.Namespace) -> int:
     config = _config(args)
+    _check_arguments(args, config)
     if args.pack is not None:
         from analognasbench.predict import load_images, pack_proxy_images
 
@@ -178,10 +237,12 @@ def run(args: argparse.Namespace) -> int:
 
         if args.store is None:
             raise CLIError("--merge needs --store DEST")
+        for src in args.merge:  # every source, before the destination is opened (or created)
+            if not src.is_file():
+                raise CLIError(f"store {src} " + ("is a directory" if src.is_dir() else "does not exist"))
+            ProxyStore(src, read_only=True).close()
         with ProxyStore(args.store) as dest:
             for src in args.merge:
-                if not src.is_file():
-                    raise CLIError(f"store {src} does not exist")
                 added, held = dest.merge(src)
                 print(f"{src}: {added} rows added, {held} already present", file=sys.stderr)
             print(f"{args.store} holds {dest.count()} rows", file=sys.stderr)
@@ -198,7 +259,10 @@ def run(args: argparse.Namespace) -> int:
         if args.with_done:
             from analognasbench.predict import ProxyStore
 
-            with ProxyStore(args.store) as store:
+            if args.store is None or not args.store.is_file():
+                raise CLIError("--with-done lists classes --store already holds: pass --store PATH of an existing "
+                               "store")
+            with ProxyStore(args.store, read_only=True) as store:
                 done = store.done(config)
             from analognasbench.space import seeded_order
 

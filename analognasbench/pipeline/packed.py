@@ -25,8 +25,12 @@ DATA_FIELDS = ("dataset", "image_size", "train_subset", "test_subset", "num_clas
 def write_with_header(path: Path, header: dict, **arrays: np.ndarray) -> Path:
     """Write ``arrays`` and a JSON ``header`` to ``path`` (.npz, uncompressed) through a temporary file."""
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, header=np.array(json.dumps(header)), **arrays)
-    tmp.replace(path)
+    try:
+        np.savez(tmp, header=np.array(json.dumps(header)), **arrays)
+        tmp.replace(path)
+    except BaseException:  # a failed or interrupted write leaves no temporary file behind (and the old file whole)
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

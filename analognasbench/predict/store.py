@@ -13,6 +13,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -36,6 +37,31 @@ CREATE TABLE IF NOT EXISTS configs (config_hash TEXT PRIMARY KEY, config_json TE
 """
 
 
+def _refuse_foreign(path: Path) -> None:
+    """Refuse a run store (``anb generate``) or another file before anything is written to it."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise ValueError(f"proxy store {path} cannot be read ({exc.strerror or exc})") from None
+    if not head:
+        return
+    if head != b"SQLite format 3\x00":
+        raise ValueError(f"{path} is not a proxy store (not an SQLite file)")
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return  # the opener reports it
+    if "runs" in tables and "proxy_rows" not in tables:
+        raise ValueError(f"{path} is a run store (anb generate), not a proxy store")
+    if tables and "proxy_rows" not in tables:
+        raise ValueError(f"{path} is an SQLite file but not a proxy store (tables: {', '.join(sorted(tables))})")
+
+
 def device_kind(device: str) -> str:
     """``cpu`` or ``cuda`` (the device type; which GPU is not part of the key)."""
     return str(device).split(":")[0]
@@ -44,8 +70,25 @@ def device_kind(device: str) -> str:
 class ProxyStore:
     """SQLite store of proxy rows; safe to reopen and resume (rows already present are skipped by callers)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        """Open (or create) the store; ``read_only`` opens an existing one with SQLite ``mode=ro`` and changes
+        nothing (readers: ``--pending``, ``anb predict --proxies``). A run store or another SQLite file is refused
+        before anything is written to it."""
         self.path = Path(path)
+        if self.path.is_dir():
+            raise ValueError(f"proxy store {self.path} is a directory; expected a .sqlite file")
+        if read_only and not self.path.is_file():
+            raise ValueError(f"proxy store {self.path} does not exist")
+        if self.path.exists():
+            _refuse_foreign(self.path)
+        if read_only:
+            self._db = sqlite3.connect(f"file:{quote(str(self.path.resolve()))}?mode=ro", uri=True, timeout=60)
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "proxy_rows" not in tables:  # an empty file: nothing stored yet, and the schema is not written
+                self._db.close()
+                self._db = sqlite3.connect(":memory:")
+                self._db.executescript(_SCHEMA)
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=60)
         self._db.execute("PRAGMA journal_mode=WAL")
