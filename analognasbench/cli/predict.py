@@ -35,8 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="gnn:graph", help="KIND:FEATURES, e.g. ridge:onehot, xgb:onehot+zc, gnn:zc")
     p.add_argument("--subset", default="b80", choices=("all", "b80"), help="all classes, or baseline > 80 %%")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--evaluate", action="store_true", help="run the whole study and write it to --out")
-    p.add_argument("--out", type=Path, default=Path("out/predict"), help="folder of --evaluate")
+    p.add_argument("--evaluate", action="store_true",
+                   help="run the whole study and write it to --out: about an hour on 2 CPU cores (--quick: minutes)")
+    p.add_argument("--out", type=Path, default=None, help="folder of --evaluate (default out/predict)")
     p.add_argument("--quick", action="store_true", help="--evaluate with 2 seeds, 3 label counts, no GNN with "
                                                         "proxies (minutes instead of an hour)")
     p.add_argument("--models", default=None, help="--evaluate: comma-separated KIND:FEATURES list")
@@ -76,9 +77,9 @@ def _proxies(spec: str | None):
 
     if spec is not None and spec.endswith(".sqlite"):
         if not Path(spec).is_file():
-            raise CLIError(f"proxy store {spec} does not exist")
+            raise CLIError(f"proxy store {spec} " + ("is a directory" if Path(spec).is_dir() else "does not exist"))
         config = ProxyConfig()
-        with ProxyStore(spec) as store:
+        with ProxyStore(spec, read_only=True) as store:
             return store_table(store, config), store.frame(config), f"store {spec}, {config.describe()}"
     try:
         table, meta = load_proxies(spec or DEFAULT_PROXY_TABLE)
@@ -111,16 +112,56 @@ def _lowcost(spec: str):
     return load(spec)[0]
 
 
+#: Options that only ``--evaluate`` reads (given without it they would be silently ignored).
+_EVALUATE_ONLY = (("--out", "out"), ("--quick", "quick"), ("--models", "models"), ("--seeds", "seeds"),
+                  ("--curve-targets", "curve_targets"), ("--no-proxies", "no_proxies"), ("--resume", "resume"))
+
+
+def _bar(targets, low, target: str, subset: str, name: str):
+    """The low-cost bar's rows with enough shared classes, and a line saying why each other row is left out."""
+    import pandas as pd
+
+    from analognasbench.predict.curves import lowcost_bar
+    from analognasbench.predict.targets import class_targets
+
+    low_targets = class_targets(low)
+    bar = lowcost_bar(targets, low_targets, [target], [subset])
+    notes = []
+    for _, r in bar[bar.n < 3].iterrows() if len(bar) else []:
+        column = r.lowcost_column
+        values = low_targets[column].dropna() if column in low_targets else pd.Series(dtype=float)
+        why = (f"{name} holds no {column} values" if values.empty else
+               f"{name}'s {len(values)} classes with {column} share {r.n} with the release's {target} values "
+               f"({subset})")
+        notes.append(f"  bar: {name} {column} vs release left out: {why}")
+    return bar[bar.n >= 3], notes
+
+
 def _single(args: argparse.Namespace) -> int:
     from scipy import stats
 
-    from analognasbench.predict.curves import lowcost_bar
     from analognasbench.predict.surrogates import ModelSpec, fit_predict
     from analognasbench.predict.targets import class_targets, parse_target, subset_mask
 
+    given = [option for option, key in _EVALUATE_ONLY if getattr(args, key)]
+    if given:
+        raise CLIError(f"{', '.join(given)}: used only with --evaluate; add --evaluate or drop it")
     target = parse_target(args.metric)
     spec = ModelSpec.parse(args.model)
+    if args.proxies is not None and not spec.uses_proxies:
+        raise CLIError(f"--proxies: model {spec.label} uses no proxies; choose a model with zc features "
+                       "(e.g. xgb:onehot+zc, gnn:zc) or drop --proxies")
+    if args.labels < 2:
+        raise CLIError(f"--labels must be at least 2; got {args.labels}")
     targets = class_targets(_release(args.release))
+    bar, notes = None, []
+    low = _lowcost(args.lowcost)
+    if low is not None:  # before training: a bar of nothing is an error, not "Kendall tau nan over 0 classes"
+        bar, notes = _bar(targets, low, target, args.subset, args.lowcost)
+        if bar.empty:
+            raise CLIError(f"--lowcost {args.lowcost}: no low-cost bar for {target} ({args.subset}): "
+                           + "; ".join(n.split(": ", 2)[-1] for n in notes or ["no column to compare"])
+                           + " (pass --lowcost '' to leave the bar out)")
     proxies = None
     if spec.uses_proxies:
         proxies = _proxies(args.proxies)[0]
@@ -138,20 +179,27 @@ def _single(args: argparse.Namespace) -> int:
     print(f"{spec.label} trained on {args.labels} release classes ({args.subset}), ranking {len(test)} held-out "
           f"classes on {target}:")
     print(f"  Kendall tau {stats.kendalltau(pred, truth)[0]:.3f}   Spearman {stats.spearmanr(pred, truth)[0]:.3f}")
-    low = _lowcost(args.lowcost)
-    if low is not None:
-        bar = lowcost_bar(targets, class_targets(low), [target], [args.subset])
+    if bar is not None:
         for _, r in bar.iterrows():
             print(f"  bar: {args.lowcost} {r.lowcost_column} vs release, Kendall tau {r.kendall:.3f} "
                   f"over {r.n} shared classes")
+        for note in notes:
+            print(note)
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from analognasbench.bench.cliutil import check_output_dir
     from analognasbench.predict.study import StudyConfig, run_study
     from analognasbench.predict.targets import TARGETS, parse_target
     from analognasbench.report.predict import write_study_report
 
+    if args.seeds is not None and args.seeds < 1:
+        raise CLIError(f"--seeds must be >= 1; got {args.seeds}")
+    args.out = check_output_dir(args.out or Path("out/predict"), "--out")  # before the hour of work, not after
+    print(f"predict --evaluate: the {'quick' if args.quick else 'whole'} study takes "
+          f"{'a few minutes' if args.quick else 'about an hour'} on 2 CPU cores; writing to {args.out}",
+          file=sys.stderr, flush=True)
     proxies, frame, settings = (None, None, "") if args.no_proxies else _proxies(args.proxies)
     config = StudyConfig()
     if args.quick:
