@@ -40,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="write N architectures spread over the accuracy range (a fidelity check's) to --out")
     parser.add_argument("--out", type=Path, help="file for --sample (one architecture per line)")
     parser.add_argument("--json", type=Path, help="also write the tables as JSON")
+    parser.add_argument("--force", action="store_true", help="replace an existing --out or --json file")
     parser.add_argument("--record", action="store_true", help="with --reference original: write the agreement into "
                         "DATASET's card (the release_agreement key of its JSON sidecar; the table is not touched)")
     parser.set_defaults(func=run)
@@ -77,11 +78,23 @@ def run(args: argparse.Namespace) -> int:
 
     if (args.sample is None) != (args.out is None):
         raise CLIError("--sample N and --out FILE go together")
+    if args.sample is not None and args.sample < 1:
+        raise CLIError(f"--sample must be >= 1; got {args.sample}")
+    for option, path in (("DATASET", args.dataset), ("--reference", args.reference), ("--agreement", args.agreement),
+                         ("--seeds", args.seeds)):
+        if path is not None and str(path) in ("", "."):
+            raise CLIError(f"{option}: an empty path; expected a run store (.sqlite), a dataset (name.parquet) or an "
+                           "embedded dataset's name")
+        if path is not None and path.is_dir():
+            raise CLIError(f"{option} {path} is a directory; expected a run store (.sqlite), a dataset "
+                           "(name.parquet) or an embedded dataset's name")
     inputs = [p for p in (args.dataset, args.reference, args.agreement, args.seeds) if p is not None]
     inputs += [q for p in inputs for q in dataset_paths(p) if p.suffix != ".sqlite"]
     for option, target in (("--out", args.out), ("--json", args.json)):
         if target is not None:  # before the analyses; never over an input or a dataset's file
-            check_output_file(target, option, inputs=inputs, force=False)
+            check_output_file(target, option, inputs=inputs, force=args.force, refuse_existing=True)
+    if args.out is not None and args.json is not None and args.out.resolve() == args.json.resolve():
+        raise CLIError(f"--out and --json are the same file {args.out}; choose two paths")
     if args.record:
         _check_record(args)
     df, profile = _load(args.dataset)
