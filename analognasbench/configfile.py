@@ -25,7 +25,7 @@ def read_config_file(path: str | Path, what: str) -> Any:
     if p.is_dir():
         raise ConfigFileError(f"{what} {p} is a directory; expected a .json or .yaml file")
     if not p.exists():
-        raise ConfigFileError(f"{what} {p} does not exist")
+        raise ConfigFileError(f"cannot read {what} {p}: it does not exist")
     suffix = p.suffix.lower()
     if suffix not in CONFIG_SUFFIXES:
         raise ConfigFileError(f"{what} {p} must end in .json, .yaml or .yml")

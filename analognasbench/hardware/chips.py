@@ -65,7 +65,7 @@ def _number(name: str, value: Any, *, positive: bool, unit: str, low: float | No
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     ok = ok and (value > 0 if positive else value >= 0) and value <= high and (low is None or value >= low)
     if not ok:
-        bound = (f">= {low:g}" if low is not None else "> 0") if positive else ">= 0"
+        bound = ("> 0" + (f" (at least {low:g})" if low is not None else "")) if positive else ">= 0"
         raise ChipPresetError(f"{name} must be a finite number {bound} and <= {high:g} ({unit}); got {value!r}")
 
 

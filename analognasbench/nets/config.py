@@ -46,4 +46,4 @@ def check_image_size(image_size: int) -> int:
 
 def _check_int(name: str, value: object, minimum: int, meaning: str, maximum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise ValueError(f"{name} ({meaning}) must be an integer in {minimum}..{maximum:,}; got {value!r}")
+        raise ValueError(f"{name} ({meaning}) must be an integer >= {minimum} and <= {maximum:,}; got {value!r}")

@@ -182,6 +182,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def read_only_uri(path: Path) -> str:
+    """SQLite URI that reads ``path`` without creating or changing any file. With a ``-wal`` beside it, ``mode=ro``
+    (which reads the log); without one, every committed row is in the file itself and ``immutable=1`` reads it
+    without creating the ``-wal``/``-shm`` pair that a read-only connection could never remove again (a reader
+    such as ``anb pending`` must leave no file behind)."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    return uri if _wal_path(path).exists() else uri + "&immutable=1"
+
+
 def sqlite_tables(path: Path) -> set[str] | None:
     """Table names of the SQLite file ``path`` read without changing it (``mode=ro``); None: not an SQLite file."""
     try:
@@ -194,7 +203,7 @@ def sqlite_tables(path: Path) -> set[str] | None:
     if not head:
         return set()  # an empty file: SQLite treats it as an empty database
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
@@ -209,7 +218,7 @@ def _refuse_foreign_sqlite(path: Path) -> None:
         return
     tables = sqlite_tables(path)
     if tables is None:
-        raise StoreError(f"{path} is not a run store (not an SQLite file)")
+        raise StoreError(f"{path} is not a usable run store (not an SQLite file)")
     if "proxy_rows" in tables and "runs" not in tables:
         raise StoreError(f"{path} is a proxies store (anb proxies), not a run store")
     if tables and "runs" not in tables:
@@ -272,7 +281,7 @@ class RunStore:
     def _open_read_only(self, busy_timeout_s: float) -> None:
         """SQLite ``mode=ro`` on the file itself (its ``-wal`` is read too); where that fails (a read-only directory
         in which SQLite cannot open the ``-wal``'s index), a private copy of the file and its ``-wal``."""
-        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        uri = read_only_uri(self.path)
         try:
             self._conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, isolation_level=None)
             self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()

@@ -13,10 +13,10 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import quote
 
 import pandas as pd
 
+from analognasbench.pipeline.store import read_only_uri
 from analognasbench.predict.compute import ProxyRow
 from analognasbench.predict.config import ProxyConfig
 
@@ -49,7 +49,7 @@ def _refuse_foreign(path: Path) -> None:
     if head != b"SQLite format 3\x00":
         raise ValueError(f"{path} is not a proxy store (not an SQLite file)")
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
@@ -82,7 +82,7 @@ class ProxyStore:
         if self.path.exists():
             _refuse_foreign(self.path)
         if read_only:
-            self._db = sqlite3.connect(f"file:{quote(str(self.path.resolve()))}?mode=ro", uri=True, timeout=60)
+            self._db = sqlite3.connect(read_only_uri(self.path), uri=True, timeout=60)
             tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if "proxy_rows" not in tables:  # an empty file: nothing stored yet, and the schema is not written
                 self._db.close()
