@@ -12,6 +12,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -220,3 +221,202 @@ def test_damaged_files_never_kill_the_interpreter(small, tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-1000:])  # a signal shows as a negative code
     assert "survived" in proc.stdout
+
+
+# --- issue 26: every subcommand's every option, from the parser itself -----------------------------------------------
+class WorkReached(Exception):  # noqa: N818 - a signal: every argument was accepted and the real work would start
+    """Raised by the stand-ins of the long-running steps below."""
+
+
+#: Commands whose purpose is to write files (at paths they are given, or their default output folder).
+WRITERS = {"compare", "report", "generate", "export", "import-original", "pack-data", "merge-store"}
+#: Options of other commands that name a file to write (a relative value lands in the working directory).
+WRITING_OPTIONS = {"--out", "--json", "-o", "--pack", "--export", "--merge"}
+#: Options that start remote machinery or only matter with --slurm: not fuzzed here (tests/test_slurm.py).
+SKIPPED_OPTIONS = {"--scheduler"}
+
+
+def _stop(*args, **kwargs):
+    raise WorkReached
+
+
+def _stand_ins(monkeypatch) -> None:
+    """The steps that take minutes (sweeps, studies, comparisons, downloads, image loading) raise WorkReached."""
+    import analognasbench.cli.compare as compare
+    import analognasbench.cli.generate as generate
+    import analognasbench.cli.import_original as import_original
+    import analognasbench.pipeline.measure as measure
+    import analognasbench.predict as predict
+    import analognasbench.predict.study as study
+    import analognasbench.predict.surrogates as surrogates
+    import analognasbench.report as report
+    import analognasbench.report.nas as nas
+
+    for module, name in ((compare, "run_comparison"), (generate, "run_sweep"), (import_original, "import_original"),
+                         (measure, "load_profile_data"), (predict, "load_images"), (predict, "compute_row"),
+                         (predict, "compute_many"), (study, "run_study"), (surrogates, "fit_predict"),
+                         (report, "build_report"), (nas, "run_nas_comparison")):
+        monkeypatch.setattr(module, name, _stop)
+    class StoreNeverOpened(generate.RunStore):  # generate's sweep store: its checks run, its creation does not
+        open = classmethod(lambda cls, *a, **k: _stop())
+
+    monkeypatch.setattr(generate, "RunStore", StoreNeverOpened)
+
+
+def _subcommands() -> dict:
+    from analognasbench.cli import build_parser
+
+    action = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    return dict(action.choices)
+
+
+def test_every_subcommand_is_fuzzed():
+    assert set(_subcommands()) == {"compare", "cost", "export", "generate", "import-original", "info", "list",
+                                   "predict", "proxies", "quality", "query", "report", "search", "space",
+                                   "pack-data", "merge-store", "pending"}, "a new subcommand: give it a base below"
+
+
+def _bases(small: Path, store: Path, out: Path) -> dict[str, list[str]]:
+    d = ["-d", str(small)]
+    return {
+        "compare": ["compare", *d, "--seeds", "1", "--budget", "2", "--out", str(out / "cmp")],
+        "cost": ["cost", "222222"], "export": ["export", *d, "-F", "csv", "-o", str(out / "e.csv")],
+        "generate": ["generate", "--profile", "smoke", "--archs", "sample:2", "--store", str(out / "g.sqlite")],
+        "import-original": ["import-original", "-o", str(out / "orig")], "info": ["info", *d],
+        "list": ["list", *d, "-n", "2"], "predict": ["predict", "--model", "ridge:onehot", "--lowcost", ""],
+        "proxies": ["proxies", "--pending", "--limit", "1", "--store", str(store.with_name("px.sqlite"))],
+        "quality": ["quality", str(store)], "query": ["query", "0", *d], "space": ["space", "0"],
+        "report": ["report", "--dataset", str(small), "--out", str(out / "rep"), "--no-nas"],
+        "search": ["search", "random", *d, "--budget", "2"],
+        "pack-data": ["pack-data", "--profile", "smoke", "--out", str(out / "p.npz")],
+        "merge-store": ["merge-store", str(store), "--into", str(out / "into.sqlite")],
+        "pending": ["pending", "--profile", "smoke", "--store", str(store), "--limit", "1"],
+    }
+
+
+def _with_value(base: list[str], action, value: str) -> list[str]:
+    """``base`` with ``action``'s value replaced by (or, if absent, extended with) ``value``."""
+    argv = list(base)
+    if not action.option_strings:  # a positional: the first argument after the command
+        if argv[1:2] and not argv[1].startswith("-"):
+            return [argv[0], value, *argv[2:]]
+        return [argv[0], value, *argv[1:]]
+    for i, item in enumerate(argv):
+        if item in action.option_strings:
+            return argv[: i + 1] + [value] + argv[i + 2:]
+    return [*argv, action.option_strings[0], value]
+
+
+@pytest.fixture(scope="module")
+def hostile_files(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "a-directory").mkdir()
+    garbage = bytes(range(256)) * 4
+    files = {"dir": root / "a-directory", "missing": root / "missing" / "nothing.sqlite"}
+    for suffix in (".bin", ".json", ".yaml", ".parquet", ".sqlite", ".npz"):
+        files[suffix] = root / f"binary{suffix}"
+        files[suffix].write_bytes(garbage)
+    return files
+
+
+def test_every_option_of_every_subcommand_takes_hostile_values(small, hostile_files, tmp_path, monkeypatch):
+    """Each option (and positional) of each subcommand, enumerated from the parser, gets hostile values: exit 0 or
+    2, never a traceback; an error is one line; a reader leaves the working directory empty and no input changes."""
+    from test_store import hand_row
+
+    from analognasbench.pipeline.profiles import get_profile
+    from analognasbench.pipeline.store import RunStore
+    from analognasbench.predict import ProxyStore
+
+    _stand_ins(monkeypatch)
+    smoke = get_profile("smoke")
+    store = tmp_path / "in" / "runs.sqlite"
+    with RunStore.open(store, smoke) as s:
+        s.record_result(hand_row(0, smoke.hash()))
+        s.checkpoint()
+    ProxyStore(store.with_name("px.sqlite")).close()
+    watched = [*store.parent.iterdir(), small, small.with_suffix(".json"),
+               *(p for k, p in hostile_files.items() if k not in ("dir", "missing"))]
+    before = {p: p.read_bytes() for p in watched}
+    work, out = tmp_path / "cwd", tmp_path / "out"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    values = ["", "-1", "0", "1e400", "nan", "99999999999999999999", *(str(p) for p in hostile_files.values())]
+    bases, rotation = _bases(small, store, out), 0
+    for name, parser in sorted(_subcommands().items()):
+        for action in parser._actions:
+            if action.nargs == 0 or action.dest == "help" or SKIPPED_OPTIONS & set(action.option_strings) \
+                    or any(o.startswith("--slurm-") for o in action.option_strings):
+                continue
+            for k in range(3):  # three of the hostile values per option, rotating through all of them
+                value = values[(rotation + k) % len(values)]
+                argv = _with_value(bases[name], action, value)
+                out_buf, err_buf = io.StringIO(), io.StringIO()
+                with contextlib.redirect_stdout(out_buf), contextlib.redirect_stderr(err_buf):
+                    try:
+                        code = main(argv)
+                    except SystemExit as exc:  # argparse's own usage errors: usage + one error line
+                        code = exc.code if isinstance(exc.code, int) else 2
+                    except WorkReached:
+                        code = 0
+                err = err_buf.getvalue()
+                assert code in (0, 2) and "Traceback" not in err, (argv, code, err[-600:])
+                lines = [line for line in err.splitlines() if line.startswith("anb")]
+                if code == 2:
+                    assert len(lines) == 1 and "error" in lines[0], (argv, err[-600:])
+                if name not in WRITERS and not WRITING_OPTIONS & set(action.option_strings):
+                    assert list(work.iterdir()) == [], (argv, list(work.iterdir()))
+                    assert not hostile_files["missing"].exists(), argv
+                changed = [str(p) for p, data in before.items() if not p.is_file() or p.read_bytes() != data]
+                assert not changed, (argv, changed)  # no input, and no existing file, is ever replaced
+                shutil.rmtree(hostile_files["missing"].parent, ignore_errors=True)
+                for p in work.iterdir():
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
+            rotation += 3
+
+
+# --- malformed chip presets and profiles ---------------------------------------------------------------------------
+@SETTINGS
+@given(data=st.data())
+def test_mutated_chip_presets_and_profiles_exit_0_or_2_with_finite_costs(tmp_path_factory, data):
+    from analognasbench.hardware.chips import ibm_hermes_pcm_14nm
+    from analognasbench.pipeline.profiles import get_profile
+
+    kind = data.draw(st.sampled_from(["chip", "profile"]))
+    doc = ibm_hermes_pcm_14nm().to_dict() if kind == "chip" else get_profile("smoke").to_dict()
+    how = data.draw(st.sampled_from(["value", "nested", "delete", "extra", "text"]))
+    if how == "value":
+        doc[data.draw(st.sampled_from(sorted(doc)))] = data.draw(_JSON)
+    elif how == "nested":
+        part = data.draw(st.sampled_from(sorted(k for k, v in doc.items() if isinstance(v, dict))))
+        doc[part][data.draw(st.sampled_from(sorted(doc[part])))] = data.draw(st.one_of(
+            _JSON, st.sampled_from([1e308, -1e308, 1e-320, 10**30, -1, 0, float("nan"), "1e3", True])))
+    elif how == "delete":
+        doc.pop(data.draw(st.sampled_from(sorted(doc))))
+    elif how == "extra":
+        doc[data.draw(st.text(max_size=6))] = data.draw(_JSON)
+    suffix = data.draw(st.sampled_from([".json", ".yaml"]))
+    path = tmp_path_factory.mktemp("cfg") / f"f{suffix}"
+    if how == "text":
+        path.write_bytes(data.draw(st.binary(max_size=80)))
+    else:
+        path.write_text(json.dumps(doc))  # JSON is YAML too
+    argv = ["cost", "222222", "--json", "--chip" if kind == "chip" else "--profile", str(path)]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert_clean(argv)
+    if out.getvalue():
+        totals = json.loads(out.getvalue())["cost"]
+        assert all(v is not None for v in totals.values()), totals  # no infinite or NaN estimate
+
+
+# --- malformed proxy tables ------------------------------------------------------------------------------------------
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(cut=st.one_of(st.none(), st.integers(0, 10**6)), flips=st.lists(st.integers(0, 10**6), max_size=3))
+def test_damaged_proxy_tables_exit_0_or_2(tmp_path_factory, cut, flips):
+    from analognasbench.bench.registry import resolve_dataset
+
+    table = resolve_dataset("proxies-cifar10")
+    parquet = _damaged_parquet(table, tmp_path_factory.mktemp("px"), cut, flips)
+    assert_clean(["predict", "--model", "ridge:onehot+zc", "--labels", "20", "--lowcost", "", "--proxies",
+                  str(parquet)])

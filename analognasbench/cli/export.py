@@ -34,12 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("export", help="export the dataset table",
                                    description="Write the whole dataset table as CSV, Parquet (with its JSON "
                                                "metadata sidecar) or JSON records. Refuses to overwrite the dataset "
-                                               "it reads or any existing dataset file unless --force.")
+                                               "it reads or any existing file unless --force.")
     parser.add_argument("--format", "-F", required=True, choices=[f.value for f in ExportFormat])
     parser.add_argument("--output", "-o", type=Path, default=None,
                         help="output file (default: standard output; required for parquet)")
     parser.add_argument("--force", action="store_true",
-                        help="overwrite an existing dataset pair or the input dataset's own files")
+                        help="overwrite an existing output file (a dataset pair, or the input dataset's own files too)")
     add_dataset_argument(parser)
     parser.set_defaults(func=run)
 
@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     except BenchmarkError as exc:
         raise CLIError(str(exc)) from None
     for target in targets:
-        check_output_file(target, "--output", inputs=dataset_files(bench.path), force=args.force)
+        check_output_file(target, "--output", inputs=dataset_files(bench.path), force=args.force,
+                          refuse_existing=True)
     df = bench.df
     if fmt is ExportFormat.PARQUET:
         try:
