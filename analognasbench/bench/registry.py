@@ -96,8 +96,8 @@ def load(spec: str | os.PathLike[str] | None = None, *, verify: bool = True,
     its values checked (``on_invalid="drop"`` drops failing rows instead of refusing the dataset)."""
     path = resolve_dataset(spec)
     if path.suffix in ORIGINAL_SUFFIXES:
-        from analognasbench.bench.original import load_original
         from analognasbench.bench.validate import validate_frame
+        from analognasbench.release.original import load_original
 
         df, meta = load_original(path)
         return validate_frame(df, str(path), on_invalid), meta, path
