@@ -7,7 +7,9 @@
 
 The original release's interface lives in :mod:`analognasbench.data` (``query_metric`` and friends, same object).
 Datasets are ``<name>.parquet`` + ``<name>.json`` (:func:`write_dataset` / :func:`read_dataset`); the original
-``data.anb`` pickle loads through a restricted unpickler.
+``data.anb`` pickle loads through the restricted unpickler of :mod:`analognasbench.release`, which also imports the
+published release. Whether a dataset is good enough and how it ranks against the release:
+:mod:`analognasbench.fidelity`.
 """
 
 from analognasbench.bench.benchmark import (
