@@ -65,9 +65,9 @@ def _dataset_names(listing: tuple[str, tuple[tuple[str, int, int], ...]]) -> tup
     out = []
     for name in sorted(names):
         stem = name.removesuffix(".json")
-        if stem != name and f"{stem}.parquet" in names:
-            if json.loads((directory / name).read_text()).get("source") != PROXY_SOURCE:
-                out.append(stem)
+        if (stem != name and f"{stem}.parquet" in names
+                and json.loads((directory / name).read_text()).get("source") != PROXY_SOURCE):
+            out.append(stem)
     return tuple(out)
 
 
