@@ -4,7 +4,7 @@ Prints, per candidate profile and per metric, Kendall's tau, Spearman's rho and 
 on the classes both hold, the noisy-drop distribution against the release's on the same classes, and the cost per
 architecture (median wall seconds; core-seconds for CPU rows). Writes ``calibration.csv`` (one row per profile and
 metric) and ``frontier.png`` (agreement versus cost) into ``--out``. The computation lives in
-:mod:`analognasbench.bench.calibration`.
+:mod:`analognasbench.fidelity.calibration`.
 
     python benchmarks/calibration.py                    # the shipped candidates (cifar10-calib-*, cifar10-lowcost, ...)
     python benchmarks/calibration.py --store calib-n2=/work/runs/calib-n2.sqlite --gpu-stores /work/runs/gpu \\
@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analognasbench.bench.calibration import (
+from analognasbench.bench.registry import load
+from analognasbench.fidelity.calibration import (
     CALIBRATION_METRICS,
     CROSS_METRICS,
     SAMPLE_SEED,
@@ -31,7 +32,6 @@ from analognasbench.bench.calibration import (
     drop_summary,
     release_drop_on,
 )
-from analognasbench.bench.registry import load
 from analognasbench.report.calibration import plot_frontier, shipped_candidates, summary_table
 from analognasbench.report.render import markdown_table
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analognasbench.bench.calibration import read_arch_file
-from analognasbench.bench.drop_ablation import ABLATION_SEED, SHIPPED_RECORDS, ablation_sample, drop_table
 from analognasbench.bench.registry import load
+from analognasbench.fidelity.calibration import read_arch_file
+from analognasbench.fidelity.drop_ablation import ABLATION_SEED, SHIPPED_RECORDS, ablation_sample, drop_table
 from analognasbench.pipeline.ablation import DropStore, ablation_settings, run_ablation
 from analognasbench.pipeline.profiles import get_profile
 

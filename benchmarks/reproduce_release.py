@@ -4,7 +4,7 @@
     python benchmarks/reproduce_release.py --store runs/po.sqlite [--markdown]
 
 Per class and metric: our value, the release members' mean and standard deviation, and whether ours lies within 3
-spreads (``analognasbench.bench.reproduce``). Runs on a GPU (``scripts/gpu-sweep.sh``-style); on a 2-core CPU one
+spreads (``analognasbench.fidelity.reproduce``). Runs on a GPU (``scripts/gpu-sweep.sh``-style); on a 2-core CPU one
 cell of the release's protocol takes days.
 """
 
@@ -16,7 +16,7 @@ import sys
 import pandas as pd
 
 from analognasbench.bench.registry import load
-from analognasbench.bench.reproduce import compare_with_members, reproduction_summary
+from analognasbench.fidelity.reproduce import compare_with_members, reproduction_summary
 
 
 def main(argv: list[str] | None = None) -> int:

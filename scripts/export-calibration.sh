@@ -5,11 +5,11 @@
 #   scripts/export-calibration.sh [STORE_DIR]      # default /work/runs: STORE_DIR/<profile>.sqlite for each candidate
 #
 # Reads no images, so it runs beside the sweeps; the stores stay outside the repository. The chosen profile
-# (analognasbench.bench.calibration.CHOSEN_PROFILE) is marked in its dataset's notes.
+# (analognasbench.fidelity.calibration.CHOSEN_PROFILE) is marked in its dataset's notes.
 set -euo pipefail
 dir=${1:-/work/runs}
 datasets=analognasbench/bench/datasets
-chosen=$(python3 -c "from analognasbench.bench.calibration import CHOSEN_PROFILE; print(CHOSEN_PROFILE or '')")
+chosen=$(python3 -c "from analognasbench.fidelity.calibration import CHOSEN_PROFILE; print(CHOSEN_PROFILE or '')")
 for profile in $(python3 -c "from analognasbench.pipeline.profiles import CALIBRATION_PROFILES as p; print(*p)"); do
   store="$dir/$profile.sqlite"
   [ -f "$store" ] || continue

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analognasbench.bench import quality as q
 from analognasbench.bench.files import read_dataset
 from analognasbench.bench.registry import DATASETS_DIR, fidelity_reference, seed_check, shipped_release
+from analognasbench.fidelity import quality as q
 from analognasbench.space import NUM_CLASSES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,7 +144,7 @@ def release_blocks(lowcost: pd.DataFrame) -> dict[str, str]:
 
 def calibration_block(release: pd.DataFrame) -> str:
     """The calibration candidates' agreement with the release and cost (the report's calibration table)."""
-    from analognasbench.bench.calibration import calibration_table, release_drop_on
+    from analognasbench.fidelity.calibration import calibration_table, release_drop_on
     from analognasbench.report.calibration import shipped_candidates, summary_table
     from analognasbench.report.render import markdown_table
 

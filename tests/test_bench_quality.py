@@ -1,4 +1,4 @@
-"""Dataset quality checks (``analognasbench.bench.quality``, ``anb quality``): the numbers DATASET.md reports."""
+"""Dataset quality checks (``analognasbench.fidelity.quality``, ``anb quality``): the numbers DATASET.md reports."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analognasbench.bench import quality as q
 from analognasbench.bench.files import read_dataset
 from analognasbench.bench.registry import DATASETS_DIR
 from analognasbench.cli import main
+from analognasbench.fidelity import quality as q
 from analognasbench.space import parse
 
 SMOKE = DATASETS_DIR / "synthetic-smoke.parquet"

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analognasbench.bench.calibration import (
+from analognasbench.fidelity.calibration import (
     agreement,
     calibration_sample,
     calibration_table,
@@ -109,7 +109,7 @@ def test_tau_standard_error_shrinks_with_n():
 
 
 def test_release_agreement_card_records_each_metric_and_the_cross_reading_only_where_needed():
-    from analognasbench.bench.quality import release_agreement
+    from analognasbench.fidelity.quality import release_agreement
 
     release = _release()
     rows = _profile_rows(release, lambda v: v)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from analognasbench.bench import AnalogNASBench, DatasetIntegrityError, DriftMeasurement, UnsafePickleError
-from analognasbench.bench.original import load_original
+from analognasbench.release.original import load_original
 from analognasbench.space import from_index
 
 DRIFTS = [f"{kind}_drift_{t}" for kind in ("noisy", "analog") for t in (60, 3600, 86400, 2592000)]

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from analognasbench.analog import presets
-from analognasbench.bench.drop_ablation import ablation_sample, drop_table, release_drop
+from analognasbench.fidelity.drop_ablation import ablation_sample, drop_table, release_drop
 from analognasbench.nets import build_network
 from analognasbench.pipeline.ablation import (
     EVAL_FACTORS,
@@ -164,7 +164,7 @@ def test_layer_diagnostics_see_the_all_skip_cells_compound_and_clip():
 
 
 def test_compare_with_members_judges_each_metric_within_three_spreads():
-    from analognasbench.bench.reproduce import binomial_se, compare_with_members, reproduction_summary
+    from analognasbench.fidelity.reproduce import binomial_se, compare_with_members, reproduction_summary
 
     members = pd.DataFrame({"canonical_index": [7, 7, 7, 9, 9, 11],
                             "baseline_accuracy": [80.0, 81.0, 82.0, 10.0, 10.0, 50.0],

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from analognasbench.bench import AnalogNASBench, DatasetIntegrityError, UnsafePickleError
-from analognasbench.bench import original as orig
-from analognasbench.bench.pickle_scan import MAX_DEPTH, RELEASE_DEPTH, PickleFormatError, scan_pickle
+from analognasbench.release import original as orig
+from analognasbench.release.pickle_scan import MAX_DEPTH, RELEASE_DEPTH, PickleFormatError, scan_pickle
 
 RELEASE = Path("/tmp/orig/whl/analognasbench/data.anb")
 REPO = Path(__file__).resolve().parents[1]

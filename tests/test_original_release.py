@@ -15,10 +15,13 @@ from test_compat_original import _make_pickle, original  # noqa: F401  (fixture)
 from analognasbench.analysis.drift import PAPER_TABLE3, TABLE3_STATS, drift_analysis
 from analognasbench.analysis.registry import AnalysisParams
 from analognasbench.bench import AnalogNASBench, UnknownMetricError, available_datasets, read_dataset
-from analognasbench.bench import quality as q
 from analognasbench.bench.derived import NetworkSpec, derived_column
 from analognasbench.bench.files import file_sha256, read_meta
-from analognasbench.bench.import_original import (
+from analognasbench.bench.registry import DATASETS_DIR, DEFAULT_DATASET
+from analognasbench.cli import main
+from analognasbench.fidelity import quality as q
+from analognasbench.nets.flops import count_parameters
+from analognasbench.release.import_original import (
     ORIGINAL_DATASET,
     RELEASE_MEMBER,
     RELEASE_SHA256,
@@ -27,9 +30,6 @@ from analognasbench.bench.import_original import (
     import_original,
     release_bytes,
 )
-from analognasbench.bench.registry import DATASETS_DIR, DEFAULT_DATASET
-from analognasbench.cli import main
-from analognasbench.nets.flops import count_parameters
 from analognasbench.search.base import Budget, get_method
 from analognasbench.search.evaluators import TabularEvaluator, from_bench
 from analognasbench.space import from_index

@@ -71,7 +71,7 @@ class DatasetMeta:
     row_count: int = 0
     sha256: str = ""  # of the Parquet file
     notes: str = ""
-    #: Measured rank agreement with the published release (:func:`analognasbench.bench.quality.release_agreement`);
+    #: Measured rank agreement with the published release (:func:`analognasbench.fidelity.quality.release_agreement`);
     #: empty where not measured (and then not written).
     release_agreement: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)

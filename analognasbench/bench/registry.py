@@ -6,6 +6,7 @@ name or a path) or else :data:`DEFAULT_DATASET` from ``analognasbench/bench/data
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -35,9 +36,39 @@ PROXY_SOURCE = "zero-cost-proxies"
 
 
 def available_datasets() -> list[str]:
-    """Names of the measured datasets embedded in the installed package (proxy tables are not datasets)."""
-    return sorted(p.stem for p in DATASETS_DIR.glob("*.json")
-                  if dataset_paths(p)[0].is_file() and json.loads(p.read_text()).get("source") != PROXY_SOURCE)
+    """Names of the measured datasets embedded in the installed package (proxy tables are not datasets).
+
+    Many calls ask this (every embedded-name lookup, the fidelity and seed checks), so the sidecars are read once
+    per state of the directory: the answer is cached on the listing with each file's size and modification time,
+    and a dataset written, replaced or removed since shows at the next call."""
+    return list(_dataset_names(_listing(DATASETS_DIR)))
+
+
+def _listing(directory: Path) -> tuple[str, tuple[tuple[str, int, int], ...]]:
+    """``(directory, ((name, mtime_ns, size), ...))`` of the dataset files in ``directory``: the cache key."""
+    entries = []
+    try:
+        with os.scandir(directory) as it:
+            for entry in it:
+                if entry.name.endswith((".json", ".parquet")) and entry.is_file():
+                    stat = entry.stat()
+                    entries.append((entry.name, stat.st_mtime_ns, stat.st_size))
+    except FileNotFoundError:
+        pass
+    return str(directory), tuple(sorted(entries))
+
+
+@functools.lru_cache(maxsize=16)
+def _dataset_names(listing: tuple[str, tuple[tuple[str, int, int], ...]]) -> tuple[str, ...]:
+    directory, entries = Path(listing[0]), listing[1]
+    names = {name for name, _, _ in entries}
+    out = []
+    for name in sorted(names):
+        stem = name.removesuffix(".json")
+        if (stem != name and f"{stem}.parquet" in names
+                and json.loads((directory / name).read_text()).get("source") != PROXY_SOURCE):
+            out.append(stem)
+    return tuple(out)
 
 
 def fidelity_reference(name: str) -> str | None:
@@ -96,8 +127,8 @@ def load(spec: str | os.PathLike[str] | None = None, *, verify: bool = True,
     its values checked (``on_invalid="drop"`` drops failing rows instead of refusing the dataset)."""
     path = resolve_dataset(spec)
     if path.suffix in ORIGINAL_SUFFIXES:
-        from analognasbench.bench.original import load_original
         from analognasbench.bench.validate import validate_frame
+        from analognasbench.release.original import load_original
 
         df, meta = load_original(path)
         return validate_frame(df, str(path), on_invalid), meta, path

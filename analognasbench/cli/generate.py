@@ -202,7 +202,7 @@ def export_store(store: RunStore, profile: Profile, path: Path, *, expand_isomor
     notes += _coverage_note(len(df), archset)
     agreement = {}
     if profile.dataset is DatasetName.CIFAR10 and not df.empty:  # synthetic data has nothing to agree with
-        from analognasbench.bench.quality import shipped_release_agreement
+        from analognasbench.fidelity.quality import shipped_release_agreement
 
         agreement = shipped_release_agreement(df)
     meta = DatasetMeta(

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from analognasbench.bench.import_original import (
+from analognasbench.bench.registry import DATASETS_DIR
+from analognasbench.cli import CLIError
+from analognasbench.release.import_original import (
     ORIGINAL_DATASET,
     RELEASE_SHA256,
     RELEASE_VERSION,
     ReleaseImportError,
     import_original,
 )
-from analognasbench.bench.registry import DATASETS_DIR
-from analognasbench.cli import CLIError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

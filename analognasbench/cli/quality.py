@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _load(path: Path):
     from analognasbench.bench.errors import DatasetNotFoundError
-    from analognasbench.bench.quality import load_rows
+    from analognasbench.fidelity.quality import load_rows
 
     try:
         df, profile = load_rows(path)
@@ -74,7 +74,7 @@ def _table(df) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analognasbench.bench import quality as q
+    from analognasbench.fidelity import quality as q
 
     if (args.sample is None) != (args.out is None):
         raise CLIError("--sample N and --out FILE go together")
@@ -184,8 +184,8 @@ def _record(dataset: Path, df) -> None:
     import dataclasses
 
     from analognasbench.bench.files import read_meta
-    from analognasbench.bench.quality import shipped_release_agreement
     from analognasbench.bench.registry import resolve_dataset
+    from analognasbench.fidelity.quality import shipped_release_agreement
 
     path = resolve_dataset(str(dataset))
     _, meta_path = dataset_paths(path)

@@ -131,8 +131,8 @@ def _calibration_sections(choice: str) -> list:
     release = shipped_release()
     if choice == "none" or release is None:
         return []
-    from analognasbench.bench.calibration import CHOSEN_PROFILE
-    from analognasbench.bench.drop_ablation import shipped_records
+    from analognasbench.fidelity.calibration import CHOSEN_PROFILE
+    from analognasbench.fidelity.drop_ablation import shipped_records
     from analognasbench.report.calibration import calibration_section, shipped_candidates
 
     return [calibration_section(shipped_candidates(), load(release)[0], CHOSEN_PROFILE, ablation=shipped_records())]

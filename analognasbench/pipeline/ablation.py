@@ -95,6 +95,7 @@ EVAL_FACTORS: tuple[tuple[str, str, EvalVariant], ...] = (
     ("out_noise", "0", EvalVariant(out_noise=0.0)),
     ("out_noise", "0.08", EvalVariant(out_noise=0.08)),
     ("converters", "ideal", EvalVariant(ideal_converters=True)),
+    ("periphery", "exact", EvalVariant(out_noise=0.0, ideal_converters=True)),
     ("input_range", "calibrated", EvalVariant(calibrate_inputs=True)),
     ("tta", "on", EvalVariant(tta=True)),
 )

@@ -1,8 +1,9 @@
 """Agreement of zero-cost proxies (and of any score column) with measured targets: Spearman, Kendall, top-10 %.
 
-``top10`` is the fraction of the 10 % best classes by the target (highest value; for ``noisy_drop`` that is the
-largest drop, so every target is read as "higher value") that are also among the 10 % best by the score, with
-the score oriented by the proxy's registered sign. Correlations are reported raw (negative: the proxy ranks the
+``top10`` (:func:`analognasbench.agreement.top_overlap`, the package's one definition) is the fraction of the 10 %
+best classes by the target (highest value; for ``noisy_drop`` that is the largest drop, so every target is read as
+"higher value") that are also among the 10 % best by the score, with the score oriented by the proxy's registered
+sign. Correlations are reported raw (negative: the proxy ranks the
 other way), so a table shows both the strength and the direction.
 """
 
@@ -14,27 +15,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analognasbench.agreement import rank_agreement
+from analognasbench.agreement import top_overlap as top_overlap  # re-exported: its old home
 from analognasbench.predict.registry import COLUMN_PREFIX, get_proxy
 from analognasbench.predict.targets import TARGETS, subset_mask
 
 
-def top_overlap(score: np.ndarray, target: np.ndarray, fraction: float = 0.1) -> float:
-    """Fraction of the top ``fraction`` by ``target`` that are also in the top ``fraction`` by ``score``."""
-    k = max(1, int(round(fraction * len(score))))
-    top_t = set(np.argsort(-target, kind="stable")[:k])
-    top_s = set(np.argsort(-score, kind="stable")[:k])
-    return len(top_t & top_s) / k
-
-
 def agreement(score: np.ndarray, target: np.ndarray, sign: int = 1) -> dict[str, float]:
-    """Spearman, Kendall (tau-b), top-10 % overlap and n over the pairs where both are finite."""
+    """Spearman, Kendall (tau-b), top-10 % overlap and n over the pairs where both are finite
+    (:func:`analognasbench.agreement.rank_agreement`; the correlations raw, the overlap of ``sign * score``)."""
     s, t = np.asarray(score, dtype=float), np.asarray(target, dtype=float)
-    ok = np.isfinite(s) & np.isfinite(t)
-    s, t = s[ok], t[ok]
-    if len(s) < 3 or np.ptp(s) == 0 or np.ptp(t) == 0:
-        return {"spearman": np.nan, "kendall": np.nan, "top10": np.nan, "n": int(len(s))}
-    return {"spearman": float(stats.spearmanr(s, t)[0]), "kendall": float(stats.kendalltau(s, t)[0]),
-            "top10": top_overlap(sign * s, t), "n": int(len(s))}
+    raw = rank_agreement(s, t)
+    top = raw.top_overlap if sign == 1 or np.isnan(raw.top_overlap) else top_overlap(sign * s, t)
+    return {"spearman": raw.spearman_rho, "kendall": raw.kendall_tau, "top10": top, "n": raw.n}
 
 
 def proxy_columns(df: pd.DataFrame) -> list[str]:

@@ -1,6 +1,6 @@
 """Feature matrices of classes for the surrogates: cell encodings, proxy columns, and the cell graph for the GNN.
 
-Encodings come from :func:`analognasbench.search.features.encode` (one home for them: 30 one-hot, 84 path
+Encodings come from :func:`analognasbench.space.features.encode` (one home for them: 30 one-hot, 84 path
 features, taken on the class representative). Proxies are made comparable across orders of magnitude by a signed
 log (synflow spans 1e15..1e60) and then z-scored over the whole candidate pool -- unsupervised, so using all
 candidates (not only the labelled ones) leaks no label. Missing proxy values get the pool median.
@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analognasbench.space import EDGES, NUM_OPS, Op, from_index
+from analognasbench.space.features import encode
 
 #: Feature sets a surrogate can use.
 FEATURE_SETS = ("onehot", "path", "zc", "onehot+zc", "path+zc")
@@ -31,8 +32,6 @@ def proxy_matrix(proxies: pd.DataFrame, index: np.ndarray) -> np.ndarray:
 
 def features(feature_set: str, index: np.ndarray, proxies: pd.DataFrame | None = None) -> np.ndarray:
     """The ``feature_set`` matrix of the class representatives ``index`` (standardised over ``index``)."""
-    from analognasbench.search.features import encode
-
     if feature_set not in FEATURE_SETS:
         raise ValueError(f"unknown feature set {feature_set!r}; valid: {', '.join(FEATURE_SETS)}")
     parts = []

@@ -4,7 +4,7 @@ Each candidate profile is a shipped dataset measured on the calibration sample (
 or, for the older low-cost datasets, on a prefix of the space's fixed random order. Per profile: Kendall's tau with
 the release on the classes both hold (class means), the noisy-drop median next to the release's on the same
 classes, and the cost per architecture on one core. The frontier plots agreement against cost. The computation is
-:func:`analognasbench.bench.calibration.calibration_table`; ``benchmarks/calibration.py`` prints the same table
+:func:`analognasbench.fidelity.calibration.calibration_table`; ``benchmarks/calibration.py`` prints the same table
 from run stores.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 
 from analognasbench.analysis.registry import FigureSpec, Section
 from analognasbench.analysis.style import COLORS, MARKERS, new_figure
-from analognasbench.bench import calibration as cal
+from analognasbench.fidelity import calibration as cal
 
 TITLE = "Calibrating low-cost measurements against the release"
 #: Metrics of the summary table, with the cross-reading used where a dataset lacks the release's t = 0 reading.
@@ -107,7 +107,7 @@ def plot_drop_ablation(table: pd.DataFrame, path: str | None = None):
 
 def add_drop_ablation(sec: Section, records: pd.DataFrame, release: pd.DataFrame) -> None:
     """The noisy-drop ablation (issue 23) in ``sec``: its table, figure and what it shows."""
-    from analognasbench.bench.drop_ablation import drop_table
+    from analognasbench.fidelity.drop_ablation import drop_table
 
     table = drop_table(records, release) if len(records) else pd.DataFrame()
     if table.empty:

@@ -1,5 +1,5 @@
 """The report's data-quality section: can this dataset tell architectures apart, and do its rankings carry over to
-a higher-fidelity measurement of the same architectures? (The checks of DATASET.md, :mod:`analognasbench.bench.quality`.)
+a higher-fidelity measurement of the same architectures? (The checks of DATASET.md, :mod:`analognasbench.fidelity.quality`.)
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pandas as pd
 
 from analognasbench.analysis.registry import FigureSpec, Section
 from analognasbench.analysis.style import COLORS, MARKERS, metric_label, new_figure
-from analognasbench.bench import quality as q
+from analognasbench.fidelity import quality as q
 from analognasbench.report.source import ReportDataset
 
 TITLE = "Data quality and fidelity"

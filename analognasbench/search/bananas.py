@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analognasbench.search.base import MethodConfig, SearchContext, SearchMethod
-from analognasbench.search.features import Encoding, cell_canonical, encode
 from analognasbench.search.predictors import MLPConfig, MLPEnsemble
 from analognasbench.space import from_index
+from analognasbench.space.features import Encoding, cell_canonical, encode
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from analognasbench.search.base import MethodConfig, SearchContext, SearchMethod
-from analognasbench.search.features import Encoding, cell_canonical, encode
 from analognasbench.search.multiobjective import MultiObjectiveContext
 from analognasbench.search.predictors import HammingGP, expected_improvement
 from analognasbench.space import NUM_EDGES, from_index
+from analognasbench.space.features import Encoding, cell_canonical, encode
 
 
 @dataclass(frozen=True)

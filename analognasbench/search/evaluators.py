@@ -22,8 +22,8 @@ import pandas as pd
 from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search.base import Evaluator, Measurement, UnmeasuredArchitecture
-from analognasbench.search.features import Encoding, cell_canonical, encode
 from analognasbench.space import NUM_ARCHITECTURES, from_index, parse
+from analognasbench.space.features import Encoding, cell_canonical, encode
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analognasbench.search.base import MethodConfig, SearchContext, SearchMethod
-from analognasbench.search.features import Encoding, cell_canonical, encode
 from analognasbench.search.operators import per_edge_mutation, repair, uniform_crossover
 from analognasbench.search.predictors import MLPConfig, MLPEnsemble
 from analognasbench.space import NUM_EDGES, Architecture
+from analognasbench.space.features import Encoding, cell_canonical, encode
 
 
 @dataclass(frozen=True)

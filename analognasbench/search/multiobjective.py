@@ -30,9 +30,9 @@ from analognasbench import hardware
 from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search.base import DEFAULT_METRIC, Budget, Evaluator, Objective, Result, SearchContext
-from analognasbench.search.features import cell_canonical
 from analognasbench.search.pareto import hypervolume_2d, nondominated_ranks, pareto_mask
 from analognasbench.space import Architecture, from_index, parse
+from analognasbench.space.features import cell_canonical
 
 
 class Direction(ClosedSet, what="objective direction"):

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from analognasbench.search.base import MethodConfig, SearchContext, SearchMethod
-from analognasbench.search.features import cell_canonical, encode
 from analognasbench.space import from_index
+from analognasbench.space.features import cell_canonical, encode
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,10 @@ architecture files of ``anb generate``) goes through it, so they all accept exac
   change which architecture is answered. ``"index:10"`` writes an index explicitly (leading zeros allowed there).
 
 No index has 6 digits (the largest is 15624), so the two forms never compete for the same string.
+
+The lossy, fixed-length feature vectors of a cell for predictors (30 one-hot, 84 path features, taken on the class
+representative) are :mod:`analognasbench.space.features`: they build on isomorphism and paths, which import this
+module.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The release's data ships inside PyPI's ``analog-nasbench`` 0.1.3 wheel as ``anal
 15,625 records). That package's top-level module is also called ``analognasbench``, so it must never be installed
 beside this project: :func:`fetch_release_wheel` only *downloads* the pinned wheel (``pip download --no-deps``) into
 a temporary directory, the data file is read from the wheel's zip archive, checked against the pinned SHA-256, read
-through the restricted unpickler of :mod:`analognasbench.bench.original`, and written as ``<name>.parquet`` +
+through the restricted unpickler of :mod:`analognasbench.release.original`, and written as ``<name>.parquet`` +
 ``<name>.json`` with its provenance. Offline, or on any mismatch, nothing is written.
 
 What the conversion adds and what it cannot: parameter counts are computed from the networks (C = 16, N = 5, as
@@ -31,7 +31,7 @@ import pandas as pd
 from analognasbench.bench.derived import NB201_CIFAR10, derived_column
 from analognasbench.bench.errors import DatasetError, DatasetIntegrityError
 from analognasbench.bench.files import DatasetMeta, dataset_paths, write_dataset
-from analognasbench.bench.original import load_original
+from analognasbench.release.original import load_original
 
 logger = logging.getLogger(__name__)
 

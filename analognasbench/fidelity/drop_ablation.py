@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analognasbench.bench.calibration import release_by_class
+from analognasbench.fidelity.calibration import release_by_class
 from analognasbench.pipeline.schema import Metric
 from analognasbench.space import Architecture, canonical_index, parse
 

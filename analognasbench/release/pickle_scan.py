@@ -1,6 +1,6 @@
 """Scan a pickle's opcode stream before anything in it is loaded.
 
-The restricted unpickler (:mod:`analognasbench.bench.original`) resolves only whitelisted globals, but loading still
+The restricted unpickler (:mod:`analognasbench.release.original`) resolves only whitelisted globals, but loading still
 executes the stream: it builds whatever nesting the stream asks for and applies ``BUILD`` to whatever object is on
 the stack. Two attacks get through a ``find_class`` whitelist alone:
 

@@ -30,8 +30,8 @@ import pandas as pd
 from analognasbench.bench.drift import DriftMeasurement, parse_drift
 from analognasbench.bench.errors import DatasetIntegrityError, DatasetNotFoundError, UnsafePickleError
 from analognasbench.bench.files import DatasetMeta
-from analognasbench.bench.pickle_scan import RELEASE_SHA256, PickleFormatError, PickleScanError, scan_pickle
 from analognasbench.pipeline.schema import DRIFT_TIMES, METRICS, SCHEMA_VERSION, Metric, all_columns
+from analognasbench.release.pickle_scan import RELEASE_SHA256, PickleFormatError, PickleScanError, scan_pickle
 from analognasbench.space import canonical_index, parse
 
 logger = logging.getLogger(__name__)

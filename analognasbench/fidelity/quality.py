@@ -33,6 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analognasbench.agreement import rank_agreement
+from analognasbench.agreement import top_overlap as top_overlap  # re-exported: its old home
+
 #: Pipeline order of the stages whose wall times every row records.
 STAGES = ("digital", "baseline", "ptq", "qat", "noisy", "hwt", "analog")
 #: Metrics of the distinguishability and fidelity checks (issue 6: baseline, noisy, analog and 1-day accuracy).
@@ -127,21 +130,12 @@ def class_means(df: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
     return df.groupby("canonical_index", sort=True)[cols].mean().reset_index()
 
 
-def top_overlap(a: np.ndarray, b: np.ndarray, fraction: float = 0.1) -> float:
-    """Share of ``b``'s top ``fraction`` (largest values) that is also in ``a``'s top ``fraction``."""
-    k = max(1, int(round(fraction * len(a))))
-    top_a = set(np.argsort(-a, kind="stable")[:k].tolist())
-    top_b = np.argsort(-b, kind="stable")[:k].tolist()
-    return sum(i in top_a for i in top_b) / k
-
-
 def rank_fidelity(low: pd.DataFrame, high: pd.DataFrame, metrics: tuple[str, ...] | None = None,
                   top: float = 0.1) -> pd.DataFrame:
     """Per metric, over the classes both hold (class means where a side measured several members): Kendall's tau
     (and p), Spearman's rho, the overlap of the top ``top`` fraction (the share of ``high``'s best classes that are
-    also among ``low``'s best), and both sides' means. Metrics either side lacks give n = 0 and NaN."""
-    from scipy.stats import kendalltau, spearmanr
-
+    also among ``low``'s best), and both sides' means, as :func:`analognasbench.agreement.rank_agreement` defines
+    them. Metrics either side lacks give n = 0 and NaN."""
     metrics = metrics or held_metrics(low)
     both = class_means(low, metrics).merge(class_means(high, metrics), on="canonical_index", suffixes=("_low", "_high"))
     rows = []
@@ -151,11 +145,9 @@ def rank_fidelity(low: pd.DataFrame, high: pd.DataFrame, metrics: tuple[str, ...
         else:
             pair = both[[f"{m}_low", f"{m}_high"]].astype(float).dropna()
         ok = len(pair) >= 3
-        x, y = (pair.iloc[:, 0].to_numpy(), pair.iloc[:, 1].to_numpy()) if ok else (None, None)
-        tau, p = kendalltau(x, y) if ok else (np.nan, np.nan)
-        rows.append({"metric": m, "n": len(pair), "kendall_tau": float(tau), "p_value": float(p),
-                     "spearman_rho": float(spearmanr(x, y).statistic) if ok else np.nan,
-                     f"top{round(100 * top)}_overlap": top_overlap(x, y, top) if ok else np.nan,
+        r = rank_agreement(pair.iloc[:, 0].to_numpy(), pair.iloc[:, 1].to_numpy(), top)
+        rows.append({"metric": m, "n": len(pair), "kendall_tau": r.kendall_tau, "p_value": r.kendall_p,
+                     "spearman_rho": r.spearman_rho, f"top{round(100 * top)}_overlap": r.top_overlap,
                      "mean_low": float(pair.iloc[:, 0].mean()) if ok else np.nan,
                      "mean_high": float(pair.iloc[:, 1].mean()) if ok else np.nan})
     return pd.DataFrame(rows)

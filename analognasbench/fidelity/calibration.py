@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analognasbench.agreement import rank_agreement
 from analognasbench.pipeline.schema import Metric
 from analognasbench.space import Architecture, parse
 
@@ -80,13 +81,6 @@ def read_arch_file(path: str | Path) -> list[Architecture]:
     return out
 
 
-def _top_overlap(a: np.ndarray, b: np.ndarray, fraction: float) -> float:
-    k = max(1, int(math.ceil(fraction * len(a))))
-    top_a = set(np.argsort(-a, kind="stable")[:k])
-    top_b = set(np.argsort(-b, kind="stable")[:k])
-    return len(top_a & top_b) / k
-
-
 @dataclass(frozen=True)
 class Agreement:
     """Rank agreement of one metric of a profile with the release on ``n`` classes (NaN where not measured)."""
@@ -110,9 +104,8 @@ def agreement(rows: pd.DataFrame, release: pd.DataFrame,
               ) -> list[Agreement]:
     """Per metric, the agreement of ``rows`` (one per class, a ``canonical_index`` column; several seeds are
     averaged) with the release on the classes both hold with finite values. A pair ``(ours, release's)`` compares
-    two different columns (labelled ``ours~release's``)."""
-    from scipy import stats
-
+    two different columns (labelled ``ours~release's``). Tau, rho and the overlap are
+    :func:`analognasbench.agreement.rank_agreement`'s."""
     ours = rows.groupby("canonical_index")[[c for c in rows.columns if c in {m.value for m in Metric}]].mean()
     theirs = release_by_class(release)
     out = []
@@ -129,10 +122,8 @@ def agreement(rows: pd.DataFrame, release: pd.DataFrame,
         if len(both) < 3:
             out.append(Agreement(label, len(both), math.nan, math.nan, math.nan))
             continue
-        a, b = both["a"].to_numpy(float), both["b"].to_numpy(float)
-        tau = float(stats.kendalltau(a, b).statistic)
-        rho = float(stats.spearmanr(a, b).statistic)
-        out.append(Agreement(label, len(both), tau, rho, _top_overlap(a, b, 0.10)))
+        r = rank_agreement(both["a"].to_numpy(float), both["b"].to_numpy(float), 0.10)
+        out.append(Agreement(label, r.n, r.kendall_tau, r.spearman_rho, r.top_overlap))
     return out
 
 
