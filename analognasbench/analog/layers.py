@@ -391,15 +391,19 @@ class AnalogLayer(nn.Module):
 
     def _unfolded_moments(self, xg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per input tile: sum, sum of squares and count of the tile's unfolded input patches (padding included),
-        computed with a ones-kernel grouped convolution instead of materialising the patches."""
+        float64. The patch sums are a ones-kernel grouped convolution, which is linear, so the batch is summed
+        first and the convolution runs on one image: ``sum_b conv(x_b) = conv(sum_b x_b)``."""
         n_in, group = self.layout.n_in, self.layout.group
         kernel = self._mask.view(n_in, group, *self.kernel_size) if self.kernel_size else self._mask.view(
             n_in, group, 1, 1)
-        s1 = self._conv(xg, kernel.to(xg.dtype), n_in)
-        s2 = self._conv(xg * xg, kernel.to(xg.dtype), n_in)
-        positions = s1.numel() // n_in
+        kernel = kernel.to(torch.float64)
+        total = xg.sum(dim=0, keepdim=True, dtype=torch.float64)
+        squares = torch.mul(xg, xg, out=_buffer("moments", xg)).sum(dim=0, keepdim=True, dtype=torch.float64)
+        s1 = self._conv(total, kernel, n_in)
+        s2 = self._conv(squares, kernel, n_in)
+        positions = s1.numel() // n_in * xg.shape[0]
         dims = [d for d in range(s1.dim()) if d != 1]
-        return s1.sum(dim=dims), s2.sum(dim=dims), self._rows_per_tile * positions
+        return s1.sum(dim=dims), s2.sum(dim=dims), self._rows_per_tile.to(torch.float64) * positions
 
     @torch.no_grad()
     def _init_ranges_from_data(self, xg: torch.Tensor, force: bool = False) -> None:
@@ -408,7 +412,7 @@ class AnalogLayer(nn.Module):
         if not ir.enable or (not force and int(self.input_range_updates) >= ir.init_from_data):
             return
         s1, s2, n = self._unfolded_moments(xg)
-        std = ((s2 - s1 * s1 / n) / (n - 1)).clamp(min=0).sqrt()
+        std = ((s2 - s1 * s1 / n) / (n - 1)).clamp(min=0).sqrt().to(self.input_range.dtype)
         if bool((std > 0).all()):
             idx = float(self.input_range_updates)
             self.input_range.data = ((self.input_range.data * idx + ir.init_std_alpha * std) / (idx + 1)).abs()
