@@ -7,10 +7,12 @@ than ``--min-pct`` of the pass (digital and analog side by side), then the time 
 as inclusive ``record_function`` scopes that this script wraps around the simulator's methods (the package
 itself carries no profiling hooks):
 
-    rng             GaussianSource.standard_normal / add_ (output noise, HWT weight noise; numpy SFC64 + SWAR)
+    rng             the fast Gaussian source (output noise, HWT weight noise; numpy SFC64 + SWAR + cubic)
     effective       AnalogLayer._effective (tile weights, scales; cached in inference)
     range init      AnalogLayer._init_ranges_from_data (HWT: the first ``init_from_data`` forwards)
     conv            the layer's native (grouped) convolution
+    dac, adc        the fused training-time input and output stages (forward)
+    input-range grad  the input ranges' custom gradient (in the backward pass)
     backward        everything under ``loss.backward()``
 
     python benchmarks/analog_profile.py [--threads 1] [--batch 256] [--min-pct 1.0] [--row-limit 25]
@@ -35,24 +37,29 @@ from analognasbench import analog  # noqa: E402
 from analognasbench.analog import gaussian, layers  # noqa: E402
 
 _SCOPES = (
-    (gaussian.GaussianSource, "standard_normal", "rng"),
+    (gaussian.GaussianSource, "_fill_fast", "rng"),
     (layers.AnalogLayer, "_effective", "effective"),
     (layers.AnalogLayer, "_init_ranges_from_data", "range init"),
     (layers.AnalogConv2d, "_conv", "conv"),
     (layers.AnalogLinear, "_conv", "conv"),
+    (layers._InputDAC, "forward", "dac (train fwd)"),
+    (layers._OutputADC, "forward", "adc + noise (train fwd)"),
+    (layers, "_range_grad", "input-range grad (bwd)"),
 )
 
 
 def _wrap_scopes() -> None:
     for owner, name, label in _SCOPES:
         original = owner.__dict__[name]
+        static = isinstance(original, staticmethod)
+        function = original.__func__ if static else original
 
-        @functools.wraps(original)
-        def wrapped(*args, __original=original, __label=label, **kwargs):
+        @functools.wraps(function)
+        def wrapped(*args, __original=function, __label=label, **kwargs):
             with record_function(f"sim::{__label}"):
                 return __original(*args, **kwargs)
 
-        setattr(owner, name, wrapped)
+        setattr(owner, name, staticmethod(wrapped) if static else wrapped)
 
 
 def _profile(fn) -> tuple[dict[str, float], dict[str, float], float]:

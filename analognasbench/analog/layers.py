@@ -141,7 +141,9 @@ def _range_grad(x: torch.Tensor, ranges: torch.Tensor, grad: torch.Tensor, group
     lower = torch.le(x, -r, out=_buffer("range-lower", grad))
     if decay > 0:
         n = x.numel() // x.shape[1]
-        clipped = side.sum(dim=dims, dtype=torch.float64) + lower.sum(dim=dims, dtype=torch.float64)
+        # counts of 0/1 values: exact in float32 below 2**24 per channel (sum(dtype=float64) converts first: slow)
+        count_dtype = grad.dtype if n < 2**24 else torch.float64
+        clipped = side.sum(dim=dims, dtype=count_dtype) + lower.sum(dim=dims, dtype=count_dtype)
         inside = (n - clipped).to(grad.dtype).div_(n)  # = mean of the 0/1 indicator, as torch's mean computes it
     side.sub_(lower)
     per_channel = torch.mul(side, grad, out=lower).clamp_(max=0.0)
@@ -397,8 +399,8 @@ class AnalogLayer(nn.Module):
         kernel = self._mask.view(n_in, group, *self.kernel_size) if self.kernel_size else self._mask.view(
             n_in, group, 1, 1)
         kernel = kernel.to(torch.float64)
-        total = xg.sum(dim=0, keepdim=True, dtype=torch.float64)
-        squares = torch.mul(xg, xg, out=_buffer("moments", xg)).sum(dim=0, keepdim=True, dtype=torch.float64)
+        total = xg.sum(dim=0, keepdim=True).double()  # (sum(dtype=float64) would convert the batch first: slow)
+        squares = torch.mul(xg, xg, out=_buffer("moments", xg)).sum(dim=0, keepdim=True).double()
         s1 = self._conv(total, kernel, n_in)
         s2 = self._conv(squares, kernel, n_in)
         positions = s1.numel() // n_in * xg.shape[0]
