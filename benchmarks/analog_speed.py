@@ -102,12 +102,13 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed(fn: Callable[[], object], device: torch.device) -> float:
+def timed(fn: Callable[[], object], device: torch.device) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) of one call."""
     _sync(device)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
     _sync(device)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def _lightning(net: nn.Module, preset: str) -> tuple[nn.Module, nn.Module, Callable[[nn.Module], None]] | None:
@@ -160,6 +161,9 @@ def main() -> None:
     parser.add_argument("--no-lightning", action="store_true", help="skip AIHWKit-Lightning even if importable")
     parser.add_argument("--lightning-repeats", type=int, default=2,
                         help="rounds that include AIHWKit-Lightning (about 10x slower than digital)")
+    parser.add_argument("--lightning-train-batch", type=int, default=32,
+                        help="batch of Lightning's HWT step (it keeps every unfolded input for the backward: "
+                             "over 15 GB at batch 256); timed against a digital step at the same batch")
     parser.add_argument("--aihwkit", action="store_true", help="also time AIHWKit (needs it importable)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -181,13 +185,14 @@ def main() -> None:
 
         return run
 
-    def train_step(model: nn.Module, clip: Callable[[nn.Module], None] | None) -> Callable[[], object]:
+    def train_step(model: nn.Module, clip: Callable[[nn.Module], None] | None, xb: torch.Tensor = x,
+                   yb: torch.Tensor = y) -> Callable[[], object]:
         opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
 
         def run() -> object:
             model.train()
             opt.zero_grad(set_to_none=True)
-            loss = nn.functional.cross_entropy(model(x), y)
+            loss = nn.functional.cross_entropy(model(xb), yb)
             loss.backward()
             opt.step()
             if clip is not None:
@@ -209,27 +214,40 @@ def main() -> None:
         l_inf, l_train, l_clip = lightning
         l_inf, l_train = l_inf.to(device), l_train.to(device)
         cases["lightning inference"] = infer(l_inf)
-        cases["lightning HWT step"] = train_step(l_train, l_clip)
+        small = args.lightning_train_batch
+        cases[f"lightning digital step b{small}"] = train_step(copy.deepcopy(train_net), None, x[:small], y[:small])
+        cases[f"lightning HWT step b{small}"] = train_step(l_train, l_clip, x[:small], y[:small])
     for fn in cases.values():  # warm-up (allocator, kernels, input-range data initialisation starts)
         fn()
     times: dict[str, list[float]] = {name: [] for name in cases}
+    cpu_times: dict[str, list[float]] = {name: [] for name in cases}
     for round_ in range(args.repeats):  # interleaved so load changes hit every case
         for name, fn in cases.items():
             if name.startswith("lightning") and round_ >= args.lightning_repeats:
                 continue
-            times[name].append(timed(fn, device))
+            wall, cpu = timed(fn, device)
+            times[name].append(wall)
+            cpu_times[name].append(cpu)
     results = {name: statistics.median(ts) for name, ts in times.items()}
+    cpu_results = {name: statistics.median(ts) for name, ts in cpu_times.items()}
     print(cpu_description())
     print(f"network: {source}; device {device}, {args.threads} threads, batch {args.batch}, preset {args.preset}, "
-          f"median of {args.repeats} interleaved rounds (min-max in brackets)")
+          f"median of {args.repeats} interleaved rounds (wall min-max in brackets; process CPU time, which "
+          f"a loaded machine disturbs less, last)")
     for name, seconds in results.items():
-        base = results["digital inference" if "inference" in name else "digital train step"]
+        if "inference" in name:
+            base_name = "digital inference"
+        elif name.startswith("lightning"):
+            base_name = f"lightning digital step b{args.lightning_train_batch}"
+        else:
+            base_name = "digital train step"
+        base = results[base_name]
         print(f"  {name:<20} {seconds * 1e3:9.1f} ms  [{min(times[name]) * 1e3:7.1f}-{max(times[name]) * 1e3:7.1f}]"
-              f"  {seconds / base:5.2f}x digital")
-    print(f"  inference ratio analog/digital: {results['analog inference'] / results['digital inference']:.2f}x"
-          f"  (target <= 1.5x)")
-    print(f"  train ratio analog HWT/digital: {results['analog HWT step'] / results['digital train step']:.2f}x"
-          f"  (target <= 2x)")
+              f"  {seconds / base:5.2f}x digital   cpu {cpu_results[name] * 1e3:9.1f} ms")
+    for label, a, d, target in (("inference ratio analog/digital", "analog inference", "digital inference", 1.5),
+                                ("train ratio analog HWT/digital", "analog HWT step", "digital train step", 2.0)):
+        print(f"  {label}: {results[a] / results[d]:.2f}x wall, {cpu_results[a] / cpu_results[d]:.2f}x cpu"
+              f"  (target <= {target}x)")
     if lightning is None and not args.no_lightning:
         print("  AIHWKit-Lightning not importable (pip install aihwkit-lightning==2.1.*, needs torch 2.13)")
     if args.aihwkit:
@@ -238,11 +256,11 @@ def main() -> None:
         knet = aihwkit_backend.to_aihwkit(net, analog.presets.get(args.preset))
         aihwkit_backend.program(knet, 0)
         aihwkit_backend.drift_to(knet, 3600.0)
-        k_inf = statistics.median(timed(infer(knet), device) for _ in range(args.repeats))
+        k_inf = statistics.median(timed(infer(knet), device)[0] for _ in range(args.repeats))
         k_train = aihwkit_backend.to_aihwkit(net, analog.presets.get(args.preset))
         step = aihwkit_backend.train_step_fn(k_train, x, y)
         step()
-        k_step = statistics.median(timed(step, device) for _ in range(args.repeats))
+        k_step = statistics.median(timed(step, device)[0] for _ in range(args.repeats))
         print(f"  AIHWKit inference {k_inf * 1e3:.1f} ms ({k_inf / results['digital inference']:.1f}x digital)")
         print(f"  AIHWKit HWT step  {k_step * 1e3:.1f} ms ({k_step / results['digital train step']:.1f}x digital)")
 
