@@ -114,6 +114,21 @@ def _buffer(slot: str, like: torch.Tensor) -> torch.Tensor:
     return torch.empty_like(like)
 
 
+_CHUNK_ELEMENTS = 1 << 19
+"""Element-wise chains over a layer's input or output run on batch chunks of about this many elements (2 MB
+of float32, so the chain stays in cache instead of streaming the whole tensor from memory once per step)."""
+
+
+def _chunks(t: torch.Tensor) -> list[tuple[int, int]]:
+    """Batch ranges [a, b) of ``t`` of about ``_CHUNK_ELEMENTS`` elements each, every chunk but the last a multiple
+    of 4 elements (the fast noise source draws 4 numbers per 64-bit word, so chunked draws equal one draw)."""
+    batch = t.shape[0]
+    per_row = max(1, t.numel() // max(batch, 1))
+    step = 4 // math.gcd(per_row, 4)
+    rows = max(step, _CHUNK_ELEMENTS // per_row // step * step)
+    return [(a, min(a + rows, batch)) for a in range(0, batch, rows)]
+
+
 def _range_grad(x: torch.Tensor, ranges: torch.Tensor, grad: torch.Tensor, group: int, decay: float,
                 min_pct: float) -> torch.Tensor:
     """Each tile's input-range gradient, AIHWKit's ``InputRangeForward``: sum of the negative input gradients
@@ -483,15 +498,19 @@ class AnalogLayer(nn.Module):
             learn = ir.enable and self.input_range.requires_grad
             v = _InputDAC.apply(xg, in_scale.view(shape), self.input_range, quantise, do_round, bound, learn,
                                 self.layout.group, ir.decay, ir.input_min_percentage)
-        elif no_grad:  # the scaled input only feeds the convolution: a reused buffer, modified in place
-            v = torch.mul(xg, in_scale.view(shape), out=_buffer("dac", xg))
         else:
-            v = xg * in_scale.view(shape)
-        if not training and quantise:
-            v = v.clamp_(-bound, bound) if bound is not None else v
-            v = v.round_() if do_round else v
-            if do_round and dac is not None and clip is not None and dac < clip:
-                v = v.clamp_(-dac, dac)
+            # without a graph the scaled input only feeds the convolution: a reused buffer, filled by batch
+            # chunks that stay in cache through the three element-wise steps
+            v = _buffer("dac", xg) if no_grad else xg * in_scale.view(shape)
+            for a, b in _chunks(xg) if no_grad else [(0, xg.shape[0])]:
+                part = torch.mul(xg[a:b], in_scale.view(shape), out=v[a:b]) if no_grad else v
+                if quantise:
+                    if bound is not None:
+                        part.clamp_(-bound, bound)
+                    if do_round:
+                        part.round_()
+                    if do_round and dac is not None and clip is not None and dac < clip:
+                        part.clamp_(-dac, dac)
         y = self._conv(v, conv_w, n_in)
         fused_scale = False
         if not io.is_perfect:
@@ -502,13 +521,23 @@ class AnalogLayer(nn.Module):
                 fused_scale = n_in == 1
                 scale = out_scale.view(1, self.out_features, *[1] * (y.dim() - 2)) if fused_scale else None
                 y = _OutputADC.apply(y, scale, self.noise, noise_std, io.out_step is not None, bound)
-            else:
-                if io.out_noise > 0:
-                    y = self.noise.add_(y, noise_std)
-                if io.out_step is not None:
-                    y = y.round_()
-                if bound is not None:
-                    y = y.clamp_(-bound, bound)
+            else:  # in place, by batch chunks that stay in cache through noise, ADC, output scale and bias
+                fused_scale = no_grad and n_in == 1
+                scale = out_scale.view(1, self.out_features, *[1] * (y.dim() - 2)) if fused_scale else None
+                for a, b in _chunks(y) if no_grad else [(0, y.shape[0])]:
+                    part = y[a:b] if no_grad else y
+                    if io.out_noise > 0:
+                        self.noise.add_(part, noise_std)
+                    if io.out_step is not None:
+                        part.round_()
+                    if bound is not None:
+                        part.clamp_(-bound, bound)
+                    if fused_scale:
+                        part.mul_(scale)
+                        if self.bias is not None:
+                            part.add_(self.bias.view(shape))
+                if fused_scale:
+                    return self._from_4d(y, meta)
         if not fused_scale:
             y = self._combine(y, out_scale, inplace=no_grad)
         if self.bias is not None:
