@@ -312,6 +312,45 @@ def test_calibrate_input_ranges_sets_three_std() -> None:
     assert layer.input_range.item() == pytest.approx(3 * 2, rel=0.05)
 
 
+@pytest.mark.parametrize("stride, max_in", [(1, 10**7), (2, 40), (1, 27)])
+def test_input_range_data_init_is_the_std_of_each_tiles_unfolded_patches(stride: int, max_in: int) -> None:
+    """The first training forward sets r = 3 x std of the tile's unfolded input patches (padding included),
+    computed without unfolding; checked against an explicit float64 unfold, tiles not aligned with channels."""
+    conv = nn.Conv2d(7, 5, 3, stride=stride, padding=1, bias=False)
+    config = analog.resolve_config("pcm_paper").replace(mapping=MappingConfig(max_input_size=max_in))
+    layer = analog.to_analog(conv, config).train()
+    x = torch.randn(6, 7, 9, 9, generator=torch.Generator().manual_seed(2)) * 0.8 + 0.4
+    layer(x)
+    patches = nn.functional.unfold(x.double(), 3, padding=1, stride=stride)  # (B, C*9, L), channel slowest
+    expected = torch.stack([3 * patches[:, a:b].std() for a, b in layer.layout.in_slices])
+    assert len(expected) == layer.layout.n_in
+    assert torch.allclose(layer.input_range.detach().double(), expected, rtol=1e-6)
+
+
+def _plain_range_grad(x, ranges, grad, group, decay, min_pct):
+    """AIHWKit's input-range gradient written out directly (the reference for the fused backward)."""
+    shape = [1, -1] + [1] * (x.dim() - 2)
+    r = ranges.repeat_interleave(group).view(shape)
+    per_channel = ((x >= r) * grad).clamp(max=0.0) - ((x <= -r) * grad).clamp(min=0.0)
+    dims = [d for d in range(x.dim()) if d != 1]
+    g = per_channel.sum(dim=dims).view(-1, group).sum(1) * ranges
+    inside = (x.abs() < r).to(grad.dtype).mean(dim=dims).view(-1, group).mean(1)
+    return g + decay * ranges * (inside > min_pct).to(grad.dtype)
+
+
+@pytest.mark.parametrize("min_pct", [0.5, 0.9999])
+def test_input_range_gradient_equals_the_plain_formula(min_pct: float) -> None:
+    from analognasbench.analog.layers import _range_grad
+
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randn(8, 6, 5, 5, generator=gen) * 2
+    x[0, 0, 0, :2] = torch.tensor([1.5, -1.5])  # exactly at +-r
+    grad = torch.randn(x.shape, generator=gen)
+    ranges = torch.tensor([1.5, 0.7, 2.5])
+    got = _range_grad(x, ranges, grad, 2, 0.01, min_pct)
+    assert torch.equal(got, _plain_range_grad(x, ranges, grad, 2, 0.01, min_pct))
+
+
 # ---------------------------------------------------------------- every parameter matters
 
 _EFFECTS = [

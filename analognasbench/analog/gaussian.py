@@ -20,6 +20,7 @@ Mersenne twister (about 3.5 ns a number here), which would dominate the analog o
 from __future__ import annotations
 
 import statistics
+import threading
 
 import numpy as np
 import torch
@@ -56,6 +57,7 @@ def _cubic_coefficients() -> tuple[float, float]:
 _A, _B = _cubic_coefficients()
 _M4 = 0x0F0F0F0F0F0F0F0F
 _M8 = 0x00FF00FF00FF00FF
+_NUMPY_FLOAT = (torch.float32, torch.float64, torch.float16)
 
 
 def _seed_words(seed: int) -> np.random.SeedSequence:
@@ -103,15 +105,66 @@ class GaussianSource:
         """``n`` fresh standard-normal numbers (flat tensor on the source's device)."""
         if self.method is NoiseMethod.EXACT or self.device.type != "cpu":
             return torch.randn(n, generator=self._torch_gen, device=self.device, dtype=dtype)
-        words = torch.from_numpy(self._bits.random_raw((n + 3) // 4).view(np.int64))
-        s = (words & _M4).add_((words >> 4) & _M4)  # 8 bytes, each the sum of 2 nibbles
-        s = (s & _M8).add_((s >> 8) & _M8)  # 4 int16 lanes, each the sum of 4 nibbles (0..60)
-        w = s.view(torch.int16)[:n].to(dtype).sub_(30.0)
-        return w.mul(w).mul_(_B).add_(_A).mul_(w)
+        return self._fill_fast(torch.empty(n, dtype=dtype))
 
     def add_(self, out: torch.Tensor, std: float) -> torch.Tensor:
         """``out += std * N(0, 1)`` in place, fresh numbers for every element."""
         if std == 0:
             return out
-        noise = self.standard_normal(out.numel(), out.dtype).view(out.shape)
-        return out.add_(noise, alpha=std)
+        if self.method is NoiseMethod.EXACT or self.device.type != "cpu":
+            noise = self.standard_normal(out.numel(), out.dtype)
+        else:  # the numbers live only until added: draw them into a reused buffer
+            noise = self._fill_fast(scratch("noise", out.numel(), out.dtype, out.device))
+        return out.add_(noise.view(out.shape), alpha=std)
+
+    def _fill_fast(self, out: torch.Tensor) -> torch.Tensor:
+        """Fill the flat CPU tensor ``out`` with the ``fast`` method's next ``out.numel()`` numbers.
+
+        The integer steps run in numpy, in place: torch's int64 ops with a Python-int operand and its int16 ->
+        float conversion are not vectorised on CPU (about 10x slower); intermediate arrays are reused buffers
+        (a fresh large tensor costs more in page faults than the arithmetic). Same bits as the plain version
+        ``w = (s & M4 + (s >> 4) & M4 ...) - 30; z = w * w * B + A) * w``."""
+        n = out.numel()
+        words = self._bits.random_raw((n + 3) // 4).view(np.int64)
+        s = scratch("noise-int", words.size, torch.int64, out.device).numpy()
+        np.bitwise_and(words, _M4, out=s)
+        np.right_shift(words, 4, out=words)
+        words &= _M4
+        s += words  # 8 bytes, each the sum of 2 nibbles
+        np.right_shift(s, 8, out=words)
+        words &= _M8
+        s &= _M8
+        s += words  # 4 int16 lanes, each the sum of 4 nibbles (0..60)
+        lanes = torch.from_numpy(s.view(np.int16)[:n])
+        w = scratch("noise-w", n, out.dtype, out.device)
+        if out.dtype in _NUMPY_FLOAT:
+            np.copyto(w.numpy(), lanes.numpy(), casting="unsafe")  # exact; torch's int16 -> float is slow
+        else:
+            w.copy_(lanes)
+        w.sub_(30.0)
+        return torch.mul(w, w, out=out).mul_(_B).add_(_A).mul_(w)
+
+
+class _Scratch(threading.local):
+    def __init__(self) -> None:
+        self.buffers: dict[tuple, torch.Tensor] = {}
+
+
+_SCRATCH = _Scratch()
+
+
+def scratch(slot: str, numel: int, dtype: torch.dtype, device: torch.device | str) -> torch.Tensor:
+    """A flat buffer of ``numel`` elements reused between calls with the same ``slot`` (per thread, dtype and
+    device); its contents are valid only until the next call for that slot. For temporaries of the analog
+    forward pass, which would otherwise be fresh allocations of tens of MB each, paid for in page faults."""
+    key = (slot, dtype, torch.device(device))
+    buf = _SCRATCH.buffers.get(key)
+    if buf is None or buf.numel() < numel:
+        buf = torch.empty(numel, dtype=dtype, device=device)
+        _SCRATCH.buffers[key] = buf
+    return buf[:numel]
+
+
+def release_scratch() -> None:
+    """Free this thread's reused buffers (they hold about 3x the largest analog layer output)."""
+    _SCRATCH.buffers.clear()

@@ -27,7 +27,7 @@ from torch import nn
 
 from analognasbench.analog import devices
 from analognasbench.analog.config import HardwareConfig
-from analognasbench.analog.gaussian import GaussianSource
+from analognasbench.analog.gaussian import GaussianSource, scratch
 
 logger = logging.getLogger(__name__)
 
@@ -105,45 +105,123 @@ def make_layout(in_channels: int, kernel_numel: int, out_features: int, cfg: Har
     )
 
 
-class _RoundClampSTE(torch.autograd.Function):
-    """round then clamp to [-bound, bound] (None: no clamp) with a straight-through gradient."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, do_round: bool, bound: float | None) -> torch.Tensor:  # type: ignore[override]
-        y = x.round() if do_round else x.clone()
-        return y.clamp_(-bound, bound) if bound is not None else y
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        return grad, None, None
+def _buffer(slot: str, like: torch.Tensor) -> torch.Tensor:
+    """An uninitialised tensor shaped like ``like`` for a temporary that dies within this layer: a reused
+    per-thread buffer on CPU (a fresh tensor of tens of MB costs more in page faults than the arithmetic), a
+    fresh one elsewhere or when ``like`` is not contiguous (so memory formats stay as they were)."""
+    if like.device.type == "cpu" and like.is_contiguous():
+        return scratch(slot, like.numel(), like.dtype, like.device).view(like.shape)
+    return torch.empty_like(like)
 
 
-class _InputRangeGrad(torch.autograd.Function):
-    """Identity on the inputs; gives each tile's input range AIHWKit's custom gradient
-    (``InputRangeForward``): sum of the negative input gradients where inputs clip at +r, minus the positive
-    ones where they clip at -r, times r, plus ``decay * r`` while more than ``min_pct`` of the inputs are
-    unclipped. Computed per channel on the layer input (AIHWKit uses the unfolded patches)."""
+_CHUNK_ELEMENTS = 1 << 19
+"""Element-wise chains over a layer's input or output run on batch chunks of about this many elements (2 MB
+of float32, so the chain stays in cache instead of streaming the whole tensor from memory once per step)."""
 
-    @staticmethod
-    def forward(ctx, x, ranges, group: int, decay: float, min_pct: float):  # type: ignore[override]
-        ctx.save_for_backward(x, ranges)
-        ctx.group, ctx.decay, ctx.min_pct = group, decay, min_pct
-        return x.view_as(x)
 
-    @staticmethod
-    def backward(ctx, grad):  # type: ignore[override]
-        x, ranges = ctx.saved_tensors
-        shape = [1, -1] + [1] * (x.dim() - 2)
-        r = ranges.repeat_interleave(ctx.group).view(shape)
+def _chunks(t: torch.Tensor) -> list[tuple[int, int]]:
+    """Batch ranges [a, b) of ``t`` of about ``_CHUNK_ELEMENTS`` elements each, every chunk but the last a multiple
+    of 4 elements (the fast noise source draws 4 numbers per 64-bit word, so chunked draws equal one draw)."""
+    batch = t.shape[0]
+    per_row = max(1, t.numel() // max(batch, 1))
+    step = 4 // math.gcd(per_row, 4)
+    rows = max(step, _CHUNK_ELEMENTS // per_row // step * step)
+    return [(a, min(a + rows, batch)) for a in range(0, batch, rows)]
+
+
+def _range_grad(x: torch.Tensor, ranges: torch.Tensor, grad: torch.Tensor, group: int, decay: float,
+                min_pct: float) -> torch.Tensor:
+    """Each tile's input-range gradient, AIHWKit's ``InputRangeForward``: sum of the negative input gradients
+    where inputs clip at +r, minus the positive ones where they clip at -r, times r, plus ``decay * r`` while
+    more than ``min_pct`` of the inputs are unclipped. Computed per channel on the layer input (AIHWKit uses the
+    unfolded patches); ``grad`` is the gradient of the layer input.
+
+    Same numbers as the plain ``((x >= r) * grad).clamp(max=0) - ((x <= -r) * grad).clamp(min=0)`` (up to the
+    sign of zeros), with the side of each input as one float tensor ``d = [x >= r] - [x <= -r]`` and
+    ``min(d * grad, 0)`` in reused buffers; the unclipped fraction is ``1 - [x >= r] - [x <= -r]`` counted exactly
+    (inputs that are NaN count as unclipped here, not in the plain form)."""
+    shape = [1, -1] + [1] * (x.dim() - 2)
+    r = ranges.repeat_interleave(group).view(shape)
+    dims = [d for d in range(x.dim()) if d != 1]
+    if not bool((ranges > 0).all()):  # the shortcuts below assume r > 0
         upper = (x >= r).to(grad.dtype)
         lower = (x <= -r).to(grad.dtype)
         per_channel = (upper * grad).clamp(max=0.0) - (lower * grad).clamp(min=0.0)
-        dims = [d for d in range(x.dim()) if d != 1]
-        g = per_channel.sum(dim=dims).view(-1, ctx.group).sum(1) * ranges
-        if ctx.decay > 0:
-            inside = (x.abs() < r).to(grad.dtype).mean(dim=dims).view(-1, ctx.group).mean(1)
-            g = g + ctx.decay * ranges * (inside > ctx.min_pct).to(grad.dtype)
-        return grad, g, None, None, None
+        g = per_channel.sum(dim=dims).view(-1, group).sum(1) * ranges
+        if decay > 0:
+            inside = (x.abs() < r).to(grad.dtype).mean(dim=dims).view(-1, group).mean(1)
+            g = g + decay * ranges * (inside > min_pct).to(grad.dtype)
+        return g
+    side = torch.ge(x, r, out=_buffer("range-upper", grad))
+    lower = torch.le(x, -r, out=_buffer("range-lower", grad))
+    if decay > 0:
+        n = x.numel() // x.shape[1]
+        # counts of 0/1 values: exact in float32 below 2**24 per channel (sum(dtype=float64) converts first: slow)
+        count_dtype = grad.dtype if n < 2**24 else torch.float64
+        clipped = side.sum(dim=dims, dtype=count_dtype) + lower.sum(dim=dims, dtype=count_dtype)
+        inside = (n - clipped).to(grad.dtype).div_(n)  # = mean of the 0/1 indicator, as torch's mean computes it
+    side.sub_(lower)
+    per_channel = torch.mul(side, grad, out=lower).clamp_(max=0.0)
+    g = per_channel.sum(dim=dims).view(-1, group).sum(1) * ranges
+    if decay > 0:
+        g = g + decay * ranges * (inside.view(-1, group).mean(1) > min_pct).to(grad.dtype)
+    return g
+
+
+class _InputDAC(torch.autograd.Function):
+    """Training-time input stage of a layer: ``v = x * scale`` (input range and DAC step), then round and clamp
+    to [-bound, bound], with a straight-through gradient through round and clamp (the gradient of ``x`` is
+    ``grad * scale``). When ``learn``, gives each tile's input range AIHWKit's custom gradient
+    (:func:`_range_grad`). One graph node instead of four, and the rounding happens in place."""
+
+    @staticmethod
+    def forward(ctx, x, scale, ranges, quantise: bool, do_round: bool, bound: float | None, learn: bool,
+                group: int, decay: float, min_pct: float):  # type: ignore[override]
+        v = torch.mul(x, scale)
+        if quantise:
+            if do_round:
+                v.round_()
+            if bound is not None:
+                v.clamp_(-bound, bound)
+        ctx.learn = learn
+        ctx.group, ctx.decay, ctx.min_pct = group, decay, min_pct
+        ctx.save_for_backward(scale, x if learn else None, ranges if learn else None)
+        return v
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        scale, x, ranges = ctx.saved_tensors
+        grad_x = grad * scale
+        g = _range_grad(x, ranges, grad_x, ctx.group, ctx.decay, ctx.min_pct) if ctx.learn else None
+        return grad_x, None, g, None, None, None, None, None, None, None
+
+
+class _OutputADC(torch.autograd.Function):
+    """Training-time output stage: ``y + noise_std * N(0, 1)``, round (``do_round``), clamp to [-bound, bound],
+    times ``scale`` (ADC units back to activations; None: left to the caller), with a straight-through gradient
+    through noise, round and clamp (the gradient of ``y`` is ``grad * scale``). The noise is drawn here, after
+    the convolution, so the generator's call order is unchanged; every step is in place on the noise tensor."""
+
+    @staticmethod
+    def forward(ctx, y, scale, source: GaussianSource, noise_std: float, do_round: bool,
+                bound: float | None):  # type: ignore[override]
+        if noise_std > 0:
+            out = source.standard_normal(y.numel(), y.dtype).view(y.shape).mul_(noise_std).add_(y)
+            if do_round:
+                out.round_()
+        else:
+            out = y.round() if do_round else y.clone()
+        if bound is not None:
+            out.clamp_(-bound, bound)
+        if scale is not None:
+            out.mul_(scale)
+        ctx.save_for_backward(scale)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        (scale,) = ctx.saved_tensors
+        return (grad * scale if scale is not None else grad), None, None, None, None, None
 
 
 class AnalogLayer(nn.Module):
@@ -330,15 +408,19 @@ class AnalogLayer(nn.Module):
 
     def _unfolded_moments(self, xg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per input tile: sum, sum of squares and count of the tile's unfolded input patches (padding included),
-        computed with a ones-kernel grouped convolution instead of materialising the patches."""
+        float64. The patch sums are a ones-kernel grouped convolution, which is linear, so the batch is summed
+        first and the convolution runs on one image: ``sum_b conv(x_b) = conv(sum_b x_b)``."""
         n_in, group = self.layout.n_in, self.layout.group
         kernel = self._mask.view(n_in, group, *self.kernel_size) if self.kernel_size else self._mask.view(
             n_in, group, 1, 1)
-        s1 = self._conv(xg, kernel.to(xg.dtype), n_in)
-        s2 = self._conv(xg * xg, kernel.to(xg.dtype), n_in)
-        positions = s1.numel() // n_in
+        kernel = kernel.to(torch.float64)
+        total = xg.sum(dim=0, keepdim=True).double()  # (sum(dtype=float64) would convert the batch first: slow)
+        squares = torch.mul(xg, xg, out=_buffer("moments", xg)).sum(dim=0, keepdim=True).double()
+        s1 = self._conv(total, kernel, n_in)
+        s2 = self._conv(squares, kernel, n_in)
+        positions = s1.numel() // n_in * xg.shape[0]
         dims = [d for d in range(s1.dim()) if d != 1]
-        return s1.sum(dim=dims), s2.sum(dim=dims), self._rows_per_tile * positions
+        return s1.sum(dim=dims), s2.sum(dim=dims), self._rows_per_tile.to(torch.float64) * positions
 
     @torch.no_grad()
     def _init_ranges_from_data(self, xg: torch.Tensor, force: bool = False) -> None:
@@ -347,7 +429,7 @@ class AnalogLayer(nn.Module):
         if not ir.enable or (not force and int(self.input_range_updates) >= ir.init_from_data):
             return
         s1, s2, n = self._unfolded_moments(xg)
-        std = ((s2 - s1 * s1 / n) / (n - 1)).clamp(min=0).sqrt()
+        std = ((s2 - s1 * s1 / n) / (n - 1)).clamp(min=0).sqrt().to(self.input_range.dtype)
         if bool((std > 0).all()):
             idx = float(self.input_range_updates)
             self.input_range.data = ((self.input_range.data * idx + ir.init_std_alpha * std) / (idx + 1)).abs()
@@ -388,7 +470,8 @@ class AnalogLayer(nn.Module):
             self.noise.to(x4.device)
         io = self.config.io
         n_in = self.layout.n_in
-        training = self.training and torch.is_grad_enabled()
+        no_grad = not torch.is_grad_enabled()  # no graph: temporaries may be reused and outputs changed in place
+        training = self.training and not no_grad
         if not self.training:
             if self._state is not None:
                 self._check_version()
@@ -402,53 +485,72 @@ class AnalogLayer(nn.Module):
             self._init_ranges_from_data(xg.detach(), force=True)
         if self.training:
             self._init_ranges_from_data(xg.detach())
-            if training and self.config.input_range.enable and self.input_range.requires_grad:
-                ir = self.config.input_range
-                xg = _InputRangeGrad.apply(xg, self.input_range, self.layout.group, ir.decay,
-                                           ir.input_min_percentage)
             conv_w, in_scale, out_scale = self._effective(True)  # ranges may have just been initialised
+        ir = self.config.input_range
         shape = [1, -1] + [1] * (xg.dim() - 2)
-        v = xg * in_scale.view(shape)
-        if self.config.input_range.enable or not io.is_perfect:
-            inp_step = io.inp_step if (io.inp_step is not None and not io.is_perfect) else 1.0
-            clip = 1.0 / inp_step if self.config.input_range.enable else None
-            dac = None if io.is_perfect else io.inp_bound / inp_step
-            bound = min(b for b in (clip, dac) if b is not None) if (clip or dac) else None
-            do_round = io.inp_step is not None and not io.is_perfect
-            if training:
-                v = _RoundClampSTE.apply(v, do_round, bound)
-            else:
-                v = v.clamp_(-bound, bound) if bound is not None else v
-                v = v.round_() if do_round else v
-                if do_round and dac is not None and clip is not None and dac < clip:
-                    v = v.clamp_(-dac, dac)
+        quantise = ir.enable or not io.is_perfect
+        inp_step = io.inp_step if (io.inp_step is not None and not io.is_perfect) else 1.0
+        clip = 1.0 / inp_step if ir.enable else None
+        dac = None if io.is_perfect else io.inp_bound / inp_step
+        bound = min(b for b in (clip, dac) if b is not None) if (clip or dac) else None
+        do_round = io.inp_step is not None and not io.is_perfect
+        if training:
+            learn = ir.enable and self.input_range.requires_grad
+            v = _InputDAC.apply(xg, in_scale.view(shape), self.input_range, quantise, do_round, bound, learn,
+                                self.layout.group, ir.decay, ir.input_min_percentage)
+        else:
+            # without a graph the scaled input only feeds the convolution: a reused buffer, filled by batch
+            # chunks that stay in cache through the three element-wise steps
+            v = _buffer("dac", xg) if no_grad else xg * in_scale.view(shape)
+            for a, b in _chunks(xg) if no_grad else [(0, xg.shape[0])]:
+                part = torch.mul(xg[a:b], in_scale.view(shape), out=v[a:b]) if no_grad else v
+                if quantise:
+                    if bound is not None:
+                        part.clamp_(-bound, bound)
+                    if do_round:
+                        part.round_()
+                    if do_round and dac is not None and clip is not None and dac < clip:
+                        part.clamp_(-dac, dac)
         y = self._conv(v, conv_w, n_in)
+        fused_scale = False
         if not io.is_perfect:
             out_step = io.out_step or 1.0
-            if io.out_noise > 0:
-                if training:
-                    noise = self.noise.standard_normal(y.numel(), y.dtype).view(y.shape)
-                    y = y + noise * (io.out_noise / out_step)
-                else:
-                    y = self.noise.add_(y, io.out_noise / out_step)
+            noise_std = io.out_noise / out_step
             bound = io.out_bound / out_step if io.out_bound is not None else None
             if training:
-                y = _RoundClampSTE.apply(y, io.out_step is not None, bound)
-            else:
-                if io.out_step is not None:
-                    y = y.round_()
-                if bound is not None:
-                    y = y.clamp_(-bound, bound)
-        y = self._combine(y, out_scale)
+                fused_scale = n_in == 1
+                scale = out_scale.view(1, self.out_features, *[1] * (y.dim() - 2)) if fused_scale else None
+                y = _OutputADC.apply(y, scale, self.noise, noise_std, io.out_step is not None, bound)
+            else:  # in place, by batch chunks that stay in cache through noise, ADC, output scale and bias
+                fused_scale = no_grad and n_in == 1
+                scale = out_scale.view(1, self.out_features, *[1] * (y.dim() - 2)) if fused_scale else None
+                for a, b in _chunks(y) if no_grad else [(0, y.shape[0])]:
+                    part = y[a:b] if no_grad else y
+                    if io.out_noise > 0:
+                        self.noise.add_(part, noise_std)
+                    if io.out_step is not None:
+                        part.round_()
+                    if bound is not None:
+                        part.clamp_(-bound, bound)
+                    if fused_scale:
+                        part.mul_(scale)
+                        if self.bias is not None:
+                            part.add_(self.bias.view(shape))
+                if fused_scale:
+                    return self._from_4d(y, meta)
+        if not fused_scale:
+            y = self._combine(y, out_scale, inplace=no_grad)
         if self.bias is not None:
-            y = y + self.bias.view(shape)
+            y = y.add_(self.bias.view(shape)) if no_grad else y + self.bias.view(shape)
         return self._from_4d(y, meta)
 
-    def _combine(self, y: torch.Tensor, out_scale: torch.Tensor) -> torch.Tensor:
+    def _combine(self, y: torch.Tensor, out_scale: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+        """Scale each tile's ADC output back to activations and sum the input tiles (``inplace``: ``y`` is this
+        layer's own conv output, not needed for a gradient)."""
         n_in, out = self.layout.n_in, self.out_features
         spatial = [1] * (y.dim() - 2)
         if n_in == 1:
-            return y * out_scale.view(1, out, *spatial)
+            return y.mul_(out_scale.view(1, out, *spatial)) if inplace else y * out_scale.view(1, out, *spatial)
         y = y.view(y.shape[0], n_in, out, *y.shape[2:]) * out_scale.view(1, n_in, out, *spatial)
         return y.sum(dim=1)
 
