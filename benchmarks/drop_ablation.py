@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         from analognasbench.report.render import markdown_table
 
-        print(markdown_table(table))
+        print("\n".join(markdown_table(table)[0]))
     else:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(table.round(2).to_string(index=False))

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         from analognasbench.report.render import markdown_table
 
-        print(markdown_table(cmp.round(2)))
+        print("\n".join(markdown_table(cmp)[0]))
     else:
         with pd.option_context("display.width", 200):
             print(cmp.round(2).to_string(index=False))

@@ -105,6 +105,16 @@ def plot_drop_ablation(table: pd.DataFrame, path: str | None = None):
     return fig
 
 
+def drop_ablation_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The ablation table as printed (DATASET.md and the report): rounded, readable column names."""
+    out = pd.DataFrame({
+        "setting": table.setting, "n": table.n, "baseline": table.baseline_mean.round(1),
+        "drop": table.drop_mean.round(1), "release drop": table.release_drop_mean.round(1),
+        "tau of drop": table.drop_tau.round(2), "core-s train": table.train_core_s.round(0),
+        "core-s read": table.read_core_s.round(0)})
+    return out
+
+
 def add_drop_ablation(sec: Section, records: pd.DataFrame, release: pd.DataFrame) -> None:
     """The noisy-drop ablation (issue 23) in ``sec``: its table, figure and what it shows."""
     from analognasbench.fidelity.drop_ablation import drop_table
@@ -115,7 +125,8 @@ def add_drop_ablation(sec: Section, records: pd.DataFrame, release: pd.DataFrame
     sec.tables["drop_ablation"] = (
         "Noisy-drop ablation: one factor at a time from calib-n1-fast's setting (N = 1, C = 8, 16 px, 4 epochs on "
         "5,000 images, read on 1,000 test images); mean drop, the release's on the same classes, Kendall's tau of "
-        "the per-class drop with the release's, core-seconds per architecture (training, reading)", table)
+        "the per-class drop with the release's, core-seconds per architecture (training, reading)",
+        drop_ablation_columns(table))
     base = table.iloc[0]
     deepest = table[table.factor == "N"].sort_values("value").tail(1)
     if len(deepest):
