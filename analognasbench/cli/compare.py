@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from analognasbench.bench.cliutil import check_output_dir
 from analognasbench.cli.search import add_search_arguments, make_objective, open_searchable
-from analognasbench.search.compare import CompareConfig, default_methods, run_comparison, write_outputs
+from analognasbench.search.compare import (
+    CompareConfig,
+    default_methods,
+    run_comparison,
+    unavailable_methods,
+    write_outputs,
+)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -15,6 +22,9 @@ def _run(args: argparse.Namespace) -> int:
     config = CompareConfig(methods=tuple(args.methods or default_methods()), seeds=args.seeds, budget=args.budget,
                            objective=make_objective(args, bench),
                            evaluator=args.evaluator, surrogate_samples=args.surrogate_samples, workers=args.workers)
+    if not args.methods:
+        for name, reason in unavailable_methods().items():
+            print(f"anb compare: note: {name} left out ({reason})", file=sys.stderr)
     comparison = run_comparison(bench.df, config)
     paths = write_outputs(comparison, out)
     table = comparison.table1(formatted=True)
