@@ -4,7 +4,9 @@ hypervolume checked against Optuna's on random sets with duplicates and ties."""
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -254,3 +256,27 @@ def test_hypervolume_2d_equals_optunas(optuna) -> None:
         expected = compute_hypervolume(loss[inside], ref_loss) if inside.any() else 0.0
         reference = ref_loss * np.where(maximize, -1.0, 1.0)
         assert hypervolume_2d(points, reference, maximize) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+# ----- the README's example ----------------------------------------------------------------------------------------
+
+
+def test_readme_optuna_example_runs_as_written(optuna, capsys) -> None:
+    from analognasbench.bench import DatasetNotFoundError
+
+    try:
+        bench = AnalogNASBench()
+    except DatasetNotFoundError as exc:
+        pytest.skip(f"no embedded dataset: {exc}")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "suggest_architecture" in b]
+    assert len(blocks) == 1, "the README's Optuna example is the one python block using suggest_architecture"
+    namespace: dict = {}
+    exec(compile(blocks[0], "README.md (Optuna example)", "exec"), namespace)
+    best, study, study2 = namespace["best"], namespace["study"], namespace["study2"]
+    assert len(study.trials) == 100 and study.best_value == bench.query(best).mean(OBJ)
+    assert study.best_value >= np.quantile(bench.df[OBJ], 0.99)
+    front = np.array([t.values for t in study2.best_trials])
+    assert front.shape[1] == 2 and np.array_equal(pareto_mask(front, (True, False)), np.ones(len(front), bool))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{best.short} {study.best_value}" and out[1].endswith("trials on the Pareto front")
