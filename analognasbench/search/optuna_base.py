@@ -3,9 +3,10 @@
 Each method is an Optuna sampler driven by ask-and-tell on an in-memory study: a trial suggests a cell through
 :func:`analognasbench.integrations.optuna.suggest_architecture` (six categorical edges over the whole space), the
 cell goes to ``ctx.evaluate`` and the observation is told back. So the budget is counted exactly as for the
-paper's methods: only the first evaluation of a class is charged; a repeated or isomorphic cell is free and is
-told its cached value; the search stops when the context says so (budget, ``Budget.max_stale`` free proposals in
-a row, every class evaluated).
+paper's methods: only the first evaluation of a class is charged; a repeated or isomorphic cell is free; the
+search stops when the context says so (budget, ``Budget.max_stale`` free proposals in a row, every class
+evaluated). A repeat is told its cached value (Optuna's advice for duplicates), except where ``tell_repeats`` is
+False (NSGA-II): there it is told as a failed trial, which keeps it out of the populations.
 
 A cell whose class the dataset lacks, or one over the parameter cap, is free too and is told the *worst* value any
 candidate has (per term). The paper's methods search the space conditioned on candidates (``ctx.sample``,
@@ -24,7 +25,7 @@ Optuna is optional: :meth:`check_available` raises the one-line error naming the
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,6 +39,9 @@ class OptunaSearch(SearchMethod):
     paper_evaluator = "tabular"  # not in the paper; the table is what a user's Optuna study queries
     #: The in-memory Optuna study of the last run (every proposal as a trial), e.g. for Optuna's plots.
     study: Any = None
+    #: Tell a repeated cell its cached value (True), or tell it as a failed trial so that the sampler never holds
+    #: a cell twice (False: duplicate elimination, for genetic algorithms).
+    tell_repeats: ClassVar[bool] = True
 
     @classmethod
     def check_available(cls) -> None:
@@ -61,8 +65,11 @@ class OptunaSearch(SearchMethod):
             while True:  # ctx.evaluate raises BudgetExhausted to stop
                 trial = study.ask()
                 arch = suggest_architecture(trial)
+                repeat = ctx.is_candidate(arch) and ctx.is_evaluated(arch)
                 value = ctx.evaluate(arch)
-                if value is None:
+                if repeat and not self.tell_repeats:
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                elif value is None:
                     study.tell(trial, worst)
                 elif multi:
                     study.tell(trial, multi.vector(arch).tolist())

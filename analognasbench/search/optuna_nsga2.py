@@ -27,14 +27,22 @@ class OptunaNSGA2(OptunaSearch):
 
     Generations of ``population_size`` trials: parents are chosen by binary tournament on Pareto dominance,
     children made by uniform crossover of the edges and per-edge mutation to a random op, and the next parents
-    are the elite of parents and children by non-domination rank, then crowding distance. Meant for several objectives (``--objectives``); with one it is
-    an elitist genetic algorithm on that objective. Not in the AnalogNAS-Bench paper (see
-    ``search.optuna_base`` for how trials are counted).
+    are the elite of parents and children by non-domination rank, then crowding distance. Meant for several
+    objectives (``--objectives``); with one it is an elitist genetic algorithm on that objective. Not in the
+    AnalogNAS-Bench paper (see ``search.optuna_base`` for how trials are counted).
+
+    Duplicates are eliminated, as pymoo's NSGA-II does by default: a child whose class was already evaluated is
+    free and is told as a failed trial, so it never enters a population and the sampler draws another. Optuna's
+    sampler alone keeps duplicates. Told their cached values, copies of the elite filled the populations: on the
+    synthetic landscape, 1,000 evaluations cost 30,000 free repeats and 4 minutes, against 5,000-8,000 repeats
+    and 10-20 s with elimination. At a budget of 100 on the release, regret over 10 seeds was 1.15 ± 0.37 with
+    elimination and 1.04 ± 0.47 without, within the spread.
     """
 
     name = "optuna_nsga2"
     citation = "Deb et al., IEEE TEVC 2002 (Optuna NSGAIISampler, Akiba et al., KDD 2019)"
     Config = NSGA2Config
+    tell_repeats = False
 
     def sampler(self, optuna: Any, seed: int) -> Any:
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=self.config.population_size,
