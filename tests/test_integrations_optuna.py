@@ -157,6 +157,9 @@ def test_non_candidates_are_free_and_told_the_worst_value(optuna, fake_bench: An
         arch = parse(tuple(t.params[n] for n in EDGE_PARAMS))
         if rows[arch.index] < 0 or not candidates[rows[arch.index]]:
             assert t.value == worst
+    # no candidate at all: the run stops at once, as the other methods do
+    nothing = get_method("optuna_tpe")().run(evaluator, Objective(OBJ, params_cap=1.0), Budget(15), seed=0)
+    assert nothing.final is None and nothing.stop_reason.startswith("no candidate architecture")
 
 
 @pytest.mark.parametrize("name", OPTUNA_METHODS)

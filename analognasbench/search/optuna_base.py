@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from analognasbench.search.base import SearchContext, SearchMethod
+from analognasbench.search.base import BudgetExhausted, SearchContext, SearchMethod
 from analognasbench.search.multiobjective import MultiObjectiveContext, term_arrays
 
 
@@ -81,8 +81,8 @@ def _worst_candidate(ctx: SearchContext) -> float | list[float]:
     """What a non-candidate proposal is told: per term the worst value the search could observe on a candidate."""
     evaluator = ctx.evaluator
     rows = evaluator.row_of_cells()[ctx.candidate_classes()]
-    if not rows.size:
-        return float("nan")  # nothing to search: the first evaluate() stops the run
+    if not rows.size:  # as ctx.sample says it
+        raise BudgetExhausted("no candidate architecture: the dataset holds none within the constraints")
     if isinstance(ctx, MultiObjectiveContext):
         points = term_arrays(evaluator, ctx.objective, observed=True)[rows]
         signs = np.where(np.asarray(ctx.maximize), 1.0, -1.0)
