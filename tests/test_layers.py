@@ -38,6 +38,8 @@ SIBLINGS: dict[tuple[str, str], str] = {
     ("data", "bench"): "the original release's API is the bench's object under the release's names",
     ("search", "predict"): "zero-cost-guided search ranks candidates with the predictor's proxies",
     ("cli", "report"): "`anb report` and `anb predict` build the report",
+    ("integrations", "search"): "the Optuna objectives parse metrics and evaluate candidates as the search does",
+    ("search", "integrations"): "the optuna_* search methods drive Optuna through integrations.optuna",
 }
 #: Single module-to-module exceptions: (importing module, imported module) -> why.
 EXCEPTIONS: dict[tuple[str, str], str] = {

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from analognasbench import __version__
 from analognasbench.bench.cliutil import CLIError  # re-exported: the subcommands raise it
+from analognasbench.integrations import MissingExtraError
 
 __all__ = ["CLIError", "build_parser", "main"]
 
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (keeps the interpreter's final flush quiet)
         return 0
-    except (CLIError, ValueError, KeyError, OSError, sqlite3.Error, RecursionError) as exc:
+    except (CLIError, ValueError, KeyError, OSError, sqlite3.Error, RecursionError, MissingExtraError) as exc:
         print(f"anb {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
 

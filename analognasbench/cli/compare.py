@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from analognasbench.bench.cliutil import CLIError, check_output_dir
 from analognasbench.cli.search import (
@@ -12,7 +13,13 @@ from analognasbench.cli.search import (
     make_objective,
     open_searchable,
 )
-from analognasbench.search.compare import CompareConfig, default_methods, run_comparison, write_outputs
+from analognasbench.search.compare import (
+    CompareConfig,
+    default_methods,
+    run_comparison,
+    unavailable_methods,
+    write_outputs,
+)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -25,6 +32,9 @@ def _run(args: argparse.Namespace) -> int:
                            budget=DEFAULT_BUDGET if args.budget is None else args.budget,
                            objective=make_objective(args, bench),
                            evaluator=args.evaluator, surrogate_samples=args.surrogate_samples, workers=args.workers)
+    if not args.methods:
+        for name, reason in unavailable_methods().items():
+            print(f"anb compare: note: {name} left out ({reason})", file=sys.stderr)
     comparison = run_comparison(bench.df, config)
     paths = write_outputs(comparison, out)
     table = comparison.table1(formatted=True)

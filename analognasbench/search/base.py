@@ -472,6 +472,12 @@ class SearchMethod(ABC):
             raise ValueError(f"{self.name} expects a {self.Config.__name__}, got {type(config).__name__}")
         self.config = config
 
+    @classmethod
+    def check_available(cls) -> None:
+        """Raise ``ImportError`` (naming what to install) when an optional library the method needs is missing; the
+        paper's methods need none. ``run`` calls it first, and ``compare`` leaves such methods out by default."""
+        return None
+
     @abstractmethod
     def _search(self, ctx: SearchContext, rng: np.random.Generator) -> None:
         """Propose architectures to ``ctx.evaluate`` until it raises :class:`BudgetExhausted` (or return early)."""
@@ -484,6 +490,7 @@ class SearchMethod(ABC):
     def run(self, evaluator: Evaluator, objective: Objective | None = None, budget: Budget | None = None,
             seed: int = 0) -> Result:
         """Search with ``evaluator`` under ``budget`` and report the final architecture's measured values."""
+        self.check_available()
         objective = objective or Objective()
         budget = budget or Budget()
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

@@ -50,8 +50,22 @@ class EvaluatorMode(ClosedSet, what="evaluator mode"):
 
 
 def default_methods() -> tuple[str, ...]:
-    """Every registered method, the paper's in Table 1 order first."""
-    return tuple(m for m in PAPER_ORDER if m in method_names()) + tuple(m for m in method_names() if m not in PAPER_ORDER)
+    """Every registered method whose optional libraries are installed, the paper's in Table 1 order first (the
+    others: :func:`unavailable_methods`)."""
+    skip = set(unavailable_methods())
+    names = [m for m in method_names() if m not in skip]
+    return tuple(m for m in PAPER_ORDER if m in names) + tuple(m for m in names if m not in PAPER_ORDER)
+
+
+def unavailable_methods() -> dict[str, str]:
+    """Registered methods that cannot run here, with the reason (an optional library to install, e.g. Optuna)."""
+    out = {}
+    for name in method_names():
+        try:
+            get_method(name).check_available()
+        except ImportError as exc:
+            out[name] = str(exc)
+    return out
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,7 @@ class CompareConfig:
             log.warning("methods named more than once run once each: %s", ", ".join(methods))
         object.__setattr__(self, "methods", methods)
         for name in self.methods:
-            get_method(name)  # raises on unknown names with the valid list
+            get_method(name).check_available()  # unknown names list the valid ones; a missing extra is named
         if not self.methods:
             raise ValueError("no methods to compare")
         if self.seeds < 1 or self.budget < 1 or self.workers < 1:

@@ -23,56 +23,56 @@ def _signed(points: np.ndarray | Sequence[Sequence[float]], maximize: Sequence[b
     return p * np.where(np.asarray(maximize, dtype=bool), 1.0, -1.0)
 
 
-def pareto_mask(points: np.ndarray | Sequence[Sequence[float]], maximize: Sequence[bool]) -> np.ndarray:
-    """True for the non-dominated rows (O(n log n) for two objectives, O(n^2) beyond)."""
+def _front_of_sorted(losses: np.ndarray) -> np.ndarray:
+    """Front of distinct losses (smaller is better) sorted lexicographically, as ``np.unique`` returns them: no
+    point is dominated by a later one. The same algorithms as Optuna's ``_is_pareto_front`` (checked against it in
+    tests/test_integrations_optuna.py; Optuna is an optional extra, so the project keeps its own)."""
+    if losses.shape[1] == 2:
+        # on the front iff strictly better in the second objective than every point before it
+        on = np.ones(len(losses), dtype=bool)
+        on[1:] = losses[1:, 1] < np.minimum.accumulate(losses[:, 1])[:-1]
+        return on
+    # the first remaining point is on the front; drop every remaining point it weakly dominates
+    # (O(n * front size) instead of all n^2 pairs)
+    on = np.zeros(len(losses), dtype=bool)
+    remaining = np.arange(len(losses))
+    while remaining.size:
+        top = remaining[0]
+        on[top] = True
+        remaining = remaining[np.any(losses[remaining] < losses[top], axis=1)]
+    return on
+
+
+def _distinct_losses(points: np.ndarray | Sequence[Sequence[float]],
+                     maximize: Sequence[bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows without NaN, their distinct losses sorted lexicographically, each row's index into them)."""
     s = _signed(points, maximize)
-    n = len(s)
-    ok = np.isfinite(s).all(axis=1)
-    mask = np.zeros(n, dtype=bool)
-    if not ok.any():
-        return mask
-    idx = np.flatnonzero(ok)
-    q = s[idx]
-    if q.shape[1] == 2:
-        # sort by the first objective (best first), then the second (best first); a point is on the front when
-        # its second objective is at least the best seen among points strictly better in the first, and equal
-        # points share the verdict
-        order = np.lexsort((-q[:, 1], -q[:, 0]))
-        best_second = -np.inf
-        i = 0
-        while i < len(order):
-            j = i
-            while j + 1 < len(order) and q[order[j + 1], 0] == q[order[i], 0]:
-                j += 1
-            group = order[i:j + 1]  # equal first objective; sorted by second, best first
-            top = q[group[0], 1]
-            if top > best_second:
-                on = group[q[group, 1] == top]
-                mask[idx[on]] = True
-            elif top == best_second:
-                pass  # dominated: as good in the second, worse in the first
-            best_second = max(best_second, top)
-            i = j + 1
-        return mask
-    for a in range(len(q)):
-        dominated = np.any(np.all(q >= q[a], axis=1) & np.any(q > q[a], axis=1))
-        mask[idx[a]] = not dominated
+    idx = np.flatnonzero(np.isfinite(s).all(axis=1))
+    distinct, inverse = np.unique(-s[idx], axis=0, return_inverse=True)
+    return idx, distinct, inverse.reshape(-1)
+
+
+def pareto_mask(points: np.ndarray | Sequence[Sequence[float]], maximize: Sequence[bool]) -> np.ndarray:
+    """True for the non-dominated rows (O(n log n) for two objectives, O(n * front size) beyond)."""
+    idx, distinct, inverse = _distinct_losses(points, maximize)
+    mask = np.zeros(len(np.asarray(points)), dtype=bool)
+    if idx.size:
+        mask[idx] = _front_of_sorted(distinct)[inverse]
     return mask
 
 
 def nondominated_ranks(points: np.ndarray | Sequence[Sequence[float]], maximize: Sequence[bool]) -> np.ndarray:
     """Rank of every row: 0 on the Pareto front, 1 on the front of the rest, ...; rows with NaN get the last rank."""
-    s = np.asarray(points, dtype=np.float64)
-    ranks = np.full(len(s), -1, dtype=np.int64)
-    left = np.isfinite(_signed(s, maximize)).all(axis=1)
-    rank = 0
-    while left.any():
-        idx = np.flatnonzero(left)
-        front = idx[pareto_mask(s[idx], maximize)]
-        ranks[front] = rank
-        left[front] = False
-        rank += 1
-    ranks[ranks < 0] = rank
+    idx, distinct, inverse = _distinct_losses(points, maximize)
+    ranks = np.zeros(len(np.asarray(points)), dtype=np.int64)
+    of_distinct = np.zeros(len(distinct), dtype=np.int64)
+    remaining, rank = np.arange(len(distinct)), 0
+    while remaining.size:  # a subset of a sorted array stays sorted
+        on = _front_of_sorted(distinct[remaining])
+        of_distinct[remaining[on]] = rank
+        remaining, rank = remaining[~on], rank + 1
+    ranks[:] = rank
+    ranks[idx] = of_distinct[inverse]
     return ranks
 
 
@@ -82,19 +82,14 @@ def hypervolume_2d(points: np.ndarray | Sequence[Sequence[float]], reference: Se
     in both objectives). Points not strictly better than the reference in both objectives add nothing."""
     if len(maximize) != 2:
         raise ValueError(f"hypervolume_2d needs exactly two objectives; got {len(maximize)}")
-    ref = _signed(np.asarray(reference, dtype=np.float64).reshape(1, 2), maximize)[0]
+    ref = -_signed(np.asarray(reference, dtype=np.float64).reshape(1, 2), maximize)[0]  # as a loss
     if not np.isfinite(ref).all():
         raise ValueError(f"the reference point must be finite; got {reference!r}")
-    s = _signed(points, maximize) if len(points) else np.empty((0, 2))
-    s = s[np.isfinite(s).all(axis=1)]
-    s = s[(s[:, 0] > ref[0]) & (s[:, 1] > ref[1])]
-    if not len(s):
+    _, losses, _ = _distinct_losses(points if len(points) else np.empty((0, 2)), maximize)
+    losses = losses[(losses < ref).all(axis=1)]
+    if not len(losses):
         return 0.0
-    front = s[pareto_mask(s, (True, True))]
-    front = front[np.argsort(-front[:, 0], kind="stable")]  # best first objective first, worst second
-    area, prev_second = 0.0, ref[1]
-    for first, second in front:
-        if second > prev_second:
-            area += (first - ref[0]) * (second - prev_second)
-            prev_second = second
-    return float(area)
+    front = losses[_front_of_sorted(losses)]  # first loss ascending, second strictly descending
+    # one strip per front point: its width to the reference, its height up to the previous point's second loss
+    heights = np.concatenate([ref[1:], front[:-1, 1]]) - front[:, 1]
+    return float((ref[0] - front[:, 0]) @ heights)
