@@ -76,6 +76,13 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--nas {args.nas}: expected a directory written by 'anb compare' (table1.csv, anytime.csv)")
     overrides = {k: v for k, v in (("baseline_quantile", args.baseline_quantile),
                                    ("robust_quantile", args.robust_quantile), ("alpha", args.alpha)) if v is not None}
+    if args.only:
+        from analognasbench.report.build import check_analysis_names
+
+        try:
+            check_analysis_names(args.only)
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
     check_output_dir(args.out, "--out")  # before the analyses, not after them
     start = time.perf_counter()
     dataset = load_source(AnalogNASBench(None if args.dataset == "default" else args.dataset, **load_options(args)))

@@ -50,6 +50,14 @@ class ReportOutput:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
+def check_analysis_names(only: Sequence[str]) -> None:
+    """Refuse unknown analysis names (``ValueError`` listing the valid ones) before any work or output."""
+    names = {s.name for s in analyses()}
+    bad = [n for n in only if n not in names]
+    if bad:
+        raise ValueError(f"unknown analysis {', '.join(bad)}; valid analyses: {', '.join(sorted(names))}")
+
+
 def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
                  params: AnalysisParams | None = None, only: Sequence[str] | None = None,
                  nas: NASComparison | None = None, extra_sections: Sequence[Section] = (),
@@ -63,16 +71,13 @@ def build_report(source: Any = "default", out_dir: str | Path = "anb-report", *,
     ``seed_check`` the same profile trained from another seed for its seed check, ``release`` the published data
     to compare rankings with (left out when ``source`` is the release itself).
     """
+    specs = analyses()
+    if only is not None:
+        check_analysis_names(only)
+        specs = [s for s in specs if s.name in only]
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
-    specs = analyses()
-    if only is not None:
-        names = {s.name for s in specs}
-        bad = [n for n in only if n not in names]
-        if bad:
-            raise ValueError(f"unknown analysis {', '.join(bad)}; valid analyses: {', '.join(sorted(names))}")
-        specs = [s for s in specs if s.name in only]
     total = 2 + len(specs) + (2 if only is None else 0) + (1 if nas else 0) + len(extra_sections)
     step = 0
 

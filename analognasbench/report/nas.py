@@ -104,10 +104,13 @@ def load_nas_comparison(directory: str | Path) -> NASComparison:
 
 
 def run_nas_comparison(df: pd.DataFrame, *, seeds: int = 10, budget: int = 100) -> NASComparison:
-    """Run every registered search method on the table ``df`` (tabular evaluator) and lay it out for the report."""
-    from analognasbench.search.compare import CompareConfig, run_comparison
+    """Run the paper's search methods on the table ``df`` (tabular evaluator) and lay it out for the report (its
+    Table 1; the Optuna samplers and other added methods are for ``anb compare``, which lists them beside these)."""
+    from analognasbench.search import method_names
+    from analognasbench.search.compare import PAPER_ORDER, CompareConfig, run_comparison
 
-    comparison = run_comparison(df, CompareConfig(seeds=seeds, budget=budget))
+    methods = tuple(m for m in PAPER_ORDER if m in method_names())
+    comparison = run_comparison(df, CompareConfig(methods=methods, seeds=seeds, budget=budget))
     table = comparison.table1(formatted=True)
     n = int(df.canonical_index.nunique()) if "canonical_index" in df else len(df)
     space = (f"the {n:,} measured isomorphism classes of this dataset (a proposal of an unmeasured class is not "
