@@ -277,6 +277,7 @@ def test_quality_has_the_force_its_message_advises(cwd):
 
 # --- 8. predict says why, and what --evaluate costs ---------------------------------------------------------------
 def test_predict_says_why_a_bar_is_empty_and_exits_2_before_training(cwd, monkeypatch):
+    import analognasbench.predict.curves  # noqa: F401  (imported first: it binds fit_predict by name)
     import analognasbench.predict.surrogates as surrogates
 
     monkeypatch.setattr(surrogates, "fit_predict", lambda *a, **k: pytest.fail("trained before the check"))

@@ -212,11 +212,14 @@ def sqlite_tables(path: Path) -> set[str] | None:
         return set()
 
 
-def _refuse_foreign_sqlite(path: Path) -> None:
-    """Refuse a file that is not (or not yet) a run store before anything is written to it."""
+def _refuse_foreign_sqlite(path: Path, tables: set[str] | None = None) -> None:
+    """Refuse a file that is not (or not yet) a run store before anything is written to it. A writer passes the
+    ``tables`` it read through its own connection: a second connection opened and closed in the writer's process
+    would drop the process's SQLite locks on the file, and other processes would stop seeing its commits."""
     if path.is_dir():
         return
-    tables = sqlite_tables(path)
+    if tables is None:
+        tables = sqlite_tables(path)
     if tables is None:
         raise StoreError(f"{path} is not a usable run store (not an SQLite file)")
     if "proxy_rows" in tables and "runs" not in tables:
@@ -241,8 +244,10 @@ class RunStore:
             raise StoreError(f"run store {self.path} does not exist")
         if self.path.is_dir():
             raise StoreError(f"run store path {self.path} is a directory; expected a file such as runs.sqlite")
-        if self.path.exists():
-            _refuse_foreign_sqlite(self.path)  # before WAL mode or the schema change a proxies store's file
+        # The file is checked through the store's own connection: opening and closing any other descriptor of it
+        # in this process (a second SQLite connection, or Python's open) would drop the process's POSIX locks on it,
+        # and a concurrent sweep's readers would stop seeing this writer's commits until it closes.
+        existed = self.path.exists()
         if read_only:
             self._open_read_only(busy_timeout_s)
             return
@@ -255,6 +260,13 @@ class RunStore:
             # up front instead of upgrading a read lock (which could deadlock two writers).
             self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_s, isolation_level=None)
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            if existed:  # before WAL mode or the schema change a proxies store's file
+                tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                try:
+                    _refuse_foreign_sqlite(self.path, tables)
+                except StoreError:
+                    self._conn.close()
+                    raise
             mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             self._conn.execute("PRAGMA synchronous = NORMAL")
             with self._transaction():
@@ -290,6 +302,12 @@ class RunStore:
             self._conn = self._open_copy(busy_timeout_s)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a usable run store (SQLite said: {exc})") from None
+        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        try:
+            _refuse_foreign_sqlite(self.path, tables)
+        except StoreError:
+            self.close()
+            raise
         self._check_format()
 
     def _open_copy(self, busy_timeout_s: float) -> sqlite3.Connection:
