@@ -24,13 +24,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--store", required=True, help="run store (SQLite) or dataset path with the measured rows")
     p.add_argument("--markdown", action="store_true")
     args = p.parse_args(argv)
-    if args.store.endswith(".sqlite"):
-        from analognasbench.pipeline.store import RunStore
+    from analognasbench.bench.errors import DatasetNotFoundError
+    from analognasbench.pipeline.store import RunStore, StoreError
 
-        with RunStore(args.store, read_only=True) as store:
-            rows = store.to_dataframe(store.profile_hash)
-    else:
-        rows = load(args.store)[0]
+    try:
+        if args.store.endswith(".sqlite"):
+            with RunStore(args.store, read_only=True) as store:
+                rows = store.to_dataframe(store.profile_hash)
+        else:
+            rows = load(args.store)[0]
+    except (StoreError, DatasetNotFoundError, ValueError) as exc:
+        p.error(str(exc))
     release = load("original")[0]
     cmp = compare_with_members(rows, release)
     if cmp.empty:

@@ -36,8 +36,6 @@ from analognasbench.datasets import ImageData
 from analognasbench.pipeline.profiles import NB201_MEAN, NB201_STD, Profile
 from analognasbench.space import canonical_index, parse
 
-_SEED_INIT, _SEED_TRAIN, _SEED_CALIB, _SEED_READ, _SEED_TTA = 0, 1, 2, 8, 7  # measure.py's purposes
-
 
 @dataclass(frozen=True)
 class EvalVariant:
@@ -150,12 +148,12 @@ def _describe(p: Profile) -> str:
 def _unprogrammed_reads(net: nn.Module, setting: AblationSetting, ddata: Any, test: Any, reads: int, seed: int,
                         calib: list[torch.Tensor]) -> list[float]:
     from analognasbench.analog import calibrate_input_ranges, to_analog
-    from analognasbench.pipeline.measure import unprogrammed_accuracies
+    from analognasbench.pipeline.measure import _SEED_NOISY_UNPROGRAMMED, unprogrammed_accuracies
 
     anet = to_analog(net, setting.variant.hardware(setting.profile.hardware_preset))
     if setting.variant.calibrate_inputs:
         calibrate_input_ranges(anet, calib)
-    return unprogrammed_accuracies(anet, test, reads, seed, _SEED_READ)
+    return unprogrammed_accuracies(anet, test, reads, seed, _SEED_NOISY_UNPROGRAMMED)
 
 
 def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageData, seed: int, *,
@@ -164,7 +162,14 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
     trains once, then per setting the baseline and ``reads`` unprogrammed chip reads. Returns one record per
     setting (accuracies in percent, the drop, the training and reading seconds, the thread count)."""
     from analognasbench.nets import build_network
-    from analognasbench.pipeline.measure import EvalPasses, _generator, check_data
+    from analognasbench.pipeline.measure import (
+        _SEED_CALIB,
+        _SEED_INIT,
+        _SEED_TRAIN,
+        EvalPasses,
+        _generator,
+        check_data,
+    )
     from analognasbench.pipeline.training import DeviceData, calibration_inputs, train_sgd
 
     if not settings:
