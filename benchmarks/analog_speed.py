@@ -9,7 +9,9 @@ which Lightning does not simulate at inference) when it is importable. All are r
 so load changes hit every one, and the median over ``--repeats`` rounds is reported, with the ratios to digital
 (Lightning, about 10x slower, only in the first ``--lightning-repeats`` rounds).
 Prints the CPU's model, core count and vector extensions first so figures from two machines can be told apart.
-Targets (issue 25): inference <= 1.5x, HWT step <= 2x digital on a 2-core x86 CPU.
+Targets (issue 25): inference <= 1.5x, HWT step <= 2x digital on a 2-core x86 CPU. The analog network folds each
+ReLU that feeds an analog layer into that layer's DAC (``to_analog``'s default, same numbers); a row without that
+folding shows what it is worth.
 
     python benchmarks/analog_speed.py [--device cpu|cuda] [--threads 1] [--batch 256] [--repeats 5]
     /work/venv-lightning/bin/python benchmarks/analog_speed.py          # adds AIHWKit-Lightning (same torch)
@@ -176,6 +178,9 @@ def main() -> None:
     anet = analog.to_analog(net, args.preset)
     analog.program(anet, 0)
     analog.drift_to(anet, 3600.0)
+    unfused = analog.to_analog(net, args.preset, fuse_relu=False)  # the ReLUs before analog layers kept apart
+    analog.program(unfused, 0)
+    analog.drift_to(unfused, 3600.0)
 
     def infer(model: nn.Module) -> Callable[[], object]:
         def run() -> object:
@@ -206,6 +211,7 @@ def main() -> None:
     cases: dict[str, Callable[[], object]] = {
         "digital inference": infer(net),
         "analog inference": infer(anet),
+        "analog, ReLU unfused": infer(unfused),
         "digital train step": train_step(train_net, None),
         "analog HWT step": train_step(train_anet, analog.clip_weights_),
     }
@@ -235,7 +241,7 @@ def main() -> None:
           f"median of {args.repeats} interleaved rounds (wall min-max in brackets; process CPU time, which "
           f"a loaded machine disturbs less, last)")
     for name, seconds in results.items():
-        if "inference" in name:
+        if "inference" in name or "unfused" in name:
             base_name = "digital inference"
         elif name.startswith("lightning"):
             base_name = f"lightning digital step b{args.lightning_train_batch}"
@@ -248,6 +254,8 @@ def main() -> None:
                                 ("train ratio analog HWT/digital", "analog HWT step", "digital train step", 2.0)):
         print(f"  {label}: {results[a] / results[d]:.2f}x wall, {cpu_results[a] / cpu_results[d]:.2f}x cpu"
               f"  (target <= {target}x)")
+    print(f"  (the same without folding the ReLU before an analog layer into its DAC, to_analog(fuse_relu=False): "
+          f"{results['analog, ReLU unfused'] / results['digital inference']:.2f}x wall)")
     if lightning is None and not args.no_lightning:
         print("  AIHWKit-Lightning not importable (pip install aihwkit-lightning==2.1.*, needs torch 2.13)")
     if args.aihwkit:

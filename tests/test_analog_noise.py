@@ -46,3 +46,15 @@ def test_method_selection_and_errors() -> None:
     assert GaussianSource(0, method="exact").method is NoiseMethod.EXACT
     with pytest.raises(ValueError, match="valid: auto, fast, exact"):
         GaussianSource(0, method="ziggurat")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+def test_add_draws_the_numbers_standard_normal_draws(dtype: torch.dtype) -> None:
+    """``add_`` folds the std into the cubic (fewer passes) but draws the same numbers, up to float rounding."""
+    base = torch.linspace(-3, 3, 10_001, dtype=dtype)
+    out = base.clone()
+    GaussianSource(4).add_(out, 0.5)
+    expected = base + 0.5 * GaussianSource(4).standard_normal(10_001, dtype)
+    tol = 1e-3 if dtype is torch.float16 else 1e-6
+    assert torch.allclose(out, expected, rtol=tol, atol=tol)
+    assert not torch.equal(out, base)

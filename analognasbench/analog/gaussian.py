@@ -58,6 +58,7 @@ _A, _B = _cubic_coefficients()
 _M4 = 0x0F0F0F0F0F0F0F0F
 _M8 = 0x00FF00FF00FF00FF
 _NUMPY_FLOAT = (torch.float32, torch.float64, torch.float16)
+_FUSED_FLOAT = (torch.float32, torch.float64)
 
 
 def _seed_words(seed: int) -> np.random.SeedSequence:
@@ -108,40 +109,56 @@ class GaussianSource:
         return self._fill_fast(torch.empty(n, dtype=dtype))
 
     def add_(self, out: torch.Tensor, std: float) -> torch.Tensor:
-        """``out += std * N(0, 1)`` in place, fresh numbers for every element."""
+        """``out += std * N(0, 1)`` in place, fresh numbers for every element.
+
+        On the ``fast`` path the numbers are the same draws as :meth:`standard_normal`'s (same bits, same 61
+        levels) and ``std`` is folded into the cubic: ``out += w * (std*A + std*B * w**2)`` in two fused passes
+        instead of five plus the add. Equal to ``out + std * z`` up to float rounding (relative 2e-7 per number)."""
         if std == 0:
             return out
         if self.method is NoiseMethod.EXACT or self.device.type != "cpu":
-            noise = self.standard_normal(out.numel(), out.dtype)
-        else:  # the numbers live only until added: draw them into a reused buffer
+            return out.add_(self.standard_normal(out.numel(), out.dtype).view(out.shape), alpha=std)
+        if out.dtype not in _FUSED_FLOAT:
             noise = self._fill_fast(scratch("noise", out.numel(), out.dtype, out.device))
-        return out.add_(noise.view(out.shape), alpha=std)
+            return out.add_(noise.view(out.shape), alpha=std)
+        n = out.numel()
+        w = self._centred_sums(n, out.dtype, out.device)  # the numbers live only until added: reused buffers
+        cubic = torch.addcmul(torch.tensor(std * _A, dtype=out.dtype), w, w, value=std * _B,
+                              out=scratch("noise", n, out.dtype, out.device))
+        return out.addcmul_(w.view(out.shape), cubic.view(out.shape))
 
-    def _fill_fast(self, out: torch.Tensor) -> torch.Tensor:
-        """Fill the flat CPU tensor ``out`` with the ``fast`` method's next ``out.numel()`` numbers.
+    def _centred_sums(self, n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """The next ``n`` values w = (sum of four uniform nibbles) - 30, in [-30, 30], as a flat float tensor in a
+        reused buffer (valid until the next draw).
 
         The integer steps run in numpy, in place: torch's int64 ops with a Python-int operand and its int16 ->
         float conversion are not vectorised on CPU (about 10x slower); intermediate arrays are reused buffers
-        (a fresh large tensor costs more in page faults than the arithmetic). Same bits as the plain version
-        ``w = (s & M4 + (s >> 4) & M4 ...) - 30; z = w * w * B + A) * w``."""
-        n = out.numel()
+        (a fresh large tensor costs more in page faults than the arithmetic). Two SWAR steps: the bytes of
+        each 64-bit word become sums of two nibbles, then each 16-bit lane ``b0 + 256*b1`` times 257 holds
+        ``b0 + b1`` in its high byte (mod 2**16; ``b0 + b1 <= 60``), and an arithmetic shift after subtracting
+        ``30 << 8`` leaves ``b0 + b1 - 30``. Same values as the plain
+        ``(s & M4) + (s >> 4 & M4) + (s >> 8 & M4) + (s >> 12 & M4) - 30`` per 16 bits."""
         words = self._bits.random_raw((n + 3) // 4).view(np.int64)
-        s = scratch("noise-int", words.size, torch.int64, out.device).numpy()
+        s = scratch("noise-int", words.size, torch.int64, device).numpy()
         np.bitwise_and(words, _M4, out=s)
         np.right_shift(words, 4, out=words)
         words &= _M4
-        s += words  # 8 bytes, each the sum of 2 nibbles
-        np.right_shift(s, 8, out=words)
-        words &= _M8
-        s &= _M8
-        s += words  # 4 int16 lanes, each the sum of 4 nibbles (0..60)
-        lanes = torch.from_numpy(s.view(np.int16)[:n])
-        w = scratch("noise-w", n, out.dtype, out.device)
-        if out.dtype in _NUMPY_FLOAT:
-            np.copyto(w.numpy(), lanes.numpy(), casting="unsafe")  # exact; torch's int16 -> float is slow
+        s += words  # 8 bytes, each the sum of 2 nibbles (0..30)
+        lanes = s.view(np.int16)
+        np.multiply(lanes, 257, out=lanes)  # wraps mod 2**16 by design
+        lanes -= 30 << 8
+        lanes >>= 8  # 4 int16 lanes, each the sum of 4 nibbles minus 30 (-30..30)
+        w = scratch("noise-w", n, dtype, device)
+        if dtype in _NUMPY_FLOAT:
+            np.copyto(w.numpy(), lanes[:n], casting="unsafe")  # exact; torch's int16 -> float is slow
         else:
-            w.copy_(lanes)
-        w.sub_(30.0)
+            w.copy_(torch.from_numpy(lanes[:n]))
+        return w
+
+    def _fill_fast(self, out: torch.Tensor) -> torch.Tensor:
+        """Fill the flat CPU tensor ``out`` with the ``fast`` method's next ``out.numel()`` numbers:
+        ``z = (w * w * B + A) * w``."""
+        w = self._centred_sums(out.numel(), out.dtype, out.device)
         return torch.mul(w, w, out=out).mul_(_B).add_(_A).mul_(w)
 
 
