@@ -28,6 +28,8 @@ from analognasbench.pipeline.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHS = ROOT / "scripts" / "ablation-archs.txt"
+#: The two factors that moved the drop alone, together: the release's depth and image size.
+COMBINED = ({"N": 5, "image_size": 32},)
 
 
 def base_profile():
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                          + "".join(f"{tuple(a)}\n" for a in picks))
         print(f"wrote {len(picks)} architectures to {ARCHS}")
         return 0
-    settings = ablation_settings(base_profile(), epochs=(12,))
+    settings = ablation_settings(base_profile(), epochs=(12,), combined=COMBINED)
     if args.inside:
         for row in inside(args.data, ["(0, 0, 0, 0, 0, 0)", "(2, 2, 2, 2, 2, 2)", "(3, 3, 3, 3, 3, 3)"]).to_dict("records"):
             print(json.dumps(row))

@@ -4,7 +4,7 @@
 
 Replaces the blocks between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` (coverage, cost, quality, fidelity,
 seeds, and the published release's: release_reliability, release_table3, release_agreement, calibration,
-drop_ablation);
+drop_ablation, calibration_limits);
 the prose around them is written by hand. Run it after each export (``scripts/export-sweep.sh`` does).
 """
 
@@ -141,6 +141,7 @@ def release_blocks(lowcost: pd.DataFrame) -> dict[str, str]:
                  "mean_high": ".1f"}))
     out["calibration"] = calibration_block(rel_df)
     out["drop_ablation"] = drop_ablation_block(rel_df)
+    out["calibration_limits"] = calibration_limits_block(rel_df)
     return out
 
 
@@ -173,6 +174,19 @@ def calibration_block(release: pd.DataFrame) -> str:
             "release's unprogrammed one), median cost per architecture on one core, and the noisy drop (baseline "
             "minus noisy accuracy, median) against the release's on the same classes "
             "(`python benchmarks/calibration.py --markdown`).\n\n" + "\n".join(lines))
+
+
+def calibration_limits_block(release: pd.DataFrame) -> str:
+    """What limits each candidate's agreement (the report's limits table)."""
+    from analognasbench.report.calibration import limits_table, shipped_candidates
+    from analognasbench.report.render import markdown_table
+
+    lines, _ = markdown_table(limits_table(shipped_candidates(), release))
+    return ("Kendall's tau with the release's reading (class means) of: our measured reading, our baseline alone, "
+            "our loss on the chip alone (baseline minus the reading, negated), and two mixes that are analysis, "
+            "not measurement: our baseline minus the release's loss, and the release's baseline minus our loss; "
+            "last, the release's own baseline (`analognasbench.fidelity.calibration.agreement_limits`).\n\n"
+            + "\n".join(lines))
 
 
 def _shipped(name: str | None) -> Path | None:

@@ -12,6 +12,7 @@ import pytest
 
 from analognasbench.fidelity.calibration import (
     agreement,
+    agreement_limits,
     calibration_sample,
     calibration_table,
     cost_per_architecture,
@@ -125,6 +126,31 @@ def test_release_agreement_card_records_each_metric_and_the_cross_reading_only_w
     assert card["metrics"]["noisy_programmed_accuracy~noisy_accuracy"]["kendall_tau"] == pytest.approx(-1.0)
 
 
+def test_agreement_limits_tell_the_digital_part_from_the_chip_part():
+    """A reading is baseline minus its loss on the chip: a profile with the release's baseline and random losses
+    becomes the release exactly when the release's loss is put in, and one with the release's losses when the
+    release's baseline is."""
+    rng = np.random.default_rng(5)
+    classes = np.asarray(representatives())[:200].tolist()
+    base, loss, aloss = rng.uniform(60, 95, 200), rng.uniform(0, 60, 200), rng.uniform(0, 20, 200)
+    release = pd.DataFrame({"canonical_index": classes, "baseline_accuracy": base, "noisy_accuracy": base - loss,
+                            "analog_drift_86400": base - aloss})
+    digital_only = release.assign(noisy_accuracy=base - rng.uniform(0, 60, 200),
+                                  analog_drift_86400=base - rng.uniform(0, 20, 200))
+    chip_only = release.assign(baseline_accuracy=rng.uniform(60, 95, 200))
+    chip_only = chip_only.assign(noisy_accuracy=chip_only.baseline_accuracy - loss,
+                                 analog_drift_86400=chip_only.baseline_accuracy - aloss)
+    a, b = agreement_limits(digital_only, release), agreement_limits(chip_only, release)
+    for target in ("noisy", "analog_1d"):
+        assert a[f"{target}_n"] == 200
+        assert a[f"{target}_with_release_loss"] == pytest.approx(1.0)
+        assert a[f"{target}_our_baseline"] == pytest.approx(a[f"{target}_release_baseline"])
+        assert a[f"{target}_measured"] < 0.9
+        assert b[f"{target}_with_release_baseline"] == pytest.approx(1.0)
+        assert b[f"{target}_our_loss"] > 0.3 > abs(b[f"{target}_our_baseline"])
+    assert "noisy_n" not in agreement_limits(digital_only.drop(columns="noisy_accuracy"), release)
+
+
 def test_calibration_section_tables_findings_and_frontier():
     from analognasbench.report.calibration import calibration_section
 
@@ -139,6 +165,7 @@ def test_calibration_section_tables_findings_and_frontier():
     assert summary.loc["good", "noisy_accuracy"] == "1.00" and float(summary.loc["noisy", "noisy_accuracy"]) < 0.9
     assert summary.loc["noisy", "core-s/arch"] == "20.0" and summary.loc["good", "noisy drop"] == "20.0"
     assert "Best agreement on noisy accuracy: good" in sec.findings[0] and "Chosen profile: good" in sec.findings[1]
+    assert "calibration_limits" in sec.tables and any("What limits" in f for f in sec.findings)
     fig = sec.figures["calibration_frontier"].draw()
     assert len(fig.axes) == 2
     assert calibration_section({}, release).skipped

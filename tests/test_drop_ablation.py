@@ -62,6 +62,19 @@ def test_settings_skip_the_base_value_and_refuse_bad_ones(base):
         ablation_settings("calib-n1-fast")  # type: ignore[arg-type]
 
 
+def test_combined_settings_change_several_factors_and_are_named_by_them(base):
+    settings = ablation_settings(base, eval_factors=(), combined=({"N": 5, "image_size": 32},
+                                                                  {"N": 5, "image_size": 32, "epochs": 12}))
+    by_key = {s.key: s for s in settings}
+    both, longer = by_key["combined=N5 32px"], by_key["combined=N5 32px e12"]
+    changed = {k for k, v in both.profile.to_dict().items() if base.to_dict()[k] != v}
+    assert changed == {"N", "image_size"} and both.profile.N == 5 and both.profile.image_size == 32
+    assert longer.profile.train.epochs == 12 and longer.training_key != both.training_key
+    assert both.training_key not in {by_key["N=5"].training_key, by_key["image_size=32"].training_key}
+    with pytest.raises(ValueError, match="duplicate"):
+        ablation_settings(base, combined=({"N": 5}, {"N": 5}))
+
+
 def test_eval_variant_changes_only_its_hardware_fields():
     paper = presets.get("pcm_paper")
     assert EvalVariant().hardware("pcm_paper") == paper

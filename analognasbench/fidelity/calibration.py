@@ -178,6 +178,46 @@ def calibration_table(stores: Mapping[str, pd.DataFrame], release: pd.DataFrame,
     return pd.DataFrame(records)
 
 
+#: The targets :func:`agreement_limits` decomposes (label, metric); each reading is
+#: ``digital accuracy - loss on the chip``.
+LIMIT_METRICS: tuple[tuple[str, Metric], ...] = (("noisy", Metric.NOISY), ("analog_1d", Metric.ANALOG_DRIFT_86400))
+
+
+def agreement_limits(rows: pd.DataFrame, release: pd.DataFrame) -> dict[str, float]:
+    """Which part of a profile keeps its ranking from the release's: the digital network or its loss on the chip.
+
+    A chip reading is ``baseline - loss`` (noisy accuracy: loss = the noisy drop; 1-day analog accuracy: loss =
+    baseline minus it). Per target, Kendall's tau with the release's reading of: our reading (measured), our
+    baseline alone, our loss alone (its negative), and two mixes that are analysis, not measurement: *our baseline
+    minus the release's loss* (how far our reading could get if only the chip part were the release's) and *the
+    release's baseline minus our loss* (if only the digital training were the release's). The release's own
+    baseline against its reading says how much of the target is digital. On the classes both hold (class means);
+    NaN where a reading is not measured."""
+    ours = rows.groupby("canonical_index").mean(numeric_only=True)
+    theirs = release_by_class(release)
+    base = Metric.BASELINE.value
+    out: dict[str, float] = {}
+    for label, metric in LIMIT_METRICS:
+        m = metric.value
+        if m not in ours.columns or base not in ours.columns:
+            continue
+        both = pd.concat([ours[[base, m]], theirs[[base, m]].add_suffix("_release")], axis=1,
+                         join="inner").dropna()
+        out[f"{label}_n"] = float(len(both))
+        if len(both) < 3:
+            continue
+        ob, om, rb, rm = (both[c].to_numpy(float) for c in (base, m, f"{base}_release", f"{m}_release"))
+
+        def tau(a: np.ndarray, reading: np.ndarray = rm) -> float:
+            return rank_agreement(a, reading, 0.10).kendall_tau
+
+        out.update({f"{label}_measured": tau(om), f"{label}_our_baseline": tau(ob), f"{label}_our_loss": tau(om - ob),
+                    f"{label}_with_release_loss": tau(ob - (rb - rm)),
+                    f"{label}_with_release_baseline": tau(rb - (ob - om)),
+                    f"{label}_release_baseline": tau(rb)})
+    return out
+
+
 def release_drop_on(release: pd.DataFrame, classes: Iterable[int]) -> dict[str, float]:
     """:func:`drop_summary` of the release restricted to ``classes`` (per-class means)."""
     by_class = release_by_class(release)
@@ -190,7 +230,9 @@ __all__ = [
     "CROSS_METRICS",
     "SAMPLE_SEED",
     "Agreement",
+    "LIMIT_METRICS",
     "agreement",
+    "agreement_limits",
     "calibration_sample",
     "calibration_table",
     "cost_per_architecture",

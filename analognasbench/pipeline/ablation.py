@@ -102,11 +102,14 @@ EVAL_FACTORS: tuple[tuple[str, str, EvalVariant], ...] = (
 def ablation_settings(base: Profile, *, depths: Sequence[int] = (2, 3, 5), widths: Sequence[int] = (16,),
                       image_sizes: Sequence[int] = (32,), epochs: Sequence[int] = (12, 20),
                       normalisation: bool = True, eval_factors: Sequence[tuple[str, str, EvalVariant]] = EVAL_FACTORS,
-                      eval_at_depth: int | None = 5) -> list[AblationSetting]:
+                      eval_at_depth: int | None = 5,
+                      combined: Sequence[dict[str, Any]] = ()) -> list[AblationSetting]:
     """The one-factor-at-a-time grid from ``base``: the base itself (factor ``base``), then each training factor
     (``N``, ``C``, ``image_size``, ``epochs``, ``normalisation``: the base's one value changed), then each
     evaluation-only factor read on the base's networks and, with ``eval_at_depth``, on the networks of that depth
-    (factor name suffixed ``@N5``: whether a hardware factor matters can depend on how deep the network is).
+    (factor name suffixed ``@N5``: whether a hardware factor matters can depend on how deep the network is), then
+    each of ``combined``: several profile overrides at once (factor ``combined``, value e.g. ``N5 32px``), to see
+    whether the factors that move the drop alone add up.
 
     Values equal to the base's are left out (they are the base). Raises ``ValueError`` for an invalid value (the
     profile's own validation, e.g. an image size not a multiple of 4)."""
@@ -131,15 +134,22 @@ def ablation_settings(base: Profile, *, depths: Sequence[int] = (2, 3, 5), width
         settings.append(AblationSetting(factor, label, base, variant))
         if deep is not None:
             settings.append(AblationSetting(f"{factor}@N{eval_at_depth}", label, deep, variant))
+    for overrides in combined:
+        profile = base.with_overrides(dict(overrides))
+        settings.append(AblationSetting("combined", _describe(profile, changed_from=base), profile))
     keys = [s.key for s in settings]
     if len(set(keys)) != len(keys):
         raise ValueError(f"duplicate ablation settings: {sorted(k for k in keys if keys.count(k) > 1)}")
     return settings
 
 
-def _describe(p: Profile) -> str:
+def _describe(p: Profile, changed_from: Profile | None = None) -> str:
+    """``N5 C8 16px e4 half``; with ``changed_from``, only the parts that differ from that profile."""
     norm = "half" if p.protocol.norm_mean == (0.5, 0.5, 0.5) else "nb201"
-    return f"N{p.N} C{p.C} {p.image_size}px e{p.train.epochs} {norm}"
+    parts = [f"N{p.N}", f"C{p.C}", f"{p.image_size}px", f"e{p.train.epochs}", norm]
+    if changed_from is not None:
+        parts = [a for a, b in zip(parts, _describe(changed_from).split()) if a != b] or parts
+    return " ".join(parts)
 
 
 # -- measurement ---------------------------------------------------------------------------------------------------

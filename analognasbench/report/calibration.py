@@ -56,6 +56,28 @@ def summary_table(table: pd.DataFrame, drops: dict[str, dict[str, float]]) -> pd
     return pd.DataFrame(rows)
 
 
+#: Columns of the limits table: (label, key suffix of :func:`~analognasbench.fidelity.calibration.agreement_limits`).
+LIMIT_COLUMNS = (("measured", "measured"), ("our baseline", "our_baseline"), ("our loss", "our_loss"),
+                 ("ours + release's loss", "with_release_loss"), ("release's baseline + our loss",
+                                                                  "with_release_baseline"),
+                 ("release's baseline alone", "release_baseline"))
+
+
+def limits_table(candidates: dict[str, pd.DataFrame], release: pd.DataFrame) -> pd.DataFrame:
+    """One row per (profile, target): Kendall's tau with the release's reading of the measured reading, of its
+    parts and of the two mixes of :func:`~analognasbench.fidelity.calibration.agreement_limits`."""
+    rows = []
+    for profile, frame in candidates.items():
+        limits = cal.agreement_limits(frame, release)
+        for label, _metric in cal.LIMIT_METRICS:
+            if not limits.get(f"{label}_n"):
+                continue
+            row = {"profile": profile, "target": _metric.value, "n": int(limits[f"{label}_n"])}
+            row.update({name: round(limits.get(f"{label}_{key}", math.nan), 2) for name, key in LIMIT_COLUMNS})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def plot_frontier(table: pd.DataFrame):
     """Kendall's tau (+- its standard error) against the cost per architecture, for noisy accuracy and 1-day analog
     accuracy; hollow markers: the programmed t = 0 reading against the release's unprogrammed one."""
@@ -174,12 +196,33 @@ def calibration_section(candidates: dict[str, pd.DataFrame], release: pd.DataFra
         + ("; ".join(drops) if drops else "no candidate measured the release's reading") + ".")
     if chosen:
         sec.findings.append(f"Chosen profile: {chosen} (its dataset is shipped with this agreement in its card).")
+    limits = limits_table(candidates, release)
+    if len(limits):
+        sec.tables["calibration_limits"] = (
+            "What limits the agreement: Kendall's tau with the release's reading of the measured reading, of its "
+            "parts (a reading is baseline minus its loss on the chip) and of two mixes that are analysis, not "
+            "measurement (our baseline minus the release's loss; the release's baseline minus our loss)", limits)
+        sec.findings.append(_limits_finding(limits))
     sec.figures["calibration_frontier"] = FigureSpec(
         "Agreement with the published release versus cost per architecture (dotted: the issue's targets).",
         lambda: plot_frontier(table))
     if ablation is not None:
         add_drop_ablation(sec, ablation, release)
     return sec
+
+
+def _limits_finding(limits: pd.DataFrame) -> str:
+    """Which part limits each target, from the mixes (the largest gain from taking the release's part)."""
+    parts = []
+    for target, sub in limits.groupby("target", sort=False):
+        chip = (sub["ours + release's loss"] - sub["measured"]).median()
+        digital = (sub["release's baseline + our loss"] - sub["measured"]).median()
+        own = sub["release's baseline alone"].median()
+        parts.append(f"{target}: with the release's chip loss the profiles' tau would rise by {chip:+.2f} "
+                     f"(median), with the release's digital training by {digital:+.2f}; the release's baseline "
+                     f"alone ranks its {target} at {own:.2f}")
+    return "What limits the agreement (mixes of our and the release's parts; analysis, not measurement): " + \
+        "; ".join(parts) + "."
 
 
 def shipped_candidates() -> dict[str, pd.DataFrame]:
