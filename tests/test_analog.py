@@ -122,6 +122,24 @@ def test_relu_folded_into_the_next_analog_layer_changes_no_number() -> None:
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("max_in", [512, 40, 20])
+def test_no_grad_inference_equals_the_graph_path_for_any_tiling(max_in: int) -> None:
+    """The no-grad pass (in place, by chunks, tiles summed per chunk) gives the graph path's numbers exactly."""
+    cfg = analog.presets.get("pcm_paper").replace(mapping=MappingConfig(max_input_size=max_in, max_output_size=5))
+    anet = analog.to_analog(small_cnn(), cfg).eval()
+    analog.program(anet, 2)
+    analog.drift_to(anet, 60.0)
+    x = images(700)  # several chunks in the largest layer
+    outs = []
+    for graph in (False, True):
+        for i, layer in enumerate(analog.analog_layers(anet)):
+            layer.noise.reseed(i)
+        with torch.set_grad_enabled(graph):
+            outs.append(anet(x).detach())
+    assert torch.equal(outs[0], outs[1])
+    assert max(layer.layout.n_in for layer in analog.analog_layers(anet)) == math.ceil(256 / max_in)
+
+
 def test_tile_split_matches_aihwkit_rule() -> None:
     assert analog.layers.split_sizes(576, 512) == [288, 288]
     assert analog.layers.split_sizes(1025, 512) == [342, 342, 341]

@@ -536,8 +536,11 @@ class AnalogLayer(nn.Module):
                 scale = out_scale.view(1, self.out_features, *[1] * (y.dim() - 2)) if fused_scale else None
                 y = _OutputADC.apply(y, scale, self.noise, noise_std, io.out_step is not None, bound)
             else:  # in place, by batch chunks that stay in cache through noise, ADC, output scale and bias
-                fused_scale = no_grad and n_in == 1
-                scale = out_scale.view(1, self.out_features, *[1] * (y.dim() - 2)) if fused_scale else None
+                fused_scale = no_grad
+                spatial = [1] * (y.dim() - 2)
+                scale = out_scale.view(n_in, 1, self.out_features, *spatial) if fused_scale else None
+                # several input tiles: each chunk's tiles are scaled and summed into the result right away
+                result = y if n_in == 1 or not no_grad else y.new_empty(y.shape[0], self.out_features, *y.shape[2:])
                 for a, b in _chunks(y) if no_grad else [(0, y.shape[0])]:
                     part = y[a:b] if no_grad else y
                     if io.out_noise > 0:
@@ -547,11 +550,20 @@ class AnalogLayer(nn.Module):
                     if bound is not None:
                         part.clamp_(-bound, bound)
                     if fused_scale:
-                        part.mul_(scale)
+                        assert scale is not None
+                        tiles = part.view(b - a, n_in, self.out_features, *part.shape[2:])
+                        into = result[a:b]
+                        if n_in == 1:
+                            into.mul_(scale[0])
+                        else:
+                            torch.mul(tiles[:, 0], scale[0], out=into)
+                            for t in range(1, n_in):  # (not addcmul_: its fused multiply-add rounds differently)
+                                tiles[:, t].mul_(scale[t])
+                                into.add_(tiles[:, t])
                         if self.bias is not None:
-                            part.add_(self.bias.view(shape))
+                            into.add_(self.bias.view(shape))
                 if fused_scale:
-                    return self._from_4d(y, meta)
+                    return self._from_4d(result, meta)
         if not fused_scale:
             y = self._combine(y, out_scale, inplace=no_grad)
         if self.bias is not None:
@@ -565,8 +577,12 @@ class AnalogLayer(nn.Module):
         spatial = [1] * (y.dim() - 2)
         if n_in == 1:
             return y.mul_(out_scale.view(1, out, *spatial)) if inplace else y * out_scale.view(1, out, *spatial)
-        y = y.view(y.shape[0], n_in, out, *y.shape[2:]) * out_scale.view(1, n_in, out, *spatial)
-        return y.sum(dim=1)
+        # summed tile by tile, in order: the same rounding as the no-grad pass's per-chunk sums
+        tiles, scale = y.view(y.shape[0], n_in, out, *y.shape[2:]), out_scale.view(n_in, 1, out, *spatial)
+        total = tiles[:, 0] * scale[0]
+        for t in range(1, n_in):
+            total = total + tiles[:, t] * scale[t]
+        return total
 
     # ------------------------------------------------------------------ HWT helpers
     @torch.no_grad()
