@@ -95,6 +95,8 @@ def test_relu_folded_into_the_next_analog_layer_changes_no_number() -> None:
     assert type(fused[3]) is nn.ReLU  # feeds Flatten, not an analog layer
     assert not any(layer.relu_input for layer in analog.analog_layers(plain))
     assert [type(m) for m in analog.to_digital(fused)] == [type(m) for m in net]
+    inplace = nn.Sequential(nn.ReLU(inplace=True), nn.Conv2d(3, 4, 3))  # its input changes: left as it is
+    assert type(analog.to_analog(inplace, "pcm_paper")[0]) is nn.ReLU
     x = images(64)
 
     def readings(model: nn.Module) -> list[torch.Tensor]:

@@ -58,7 +58,7 @@ def to_analog(
     weights through the DAC/ADC/noise periphery (AIHWKit's behaviour before ``program_analog_weights``); call
     :func:`analognasbench.analog.program` to put it on a noisy chip.
 
-    ``fuse_relu``: a ``nn.ReLU`` directly before a new analog layer in an ``nn.Sequential`` is applied by that
+    ``fuse_relu``: a ``nn.ReLU`` (not in place) directly before a new analog layer in an ``nn.Sequential`` is applied by that
     layer (its ``relu_input``; the ReLU becomes :class:`ReLUIntoAnalog`), which makes inference faster and
     changes no number; :func:`to_digital` restores it.
     """
@@ -103,8 +103,9 @@ def _fuse_relus(model: nn.Module, skip: set[int]) -> None:
     for seq in [m for m in model.modules() if isinstance(m, nn.Sequential)]:
         for i in range(len(seq) - 1):
             relu, layer = seq[i], seq[i + 1]
-            if type(relu) is nn.ReLU and isinstance(layer, AnalogLayer) and id(layer) not in skip:
-                seq[i] = ReLUIntoAnalog(relu.inplace)
+            # not an in-place ReLU: other consumers of its input (a residual) may rely on the input changing
+            if type(relu) is nn.ReLU and not relu.inplace and isinstance(layer, AnalogLayer) and id(layer) not in skip:
+                seq[i] = ReLUIntoAnalog()
                 layer.relu_input = True
 
 
@@ -121,7 +122,7 @@ def to_digital(model: nn.Module, *, inplace: bool = False) -> nn.Module:
                 digital.train(child.training)
                 setattr(parent, name, digital)
             elif isinstance(child, ReLUIntoAnalog):
-                setattr(parent, name, nn.ReLU(child.inplace))
+                setattr(parent, name, nn.ReLU())
             else:
                 convert(child)
 

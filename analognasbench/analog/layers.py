@@ -609,10 +609,6 @@ class ReLUIntoAnalog(nn.Identity):
     """Stands where a ``nn.ReLU`` fed an analog layer: the next layer applies it (its ``relu_input``).
     :func:`~analognasbench.analog.to_digital` puts the ``nn.ReLU`` back."""
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
     def extra_repr(self) -> str:
         return "ReLU applied by the next analog layer"
 
