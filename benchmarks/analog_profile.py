@@ -7,7 +7,9 @@ than ``--min-pct`` of the pass (digital and analog side by side), then the time 
 as inclusive ``record_function`` scopes that this script wraps around the simulator's methods (the package
 itself carries no profiling hooks):
 
-    rng             the fast Gaussian source (output noise, HWT weight noise; numpy SFC64 + SWAR + cubic)
+    output noise (inference)  GaussianSource.add_: bits -> w, then the cubic and the add (two fused torch passes)
+    rng (training)  GaussianSource._fill_fast: the noise tensors of HWT (weight noise, output noise)
+    rng bits -> w   the numpy part of both: SFC64 bits, SWAR nibble sums, int16 -> float
     effective       AnalogLayer._effective (tile weights, scales; cached in inference)
     range init      AnalogLayer._init_ranges_from_data (HWT: the first ``init_from_data`` forwards)
     conv            the layer's native (grouped) convolution
@@ -37,7 +39,9 @@ from analognasbench import analog  # noqa: E402
 from analognasbench.analog import gaussian, layers  # noqa: E402
 
 _SCOPES = (
-    (gaussian.GaussianSource, "_fill_fast", "rng"),
+    (gaussian.GaussianSource, "add_", "output noise (inference)"),
+    (gaussian.GaussianSource, "_fill_fast", "rng (training)"),
+    (gaussian.GaussianSource, "_centred_sums", "rng bits -> w"),
     (layers.AnalogLayer, "_effective", "effective"),
     (layers.AnalogLayer, "_init_ranges_from_data", "range init"),
     (layers.AnalogConv2d, "_conv", "conv"),

@@ -9,9 +9,10 @@ which Lightning does not simulate at inference) when it is importable. All are r
 so load changes hit every one, and the median over ``--repeats`` rounds is reported, with the ratios to digital
 (Lightning, about 10x slower, only in the first ``--lightning-repeats`` rounds).
 Prints the CPU's model, core count and vector extensions first so figures from two machines can be told apart.
-Targets (issue 25): inference <= 1.5x, HWT step <= 2x digital on a 2-core x86 CPU. The analog network folds each
-ReLU that feeds an analog layer into that layer's DAC (``to_analog``'s default, same numbers); a row without that
-folding shows what it is worth.
+Targets (issue 25): inference <= 1.5x, HWT step <= 2x digital on a 2-core x86 CPU. ``--no-avx512`` reruns the
+benchmark with AVX-512 switched off in torch, oneDNN and numpy (``ATEN_CPU_CAPABILITY=avx2``,
+``ONEDNN_MAX_CPU_ISA=AVX2``, ``NPY_DISABLE_CPU_FEATURES``), to measure an AVX2-only CPU's code paths on a machine
+that has AVX-512 (the cache sizes and clock stay this machine's).
 
     python benchmarks/analog_speed.py [--device cpu|cuda] [--threads 1] [--batch 256] [--repeats 5]
     /work/venv-lightning/bin/python benchmarks/analog_speed.py          # adds AIHWKit-Lightning (same torch)
@@ -95,8 +96,25 @@ def cpu_description() -> str:
         pass
     vector = [f for f in ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if f in flags]
     avx512 = "AVX-512 yes" if "avx512f" in flags else "AVX-512 no"
+    switched = [f"{k}={os.environ[k]}" for k in NO_AVX512 if k in os.environ]
+    off = f"; switched off here: {', '.join(switched)}" if switched else ""
     return (f"CPU: {model}, {os.cpu_count()} logical cores, {avx512}, flags {' '.join(vector) or 'unknown'}; "
-            f"torch CPU capability {torch.backends.cpu.get_cpu_capability()}")
+            f"torch CPU capability {torch.backends.cpu.get_cpu_capability()}{off}")
+
+
+#: The environment that keeps torch, oneDNN and numpy off AVX-512 (read when they load, hence a re-run).
+NO_AVX512 = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2",
+             "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
+
+
+def _rerun_without_avx512() -> None:
+    """Replace this process by the same command with :data:`NO_AVX512` set (once: the new one has it)."""
+    import os
+    import sys
+
+    if all(os.environ.get(k) == v for k, v in NO_AVX512.items()):
+        return
+    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], {**os.environ, **NO_AVX512})
 
 
 def _sync(device: torch.device) -> None:
@@ -167,7 +185,11 @@ def main() -> None:
                         help="batch of Lightning's HWT step (it keeps every unfolded input for the backward: "
                              "over 15 GB at batch 256); timed against a digital step at the same batch")
     parser.add_argument("--aihwkit", action="store_true", help="also time AIHWKit (needs it importable)")
+    parser.add_argument("--no-avx512", action="store_true",
+                        help="run with AVX-512 switched off in torch, oneDNN and numpy (an AVX2 CPU's code paths)")
     args = parser.parse_args()
+    if args.no_avx512:
+        _rerun_without_avx512()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     gen = torch.Generator().manual_seed(0)
@@ -178,9 +200,6 @@ def main() -> None:
     anet = analog.to_analog(net, args.preset)
     analog.program(anet, 0)
     analog.drift_to(anet, 3600.0)
-    unfused = analog.to_analog(net, args.preset, fuse_relu=False)  # the ReLUs before analog layers kept apart
-    analog.program(unfused, 0)
-    analog.drift_to(unfused, 3600.0)
 
     def infer(model: nn.Module) -> Callable[[], object]:
         def run() -> object:
@@ -211,7 +230,6 @@ def main() -> None:
     cases: dict[str, Callable[[], object]] = {
         "digital inference": infer(net),
         "analog inference": infer(anet),
-        "analog, ReLU unfused": infer(unfused),
         "digital train step": train_step(train_net, None),
         "analog HWT step": train_step(train_anet, analog.clip_weights_),
     }
@@ -241,7 +259,7 @@ def main() -> None:
           f"median of {args.repeats} interleaved rounds (wall min-max in brackets; process CPU time, which "
           f"a loaded machine disturbs less, last)")
     for name, seconds in results.items():
-        if "inference" in name or "unfused" in name:
+        if "inference" in name:
             base_name = "digital inference"
         elif name.startswith("lightning"):
             base_name = f"lightning digital step b{args.lightning_train_batch}"
@@ -254,8 +272,6 @@ def main() -> None:
                                 ("train ratio analog HWT/digital", "analog HWT step", "digital train step", 2.0)):
         print(f"  {label}: {results[a] / results[d]:.2f}x wall, {cpu_results[a] / cpu_results[d]:.2f}x cpu"
               f"  (target <= {target}x)")
-    print(f"  (the same without folding the ReLU before an analog layer into its DAC, to_analog(fuse_relu=False): "
-          f"{results['analog, ReLU unfused'] / results['digital inference']:.2f}x wall)")
     if lightning is None and not args.no_lightning:
         print("  AIHWKit-Lightning not importable (pip install aihwkit-lightning==2.1.*, needs torch 2.13)")
     if args.aihwkit:

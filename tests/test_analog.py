@@ -85,45 +85,6 @@ def test_to_analog_is_pure_and_to_digital_round_trips() -> None:
     assert torch.equal(back(x), net(x))
 
 
-def test_relu_folded_into_the_next_analog_layer_changes_no_number() -> None:
-    """The ReLU before an analog layer is applied in that layer's DAC (faster inference); every reading, the
-    calibration and the HWT gradients stay identical, and to_digital restores the ReLU."""
-    net = small_cnn()
-    fused = analog.to_analog(net, "pcm_paper")
-    plain = analog.to_analog(net, "pcm_paper", fuse_relu=False)
-    assert isinstance(fused[1], analog.ReLUIntoAnalog) and fused[2].relu_input
-    assert type(fused[3]) is nn.ReLU  # feeds Flatten, not an analog layer
-    assert not any(layer.relu_input for layer in analog.analog_layers(plain))
-    assert [type(m) for m in analog.to_digital(fused)] == [type(m) for m in net]
-    inplace = nn.Sequential(nn.ReLU(inplace=True), nn.Conv2d(3, 4, 3))  # its input changes: left as it is
-    assert type(analog.to_analog(inplace, "pcm_paper")[0]) is nn.ReLU
-    x = images(64)
-
-    def readings(model: nn.Module) -> list[torch.Tensor]:
-        model.eval()
-        out = []
-        for seed in (0, 1):
-            for i, layer in enumerate(analog.analog_layers(model)):
-                layer.noise.reseed(seed * 100 + i)
-            with torch.no_grad():
-                out.append(model(x))
-        out.append(model(x).detach())  # eval with a graph: the ReLU is applied first
-        analog.calibrate_input_ranges(model, [x[:32], x[32:]])
-        with torch.no_grad():
-            out.append(model(x))
-        analog.program(model, 5)
-        analog.drift_to(model, 3600.0)
-        with torch.no_grad():
-            out.append(model(x))
-        model.train()
-        nn.functional.cross_entropy(model(x), torch.arange(64) % 10).backward()
-        out += [p.grad for p in model.parameters()]
-        return out
-
-    for a, b in zip(readings(fused), readings(plain), strict=True):
-        assert torch.equal(a, b)
-
-
 @pytest.mark.parametrize("max_in", [512, 40, 20])
 def test_no_grad_inference_equals_the_graph_path_for_any_tiling(max_in: int) -> None:
     """The no-grad pass (in place, by chunks, tiles summed per chunk) gives the graph path's numbers exactly."""

@@ -46,13 +46,7 @@ from analognasbench.analog.convert import (
     to_digital,
 )
 from analognasbench.analog.gaussian import GaussianSource, NoiseMethod
-from analognasbench.analog.layers import (
-    AnalogConv2d,
-    AnalogLayer,
-    AnalogLinear,
-    NotProgrammedError,
-    ReLUIntoAnalog,
-)
+from analognasbench.analog.layers import AnalogConv2d, AnalogLayer, AnalogLinear, NotProgrammedError
 from analognasbench.analog.presets import Preset
 
 __all__ = [
@@ -73,7 +67,6 @@ __all__ = [
     "PCMNoiseConfig",
     "Preset",
     "RRAMNoiseConfig",
-    "ReLUIntoAnalog",
     "analog_layers",
     "calibrate_input_ranges",
     "clip_weights_",

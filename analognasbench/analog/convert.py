@@ -10,7 +10,7 @@ from torch import nn
 
 from analognasbench.analog import presets
 from analognasbench.analog.config import HardwareConfig
-from analognasbench.analog.layers import AnalogConv2d, AnalogLayer, AnalogLinear, ReLUIntoAnalog
+from analognasbench.analog.layers import AnalogConv2d, AnalogLayer, AnalogLinear
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,6 @@ def to_analog(
     *,
     inplace: bool = False,
     layer_map: Mapping[type[nn.Module], LayerFactory] | None = None,
-    fuse_relu: bool = True,
 ) -> nn.Module:
     """Model with every mapped layer (default: Conv2d, Linear) replaced by its analog counterpart.
 
@@ -57,10 +56,6 @@ def to_analog(
     the model can be converted. The returned model is unprogrammed: in eval mode it computes with the exact
     weights through the DAC/ADC/noise periphery (AIHWKit's behaviour before ``program_analog_weights``); call
     :func:`analognasbench.analog.program` to put it on a noisy chip.
-
-    ``fuse_relu``: a ``nn.ReLU`` (not in place) directly before a new analog layer in an ``nn.Sequential`` is applied by that
-    layer (its ``relu_input``; the ReLU becomes :class:`ReLUIntoAnalog`), which makes inference faster and
-    changes no number; :func:`to_digital` restores it.
     """
     cfg = resolve_config(config)
     mapping = DEFAULT_LAYER_MAP if layer_map is None else layer_map
@@ -87,26 +82,12 @@ def to_analog(
         layer = root_factory(target, cfg, 0)
         layer.train(target.training)
         return layer
-    before = {id(m) for m in target.modules() if isinstance(m, AnalogLayer)}
     convert(target)
     if counter[0] == 0:
         kinds = ", ".join(k.__name__ for k in mapping)
         raise ValueError(f"the model has no layer that can be made analog (looked for: {kinds})")
-    if fuse_relu:
-        _fuse_relus(target, before)
     logger.debug("converted %d layers to analog (%s)", counter[0], cfg.name)
     return target
-
-
-def _fuse_relus(model: nn.Module, skip: set[int]) -> None:
-    """Let each analog layer (not in ``skip``) that follows a ``nn.ReLU`` in an ``nn.Sequential`` apply it."""
-    for seq in [m for m in model.modules() if isinstance(m, nn.Sequential)]:
-        for i in range(len(seq) - 1):
-            relu, layer = seq[i], seq[i + 1]
-            # not an in-place ReLU: other consumers of its input (a residual) may rely on the input changing
-            if type(relu) is nn.ReLU and not relu.inplace and isinstance(layer, AnalogLayer) and id(layer) not in skip:
-                seq[i] = ReLUIntoAnalog()
-                layer.relu_input = True
 
 
 def to_digital(model: nn.Module, *, inplace: bool = False) -> nn.Module:
@@ -121,8 +102,6 @@ def to_digital(model: nn.Module, *, inplace: bool = False) -> nn.Module:
                 digital = child.to_digital()
                 digital.train(child.training)
                 setattr(parent, name, digital)
-            elif isinstance(child, ReLUIntoAnalog):
-                setattr(parent, name, nn.ReLU())
             else:
                 convert(child)
 

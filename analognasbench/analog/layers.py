@@ -266,13 +266,6 @@ class AnalogLayer(nn.Module):
         self._version: tuple[int, int] | None = None  # weight version at program()
         self._cache: tuple | None = None
         self._calibrating = False
-        self.relu_input = False
-        """The ReLU before this layer is applied here (set by :func:`~analognasbench.analog.to_analog` when a
-        ``nn.ReLU`` feeds this layer in an ``nn.Sequential``, replaced there by :class:`ReLUIntoAnalog`). On
-        a chip the activation is computed by the digital periphery on the way into the DAC; here the no-grad
-        inference pass folds it into the DAC's clamp (lower bound 0), which saves the ReLU's own pass over the
-        activations and its fresh output tensor; every other pass applies ``relu`` first. Same numbers either
-        way; forward hooks on this layer see its input before the ReLU."""
 
     # ------------------------------------------------------------------ geometry helpers
     @property
@@ -479,9 +472,6 @@ class AnalogLayer(nn.Module):
         n_in = self.layout.n_in
         no_grad = not torch.is_grad_enabled()  # no graph: temporaries may be reused and outputs changed in place
         training = self.training and not no_grad
-        relu_in_dac = self.relu_input and no_grad and not self.training and not self._calibrating
-        if self.relu_input and not relu_in_dac:
-            x4 = F.relu(x4)
         if not self.training:
             if self._state is not None:
                 self._check_version()
@@ -515,16 +505,12 @@ class AnalogLayer(nn.Module):
             for a, b in _chunks(xg) if no_grad else [(0, xg.shape[0])]:
                 part = torch.mul(xg[a:b], in_scale.view(shape), out=v[a:b]) if no_grad else v
                 if quantise:
-                    if bound is not None:  # relu(x) * s = max(x * s, 0) for s > 0: the ReLU is the lower bound
-                        part.clamp_(0.0 if relu_in_dac else -bound, bound)
-                    elif relu_in_dac:
-                        part.clamp_(min=0.0)
+                    if bound is not None:
+                        part.clamp_(-bound, bound)
                     if do_round:
                         part.round_()
                     if do_round and dac is not None and clip is not None and dac < clip:
                         part.clamp_(-dac, dac)
-                elif relu_in_dac:
-                    part.clamp_(min=0.0)
         y = self._conv(v, conv_w, n_in)
         fused_scale = False
         if not io.is_perfect:
@@ -601,16 +587,7 @@ class AnalogLayer(nn.Module):
 
     def extra_repr(self) -> str:
         state = "unprogrammed" if self._state is None else f"programmed(seed={self._seed}, t={self._time})"
-        relu = ", relu_input=True" if self.relu_input else ""
-        return f"tiles={self.layout.n_in}x{self.layout.n_out}, config={self.config.name!r}, {state}{relu}"
-
-
-class ReLUIntoAnalog(nn.Identity):
-    """Stands where a ``nn.ReLU`` fed an analog layer: the next layer applies it (its ``relu_input``).
-    :func:`~analognasbench.analog.to_digital` puts the ``nn.ReLU`` back."""
-
-    def extra_repr(self) -> str:
-        return "ReLU applied by the next analog layer"
+        return f"tiles={self.layout.n_in}x{self.layout.n_out}, config={self.config.name!r}, {state}"
 
 
 class AnalogConv2d(AnalogLayer):

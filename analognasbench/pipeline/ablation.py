@@ -301,7 +301,7 @@ def layer_diagnostics(net: nn.Module, hardware: Any, x: torch.Tensor, *, seed: i
     rows: list[dict[str, Any]] = []
 
     def hook(layer: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        xin = inputs[0].relu() if layer.relu_input else inputs[0]  # the ReLU it applies itself
+        xin = inputs[0]
         exact = layer.to_digital()(xin)
         err = (output - exact).double()
         signal = (exact - exact.mean()).double()
