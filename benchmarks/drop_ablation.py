@@ -29,7 +29,7 @@ from analognasbench.pipeline.profiles import get_profile
 ROOT = Path(__file__).resolve().parent.parent
 ARCHS = ROOT / "scripts" / "ablation-archs.txt"
 #: The two factors that moved the drop alone, together: the release's depth and image size.
-COMBINED = ({"N": 5, "image_size": 32},)
+COMBINED = ({"N": 5, "image_size": 32}, {"N": 5, "image_size": 32, "epochs": 12})
 
 
 def base_profile():
@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--store", help="JSON-lines record store (default: read the shipped records)")
     p.add_argument("--data", default=os.environ.get("ANB_CIFAR10", str(ROOT.parent / "shared/data/cifar10-jpeg.tar.gz")))
     p.add_argument("--limit", type=int, help="only the first N architectures of the subset")
+    p.add_argument("--archs", type=Path, default=ARCHS,
+                   help="with --run: the architectures to measure, one per line (default: the ablation subset; "
+                        "e.g. part of it, to split a run between processes with one store each)")
     p.add_argument("--factors", help="with --run: only these factors or settings, comma-separated "
                                      "(e.g. base,N=5,out_noise@N5)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown (DATASET.md's)")
@@ -96,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.run:
         if not args.store:
             p.error("--run needs --store")
-        archs = read_arch_file(ARCHS)[: args.limit]
+        if not args.archs.is_file():
+            p.error(f"--archs {args.archs}: no such file; expected one architecture per line")
+        archs = read_arch_file(args.archs)[: args.limit]
         if args.factors:
             wanted = set(args.factors.split(","))
             unknown = wanted - {s.factor for s in settings} - {s.key for s in settings}

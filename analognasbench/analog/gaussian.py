@@ -98,9 +98,23 @@ class GaussianSource:
 
     def __deepcopy__(self, memo: dict) -> GaussianSource:
         clone = GaussianSource(self.seed, self.device, self.requested)
-        clone._bits.state = self._bits.state
-        clone._torch_gen.set_state(self._torch_gen.get_state())
+        clone.set_state(self.get_state())
         return clone
+
+    def get_state(self) -> dict:
+        """Where the stream stands (picklable): a checkpoint restores it with :meth:`set_state` to draw on exactly
+        as an uninterrupted run would."""
+        bits = self._bits.state
+        words = {k: [int(v) for v in np.asarray(w).ravel()] for k, w in bits["state"].items()}
+        return {"seed": self.seed, "bits": {**bits, "state": words}, "torch": self._torch_gen.get_state()}
+
+    def set_state(self, state: dict) -> None:
+        """Continue the stream from a :meth:`get_state` of a source of the same seed."""
+        if int(state["seed"]) != self.seed:
+            self.reseed(int(state["seed"]))
+        bits = state["bits"]
+        self._bits.state = {**bits, "state": {k: np.asarray(v, dtype=np.uint64) for k, v in bits["state"].items()}}
+        self._torch_gen.set_state(state["torch"])
 
     def standard_normal(self, n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """``n`` fresh standard-normal numbers (flat tensor on the source's device)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import os
 import platform
 import sys
@@ -30,8 +31,10 @@ from analognasbench.bench.files import dataset_paths
 from analognasbench.cli import CLIError
 from analognasbench.pipeline.archsets import ArchSet, ArchSetKind, parse_archset, resolve_archset
 from analognasbench.pipeline.profiles import DatasetName, Profile, profile_names, resolve_profile
+from analognasbench.pipeline.resume import DEFAULT_INTERVAL_S
 from analognasbench.pipeline.store import RunStatus, RunStore, StoreError
 from analognasbench.pipeline.sweep import (
+    Checkpoints,
     ClusterKind,
     ClusterSpec,
     LocalOptions,
@@ -64,6 +67,7 @@ class GenerateRequest:
     archset: ArchSet | None = None
     notes: str = ""
     force: bool = False
+    checkpoints: Checkpoints | None = None
 
 
 def _check_data_path(profile: Profile, data: str | None) -> Path | None:
@@ -110,6 +114,7 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
     if args.time_budget is not None and args.time_budget <= 0:
         raise CLIError(f"--time-budget must be a positive number of seconds, got {args.time_budget}")
     data_path = _check_data_path(profile, args.data)
+    checkpoints = _check_checkpoints(args.checkpoints, args.checkpoint_interval)
     if args.slurm:
         cluster = ClusterSpec(ClusterKind.SLURM, slurm=SlurmOptions(
             partition=args.slurm_partition, account=args.slurm_account, cores=args.slurm_cores,
@@ -134,7 +139,26 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
     return GenerateRequest(profile, archs, store_path, data_path, cluster,
                            profile.seed if args.seed is None else args.seed, args.limit, args.retry_failed, export,
                            args.expand_isomorphs, not args.no_progress, args.time_budget, archset, args.notes or "",
-                           args.force)
+                           args.force, checkpoints)
+
+
+def _check_checkpoints(directory: str | None, interval_s: float) -> Checkpoints | None:
+    """``--checkpoints DIR``: a directory that exists or can be made, and writable; a sane interval."""
+    if not (interval_s >= 0 and math.isfinite(interval_s)):
+        raise CLIError(f"--checkpoint-interval must be a number of seconds >= 0, got {interval_s}")
+    if directory is None:
+        return None
+    root = Path(directory).expanduser()
+    if root.exists() and not root.is_dir():
+        raise CLIError(f"--checkpoints {directory}: not a directory; expected a directory to keep the "
+                       "checkpoints of measurements in progress (created if absent)")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"--checkpoints {directory}: cannot create it ({exc.strerror or exc})") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise CLIError(f"--checkpoints {directory}: not writable")
+    return Checkpoints(root.resolve(), interval_s)
 
 
 def check_scheduler(address: str, timeout_s: float = 5.0) -> None:
@@ -249,7 +273,7 @@ def _run(args: argparse.Namespace) -> int:
                                     seed=request.seed, limit=request.limit, retry_failed=request.retry_failed,
                                     progress=request.progress,
                                     expected_workers=request.cluster.expected_workers(),
-                                    time_budget_s=request.time_budget_s)
+                                    time_budget_s=request.time_budget_s, checkpoints=request.checkpoints)
             print(summary.describe(), file=sys.stderr)
         else:
             print(f"nothing to measure: {plan.describe()}", file=sys.stderr)
@@ -293,6 +317,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--time-budget", type=float, metavar="SECONDS",
                    help="start no architecture that would end past this wall-clock budget (e.g. a lent GPU's minutes)")
+    p.add_argument("--checkpoints", metavar="DIR",
+                   help="save measurements in progress here (each training stage every --checkpoint-interval "
+                        "seconds, each finished stage), so a stopped sweep continues them instead of starting them "
+                        "again; on a cluster, a directory every worker can write")
+    p.add_argument("--checkpoint-interval", type=float, default=DEFAULT_INTERVAL_S, metavar="SECONDS",
+                   help=f"seconds between two checkpoints of a training stage (default {DEFAULT_INTERVAL_S:.0f})")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local cluster: worker processes (default: one per GPU or core)")
     where.add_argument("--slurm", action="store_true", help="start the workers as Slurm jobs (dask-jobqueue)")

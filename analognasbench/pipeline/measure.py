@@ -51,6 +51,7 @@ from analognasbench.pipeline.profiles import (
     QuantizationRecipe,
     get_profile,
 )
+from analognasbench.pipeline.resume import MeasurementCheckpoint, StageCheckpoint
 from analognasbench.pipeline.schema import DRIFT_TIMES, EVAL_STAGES, TRAIN_STAGES, Metric, all_columns
 from analognasbench.pipeline.training import (
     DeviceData,
@@ -265,7 +266,8 @@ def chip_accuracies(anet: nn.Module, test: EvalPasses | TestBatches, profile: Pr
 
 
 def _hardware_aware_training(net: nn.Module, hardware: Any, data: DeviceData, profile: Profile, seed: int,
-                             progress: Progress | None) -> tuple[nn.Module, list]:
+                             progress: Progress | None,
+                             checkpoint: StageCheckpoint | None = None) -> tuple[nn.Module, list]:
     """HWT of an analog copy of ``net``. The simulator's training weight noise draws from torch's global RNG,
     so it runs under a forked, seeded global RNG (restored afterwards) to stay deterministic."""
     from analognasbench.analog import analog_layers, clip_weights_, scale_grads_by_input_range_, to_analog
@@ -281,7 +283,7 @@ def _hardware_aware_training(net: nn.Module, hardware: Any, data: DeviceData, pr
         curve = train_sgd(hnet, data, profile.hwt, batch_size=profile.batch_size, augment=profile.augment,
                           generator=_generator(seed, _SEED_HWT), after_step=partial(clip_weights_, hnet),
                           progress=progress, name="hwt", schedule=profile.protocol.hwt_lr_schedule.value,
-                          before_update=before_update)
+                          before_update=before_update, checkpoint=checkpoint)
     return hnet, curve
 
 
@@ -326,9 +328,14 @@ def validate_inputs(arch: Any, profile: Profile | str, data: ImageData) -> tuple
 
 def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, seed: int, *,
                           device: str | torch.device | None = None,
-                          progress: Progress | None = None) -> dict[str, Any]:
+                          progress: Progress | None = None,
+                          checkpoint: MeasurementCheckpoint | None = None) -> dict[str, Any]:
     """Measure one architecture; returns one dataset row with every column of :func:`.schema.all_columns`
-    (plus ``software``). Deterministic for a fixed ``seed`` on CPU, apart from the timings and ``created``."""
+    (plus ``software``). Deterministic for a fixed ``seed`` on CPU, apart from the timings and ``created``.
+
+    With ``checkpoint`` (:class:`~analognasbench.pipeline.resume.MeasurementCheckpoint`) a measurement that was
+    stopped continues where it stood: finished stages are not run again and training stages go on from their last
+    saved epoch; the row equals an uninterrupted run's, its stage times summed over the attempts."""
     architecture, profile = validate_inputs(arch, profile, data)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -354,39 +361,89 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
 
     net = build_network(architecture, profile.C, profile.N, profile.num_classes,
                         generator=_generator(seed, _SEED_INIT)).to(dev)
-    with timer.stage("digital"):
-        curves = {"digital": train_sgd(net, ddata, profile.train, generator=_generator(seed, _SEED_TRAIN),
-                                       progress=progress, **fit)}
-    with timer.stage("baseline"):
-        row[Metric.BASELINE.value], row[f"{Metric.BASELINE.value}_std"] = test.mean_accuracy(net)
+    done = checkpoint.finished() if checkpoint is not None else {}
+    earlier = 0.0  # seconds of work done by earlier attempts and restored from the checkpoint
+
+    def stage(name: str, run: Any, *, timed: bool = True) -> dict[str, Any]:
+        """``run()``'s JSON values (timed as stage ``name`` unless ``run`` times itself), or the values a finished
+        stage saved in the checkpoint."""
+        nonlocal earlier
+        if name in done:
+            timer.times[name] = done[name]["seconds"]
+            earlier += done[name]["seconds"]
+            return dict(done[name]["values"])
+        if timed:
+            with timer.stage(name):
+                values = run()
+        else:
+            values = run()
+        if checkpoint is not None:
+            checkpoint.finish(name, values, timer.times[name])
+        return values
+
+    def train(name: str, fit_stage: Any, *args: Any, global_rng: bool = False, **kwargs: Any) -> Any:
+        """A training stage under timer ``name``, continued from its checkpoint (earlier attempts' seconds added)."""
+        nonlocal earlier
+        ck = checkpoint.stage(name, global_rng=global_rng) if checkpoint is not None else None
+        with timer.stage(name):
+            result = fit_stage(*args, checkpoint=ck, **kwargs)
+        if ck is not None:
+            timer.times[name] += ck.previous_s
+            earlier += ck.previous_s
+        return result
+
+    curves = {"digital": curve_json(train("digital", train_sgd, net, ddata, profile.train, progress=progress,
+                                          generator=_generator(seed, _SEED_TRAIN), **fit))}
+
+    def accuracy_of(model: nn.Module, metric: Metric) -> dict[str, Any]:
+        return dict(zip((metric.value, f"{metric.value}_std"), test.mean_accuracy(model)))
+
+    row.update(stage("baseline", lambda: accuracy_of(net, Metric.BASELINE)))
     fx = proto.quantization_recipe == QuantizationRecipe.FX_X86
-    with timer.stage("ptq"):
-        ptq = q.fx_x86_ptq(net, calib) if fx else q.quantise_ptq(net, calib)
-        row[Metric.PTQ.value], row[f"{Metric.PTQ.value}_std"] = test.mean_accuracy(ptq)
-        del ptq
-    with timer.stage("qat"):
+    row.update(stage("ptq", lambda: accuracy_of(q.fx_x86_ptq(net, calib) if fx else q.quantise_ptq(net, calib),
+                                                Metric.PTQ)))
+
+    def qat() -> dict[str, Any]:
         qnet = q.fx_x86_prepare_qat(net, calib[0]) if fx else q.quantise_ptq(net, calib)
-        curves["qat"] = train_qat(qnet, ddata, profile.qat, generator=_generator(seed, _SEED_QAT),
-                                  progress=progress, **fit)
-        qeval = q.fx_x86_convert(qnet) if fx else qnet
-        row[Metric.QAT.value], row[f"{Metric.QAT.value}_std"] = test.mean_accuracy(qeval)
-        del qnet, qeval
-    with timer.stage("noisy"):
+        records = train("qat", train_qat, qnet, ddata, profile.qat, progress=progress,
+                        generator=_generator(seed, _SEED_QAT), **fit)
+        with timer.stage("qat"):
+            values = accuracy_of(q.fx_x86_convert(qnet) if fx else qnet, Metric.QAT)
+        return {**values, "curve": curve_json(records)}
+
+    qat_values = stage("qat", qat, timed=False)
+    curves["qat"] = qat_values.pop("curve")
+    row.update(qat_values)
+
+    def chip_readings(anet: nn.Module, purpose: int, unprogrammed_purpose: int, name: str) -> dict[str, Any]:
+        unprogrammed = unprogrammed_accuracies(anet, test, passes, seed, unprogrammed_purpose)
+        series = chip_accuracies(anet, test, profile, seed, purpose, progress, name)
+        return {"unprogrammed": unprogrammed, "series": [[t, v] for t, v in series.items()]}
+
+    def noisy_readings() -> dict[str, Any]:
         anet = to_analog(net, hardware)
         if profile.calibrate_noisy_inputs:
             calibrate_input_ranges(anet, calib)
-        noisy_unprogrammed = unprogrammed_accuracies(anet, test, passes, seed, _SEED_NOISY_UNPROGRAMMED)
-        noisy = chip_accuracies(anet, test, profile, seed, _SEED_NOISY, progress, "noisy")
-        del anet
-    with timer.stage("hwt"):
-        hnet, curves["hwt"] = _hardware_aware_training(net, hardware, ddata, profile, seed, progress)
-    with timer.stage("analog"):
-        analog_unprogrammed = unprogrammed_accuracies(hnet, test, passes, seed, _SEED_ANALOG_UNPROGRAMMED)
-        analog = chip_accuracies(hnet, test, profile, seed, _SEED_ANALOG, progress, "analog")
-        del hnet
+        return chip_readings(anet, _SEED_NOISY, _SEED_NOISY_UNPROGRAMMED, "noisy")
 
-    for prefix, series, unprogrammed in (("noisy", noisy, noisy_unprogrammed),
-                                         ("analog", analog, analog_unprogrammed)):
+    noisy = stage("noisy", noisy_readings)
+
+    def hwt_and_analog() -> dict[str, Any]:
+        # One resumable unit: HWT's network is not kept once read, so the reading is redone after a kill during it.
+        hnet, records = train("hwt", _hardware_aware_training, net, hardware, ddata, profile, seed, progress,
+                              global_rng=True)
+        with timer.stage("analog"):
+            readings = chip_readings(hnet, _SEED_ANALOG, _SEED_ANALOG_UNPROGRAMMED, "analog")
+        return {**readings, "curve": curve_json(records), "hwt_s": timer.times["hwt"]}
+
+    analog = stage("analog", hwt_and_analog, timed=False)
+    curves["hwt"] = analog.pop("curve")
+    timer.times["hwt"] = analog.pop("hwt_s")
+    if "analog" in done:
+        earlier += timer.times["hwt"]
+
+    for prefix, readings in (("noisy", noisy), ("analog", analog)):
+        series, unprogrammed = {t: v for t, v in readings["series"]}, readings["unprogrammed"]
         for t in (0, *DRIFT_TIMES):
             name = f"{prefix}_programmed_accuracy" if t == 0 else f"{prefix}_drift_{t}"
             reps = series.get(t, [])
@@ -404,11 +461,11 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
         "params": count_parameters(net),
         "flops": count_flops(architecture, profile.C, profile.N, profile.num_classes, profile.image_size),
     })
-    for stage in TRAIN_STAGES:
-        row[f"curve_{stage}"] = curve_json(curves[stage])
-    for stage in TRAIN_STAGES + EVAL_STAGES:
-        row[f"time_{stage}_s"] = timer.times[stage]
-    row["time_total_s"] = time.perf_counter() - start
+    for name in TRAIN_STAGES:
+        row[f"curve_{name}"] = curves[name]
+    for name in TRAIN_STAGES + EVAL_STAGES:
+        row[f"time_{name}_s"] = timer.times[name]
+    row["time_total_s"] = time.perf_counter() - start + earlier
     row.update({
         "profile_name": profile.name,
         "profile_hash": profile.hash(),

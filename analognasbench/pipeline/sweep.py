@@ -13,8 +13,10 @@ present (worker ``k`` takes device ``k mod #GPUs``).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analognasbench.enums import ClosedSet
+from analognasbench.pipeline.resume import DEFAULT_INTERVAL_S, MeasurementCheckpoint, run_directory
 from analognasbench.pipeline.store import DEFAULT_LEASE_S, RunStatus, RunStore
 from analognasbench.space import Architecture, canonical_index
 
@@ -249,6 +252,28 @@ def _worker_device() -> str:
 
 
 @dataclass(frozen=True)
+class Checkpoints:
+    """Where a sweep's workers keep the checkpoints of measurements in progress
+    (:mod:`analognasbench.pipeline.resume`): a directory every worker can write (on a cluster, a shared file
+    system), and the seconds between two checkpoints of a training stage."""
+
+    root: Path
+    interval_s: float = DEFAULT_INTERVAL_S
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+        if not (self.interval_s >= 0 and math.isfinite(self.interval_s)):
+            raise ValueError(f"checkpoint interval must be a finite number of seconds >= 0, got {self.interval_s!r}")
+
+    def open(self, profile: Profile, arch_index: int, seed: int) -> MeasurementCheckpoint:
+        return MeasurementCheckpoint.for_run(self.root, profile, arch_index, seed, interval_s=self.interval_s)
+
+    def discard(self, profile: Profile, arch_index: int, seed: int) -> None:
+        """Delete one measurement's checkpoints (its row is in the store)."""
+        shutil.rmtree(run_directory(self.root, profile, arch_index, seed), ignore_errors=True)
+
+
+@dataclass(frozen=True)
 class TaskOutcome:
     """What a worker sends back for one architecture: the schema row, or why it failed."""
 
@@ -260,8 +285,10 @@ class TaskOutcome:
     worker: str = ""
 
 
-def measure_task(arch: Sequence[int], profile: Profile, data_path: str | None, seed: int) -> TaskOutcome:
-    """Measure one architecture on this worker; exceptions become a failed outcome with the traceback."""
+def measure_task(arch: Sequence[int], profile: Profile, data_path: str | None, seed: int,
+                 checkpoints: Checkpoints | None = None) -> TaskOutcome:
+    """Measure one architecture on this worker; exceptions become a failed outcome with the traceback. With
+    ``checkpoints``, a measurement an earlier worker left part-way continues from its checkpoint."""
     a = Architecture(arch)
     host = f"{os.uname().nodename}:{os.getpid()}"
     try:
@@ -270,7 +297,8 @@ def measure_task(arch: Sequence[int], profile: Profile, data_path: str | None, s
 
         tune_allocator()  # undo the Dask nanny's malloc setting, which doubles a CPU worker's time
         data = _worker_data(profile, data_path)
-        row = evaluate_architecture(a, profile, data, seed, device=_worker_device())
+        checkpoint = checkpoints.open(profile, a.index, seed) if checkpoints is not None else None
+        row = evaluate_architecture(a, profile, data, seed, device=_worker_device(), checkpoint=checkpoint)
         return TaskOutcome(canonical_index(a), a.index, row, worker=host)
     except Exception as exc:  # stored in the run store with its traceback, retried on request
         return TaskOutcome(canonical_index(a), a.index, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
@@ -373,6 +401,7 @@ def run_sweep(
     expected_workers: int | None = None,
     lease_s: float = DEFAULT_LEASE_S,
     time_budget_s: float | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> SweepSummary:
     """Measure ``archs`` (their first ``limit``) on ``client``'s cluster, skipping what ``store`` already holds.
 
@@ -386,6 +415,10 @@ def run_sweep(
     ``time_budget_s`` (e.g. a lent GPU's minutes): queue nothing beyond the running workers, and start no new
     architecture once the mean time of the finished ones would carry it past the budget. What runs when the budget is
     reached finishes; the sweep ends within about one architecture's time of the budget.
+
+    ``checkpoints``: measurements save their progress there, so one stopped part-way (a kill, a budget, a job's
+    time limit) continues in the next sweep instead of starting again; a measurement's checkpoints are deleted once
+    its row is stored.
     """
     from distributed import as_completed
     from tqdm.auto import tqdm
@@ -427,7 +460,7 @@ def run_sweep(
             return False
         for a in queue:
             if store.claim(canonical_index(a), a.index, seed, owner, retry_failed=retry_failed, lease_s=lease_s):
-                futures.add(client.submit(measure_task, tuple(a), profile, data, seed, pure=False,
+                futures.add(client.submit(measure_task, tuple(a), profile, data, seed, checkpoints, pure=False,
                                           key=f"anb-measure-{a.index}-{seed}-{uuid.uuid4().hex[:8]}"))
                 in_flight += 1
                 return True
@@ -442,7 +475,9 @@ def run_sweep(
                 pass
             for future in futures:
                 in_flight -= 1
-                _collect(future, store, owner, seed, summary)
+                stored = _collect(future, store, owner, seed, summary)
+                if stored is not None and checkpoints is not None:
+                    checkpoints.discard(profile, stored, seed)
                 future.release()
                 bar.update(1)
                 elapsed = time.perf_counter() - start
@@ -459,11 +494,12 @@ def run_sweep(
     return summary
 
 
-def _collect(future: Any, store: RunStore, owner: str, seed: int, summary: SweepSummary) -> None:
-    """Write one finished task to the store (a result, a task failure, or a Dask-level failure)."""
+def _collect(future: Any, store: RunStore, owner: str, seed: int, summary: SweepSummary) -> int | None:
+    """Write one finished task to the store (a result, a task failure, or a Dask-level failure); returns the
+    architecture index of a stored result."""
     if future.status == "cancelled":  # the cluster went away; the claim is released at the end of the sweep
         logger.warning("task %s was cancelled", future.key)
-        return
+        return None
     if future.status == "error":
         # Raised outside measure_task: e.g. KilledWorker when a task killed several workers (out of memory).
         exc = future.exception()
@@ -472,13 +508,14 @@ def _collect(future: Any, store: RunStore, owner: str, seed: int, summary: Sweep
         store.record_failure(canonical_index(index), index, seed, f"{type(exc).__name__}: {exc}", tb, owner=owner)
         summary.failed += 1
         logger.warning("architecture %d failed in Dask: %s", index, exc)
-        return
+        return None
     outcome: TaskOutcome = future.result()
     if outcome.row is not None:
         store.record_result(outcome.row, owner=owner)
         summary.finished += 1
-    else:
-        store.record_failure(outcome.canonical_index, outcome.arch_index, seed, outcome.error, outcome.traceback,
-                             owner=owner)
-        summary.failed += 1
-        logger.warning("architecture %d failed on %s: %s", outcome.arch_index, outcome.worker, outcome.error)
+        return outcome.arch_index
+    store.record_failure(outcome.canonical_index, outcome.arch_index, seed, outcome.error, outcome.traceback,
+                         owner=owner)
+    summary.failed += 1
+    logger.warning("architecture %d failed on %s: %s", outcome.arch_index, outcome.worker, outcome.error)
+    return None

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,6 +22,7 @@ from torch import nn
 from analognasbench.datasets import batches
 from analognasbench.datasets.augment import CIFAR10_MEAN, CIFAR10_STD
 from analognasbench.pipeline.profiles import QATStage, SGDStage
+from analognasbench.pipeline.resume import StageCheckpoint
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +121,15 @@ def _epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: DeviceData,
 def train_sgd(model: nn.Module, data: DeviceData, stage: SGDStage, *, batch_size: int, augment: bool,
               generator: torch.Generator, after_step: Callable[[], None] | None = None,
               progress: Progress | None = None, name: str = "digital", schedule: str = "cosine",
-              before_update: Callable[[], None] | None = None) -> list[EpochRecord]:
+              before_update: Callable[[], None] | None = None,
+              checkpoint: StageCheckpoint | None = None) -> list[EpochRecord]:
     """SGD with momentum and weight decay; learning rate cosine-annealed per step to 0 over the stage
     (``schedule="cosine"``) or constant (``"constant"``, the release's HWT).
 
     ``before_update`` runs between the backward pass and the optimizer step (AIHWKit's update rule rescales the
     analog weights' gradients there); ``after_step`` after every optimizer step (HWT clips the weights there).
+    With ``checkpoint``, the stage continues from its last saved epoch and saves as it goes
+    (:mod:`analognasbench.pipeline.resume`).
     """
     if schedule not in ("cosine", "constant"):
         raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
@@ -138,36 +144,109 @@ def train_sgd(model: nn.Module, data: DeviceData, stage: SGDStage, *, batch_size
         for group in optimizer.param_groups:
             group["lr"] = cosine_lr(stage.lr, step, total)
 
-    records = []
-    step = 0
-    for epoch in range(1, stage.epochs + 1):
+    resumed = _Resumable(checkpoint, model, optimizer, generator)
+    records, step = resumed.records, resumed.step
+    for epoch in range(resumed.epoch + 1, stage.epochs + 1):
         loss, acc, steps = _epoch(model, optimizer, data, batch_size, augment, generator,
                                   set_lr if schedule == "cosine" else None, after_step, None, step, before_update)
         step += steps
         records.append(EpochRecord(epoch, loss, acc, optimizer.param_groups[0]["lr"]))
         logger.debug("%s epoch %d/%d: loss %.4f, train accuracy %.2f%%", name, epoch, stage.epochs, loss, acc)
+        resumed.epoch_done(epoch, step, final=epoch == stage.epochs)
         if progress is not None:
             progress(name, epoch, stage.epochs)
     return records
 
 
 def train_qat(qmodel: nn.Module, data: DeviceData, stage: QATStage, *, batch_size: int, augment: bool,
-              generator: torch.Generator, progress: Progress | None = None) -> list[EpochRecord]:
-    """Quantisation-aware fine-tuning: Adam, gradient-norm clipping, ReduceLROnPlateau on training accuracy."""
+              generator: torch.Generator, progress: Progress | None = None,
+              checkpoint: StageCheckpoint | None = None) -> list[EpochRecord]:
+    """Quantisation-aware fine-tuning: Adam, gradient-norm clipping, ReduceLROnPlateau on training accuracy.
+    ``checkpoint`` as in :func:`train_sgd`."""
     if stage.epochs == 0:
         return []
     optimizer = torch.optim.Adam(qmodel.parameters(), lr=stage.lr, weight_decay=stage.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=stage.plateau_factor,
                                                            patience=stage.plateau_patience)
-    records = []
-    for epoch in range(1, stage.epochs + 1):
+    resumed = _Resumable(checkpoint, qmodel, optimizer, generator, scheduler)
+    records = resumed.records
+    for epoch in range(resumed.epoch + 1, stage.epochs + 1):
         loss, acc, _ = _epoch(qmodel, optimizer, data, batch_size, augment, generator, None, None,
                               stage.grad_clip_norm, 0)
         records.append(EpochRecord(epoch, loss, acc, optimizer.param_groups[0]["lr"]))
         scheduler.step(acc)
+        resumed.epoch_done(epoch, 0, final=epoch == stage.epochs)
         if progress is not None:
             progress("qat", epoch, stage.epochs)
     return records
+
+
+class _Resumable:
+    """A training stage's state in and out of its :class:`StageCheckpoint`: on creation it restores the last saved
+    epoch (weights, optimiser, scheduler, batch-order generator, the model's noise streams and, where the stage
+    uses it, torch's global generator); :meth:`epoch_done` saves when the checkpoint is due. Without a checkpoint
+    it only starts the stage at epoch 0."""
+
+    def __init__(self, checkpoint: StageCheckpoint | None, model: nn.Module, optimizer: torch.optim.Optimizer,
+                 generator: torch.Generator, scheduler: Any = None) -> None:
+        self.checkpoint, self.model, self.optimizer = checkpoint, model, optimizer
+        self.generator, self.scheduler = generator, scheduler
+        self.epoch, self.step, self.records = 0, 0, []
+        #: Seconds the stage trained in earlier attempts (its wall time is theirs plus this attempt's).
+        self.previous_s = 0.0
+        self._start = time.perf_counter()
+        state = checkpoint.load() if checkpoint is not None else None
+        if state is not None:
+            self._restore(state)
+        if checkpoint is not None:
+            checkpoint.previous_s = self.previous_s
+
+    def _streams(self) -> dict[str, Any]:
+        from analognasbench.analog.gaussian import GaussianSource
+
+        return {name: m.noise for name, m in self.model.named_modules()
+                if isinstance(getattr(m, "noise", None), GaussianSource)}
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.generator.set_state(state["generator"])
+        streams = self._streams()
+        if set(streams) != set(state["noise"]):
+            raise ValueError(f"{self.checkpoint.path}: saved for a network with other analog layers; delete it")
+        for key, source in streams.items():
+            source.set_state(state["noise"][key])
+        if "global_rng" in state:
+            torch.set_rng_state(state["global_rng"])
+        device = next(self.model.parameters()).device
+        if "cuda_rng" in state and device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.records = [EpochRecord(**r) for r in state["records"]]
+        self.previous_s = float(state["elapsed_s"])
+        logger.info("%s: resumed after epoch %d", self.checkpoint.path, self.epoch)
+
+    def epoch_done(self, epoch: int, step: int, *, final: bool) -> None:
+        ck = self.checkpoint
+        if ck is None or not ck.due(final):
+            return
+        state: dict[str, Any] = {
+            "epoch": epoch, "step": step, "records": [asdict(r) for r in self.records],
+            "elapsed_s": self.previous_s + time.perf_counter() - self._start,
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(),
+            "noise": {key: source.get_state() for key, source in self._streams().items()},
+        }
+        if self.scheduler is not None:
+            state["scheduler"] = self.scheduler.state_dict()
+        if ck.global_rng:
+            state["global_rng"] = torch.get_rng_state()
+            device = next(self.model.parameters()).device
+            if device.type == "cuda":
+                state["cuda_rng"] = torch.cuda.get_rng_state(device)
+        ck.save(state)
 
 
 def evaluation_batches(data: DeviceData, batch_size: int,

@@ -1,0 +1,208 @@
+"""Stopping a measurement part-way and continuing it (issue 23, step 4): the row equals an uninterrupted run's.
+
+The real pipeline on the ``smoke`` profile with a few more epochs per training stage, stopped at every kind of
+point (inside each training stage, inside an evaluation, at a stage's end), once by an exception from the progress
+callback and once by SIGKILL of a real ``anb generate`` process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from analognasbench.analog.gaussian import GaussianSource
+from analognasbench.pipeline.measure import VOLATILE_COLUMNS, evaluate_architecture, load_profile_data
+from analognasbench.pipeline.profiles import get_profile
+from analognasbench.pipeline.resume import MeasurementCheckpoint, StageCheckpoint, run_directory
+from analognasbench.pipeline.store import RunStore
+
+ARCH = (2, 3, 0, 2, 4, 3)
+SEED = 5
+
+
+class Stop(Exception):
+    """Stands for a kill at a chosen point."""
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def profile():
+    # Two or more epochs in every training stage, so a stop can fall inside each of them.
+    return get_profile("smoke").with_overrides({"epochs": 3, "qat_epochs": 2, "hwt_epochs": 2})
+
+
+@pytest.fixture(scope="module")
+def data(profile):
+    return load_profile_data(profile)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(profile, data):
+    torch.set_num_threads(1)
+    return evaluate_architecture(ARCH, profile, data, SEED, device="cpu")
+
+
+def stop_at(stage: str, done: int):
+    def progress(name: str, k: int, total: int) -> None:
+        if (name, k) == (stage, done):
+            raise Stop(f"{name} {k}/{total}")
+    return progress
+
+
+def assert_same_row(row: dict, expected: dict) -> None:
+    for column, value in expected.items():
+        if column not in VOLATILE_COLUMNS and column != "software":
+            assert row[column] == value, column
+
+
+@pytest.mark.parametrize("stops", [
+    [("digital", 1)],                   # inside the digital training
+    [("digital", 3)],                   # at its end, before the baseline is read
+    [("qat", 1)],                       # inside QAT (Adam and its plateau scheduler)
+    [("noisy", 2)],                     # inside an evaluation: it is read again from its start
+    [("hwt", 1)],                       # inside HWT (noise streams and torch's global generator)
+    [("analog", 2)],                    # reading the HWT network: HWT is continued from its last epoch
+    [("digital", 2), ("qat", 1), ("hwt", 1), ("analog", 1)],  # stopped again and again
+])
+def test_a_stopped_measurement_continues_to_the_uninterrupted_row(stops, profile, data, uninterrupted, tmp_path):
+    checkpoint = MeasurementCheckpoint(tmp_path / "ck", interval_s=0)
+    for stage, done in stops:
+        with pytest.raises(Stop):
+            evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
+                                  progress=stop_at(stage, done))
+    row = evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint)
+    assert_same_row(row, uninterrupted)
+    # Stage times add up over the attempts: still positive, still within the total.
+    parts = sum(row[c] for c in row if c.startswith("time_") and c != "time_total_s")
+    assert 0 < parts <= row["time_total_s"] * 1.001
+
+
+def test_finished_stages_are_not_run_again(profile, data, uninterrupted, tmp_path):
+    checkpoint = MeasurementCheckpoint(tmp_path / "ck", interval_s=0)
+    with pytest.raises(Stop):
+        evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
+                              progress=stop_at("hwt", 1))
+    assert set(checkpoint.finished()) == {"baseline", "ptq", "qat", "noisy"}
+    seen: list[str] = []
+    evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
+                          progress=lambda name, k, total: seen.append(f"{name} {k}"))
+    # No digital, QAT or noisy work is repeated, and HWT goes on from its second epoch.
+    assert seen == ["hwt 2"] + [f"analog {k}" for k in range(1, profile.repetitions + 1)]
+    assert set(checkpoint.finished()) == {"baseline", "ptq", "qat", "noisy", "analog"}
+
+
+def test_the_interval_spaces_the_training_checkpoints(profile, data, tmp_path):
+    checkpoint = MeasurementCheckpoint(tmp_path / "ck", interval_s=3600)
+    with pytest.raises(Stop):
+        evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
+                              progress=stop_at("digital", 2))
+    assert not (checkpoint.directory / "digital.pt").exists()  # not due yet: the stage starts again
+    with pytest.raises(Stop):
+        evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
+                              progress=stop_at("qat", 1))
+    state = StageCheckpoint(checkpoint.directory / "digital.pt").load()
+    assert state is not None and state["epoch"] == profile.train.epochs  # a stage's end is always saved
+
+
+def test_noise_source_state_round_trips_through_a_file(tmp_path):
+    source = GaussianSource(11)
+    source.standard_normal(37)
+    torch.save(source.get_state(), tmp_path / "s.pt")
+    other = GaussianSource(0)
+    other.set_state(torch.load(tmp_path / "s.pt", weights_only=True))
+    assert torch.equal(source.standard_normal(1000), other.standard_normal(1000))
+    a, b = torch.zeros(4096), torch.zeros(4096)
+    assert torch.equal(source.add_(a, 0.5), other.add_(b, 0.5))
+
+
+def test_checkpoint_directories_are_per_profile_architecture_and_seed(profile, tmp_path):
+    other = get_profile("smoke")
+    dirs = {run_directory(tmp_path, p, a, s) for p in (profile, other) for a in (1, 2) for s in (0, 1)}
+    assert len(dirs) == 8
+    with pytest.raises(ValueError, match="interval_s"):
+        StageCheckpoint(tmp_path / "x.pt", interval_s=-1)
+
+
+def _generate(store: Path, checkpoints: Path, *extra: str) -> subprocess.Popen:
+    archs = store.with_name("archs.txt")
+    archs.write_text(f"{ARCH}\n")
+    cmd = [sys.executable, "-m", "analognasbench", "generate", "--profile", "smoke",
+           "--set", "epochs=40", "--archs", str(archs), "--store", str(store), "--workers", "1",
+           "--no-progress", "--checkpoints", str(checkpoints), "--checkpoint-interval", "0", *extra]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_sweep_continues_the_measurement_it_was_in(tmp_path):
+    """SIGKILL to the whole sweep (client, scheduler, worker) mid-training; the next sweep goes on from the
+    checkpoint, stores the row and deletes the checkpoint."""
+    store, ck = tmp_path / "s.sqlite", tmp_path / "ck"
+    first = _generate(store, ck)
+    saved = None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and first.poll() is None:
+        found = list(ck.glob("*/*/digital.pt"))
+        if found and StageCheckpoint(found[0]).load()["epoch"] >= 3:
+            saved = found[0]
+            break
+        time.sleep(0.2)
+    assert first.poll() is None, first.communicate()[0]
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    assert saved is not None, "the sweep saved no training checkpoint"
+    state = StageCheckpoint(saved).load()
+    assert state["epoch"] < 40
+    # Mark the saved first epoch: a sweep that continues the measurement keeps it, one that starts again does not.
+    state["records"][0]["loss"] = 123.0
+    StageCheckpoint(saved).save(state)
+    second = _generate(store, ck)
+    out, _ = second.communicate(timeout=100)
+    assert second.returncode == 0, out
+    profile = get_profile("smoke").with_overrides({"epochs": 40})
+    with RunStore(store, read_only=True) as s:
+        rows = s.to_dataframe(profile.hash())
+    assert len(rows) == 1
+    assert not saved.parent.exists()  # deleted once the row was stored
+    expected = evaluate_architecture(ARCH, profile, load_profile_data(profile), profile.seed, device="cpu")
+    row = rows.iloc[0]
+    for column in ("baseline_accuracy", "qat_accuracy", "noisy_accuracy", "analog_drift_86400", "curve_hwt"):
+        assert row[column] == expected[column], column
+    curve, expected_curve = json.loads(row["curve_digital"]), json.loads(expected["curve_digital"])
+    assert curve[0]["loss"] == 123.0  # continued from the checkpoint
+    assert curve[1:] == expected_curve[1:]
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--checkpoints", "{file}"], "not a directory"),
+    (["--checkpoints", "{dir}", "--checkpoint-interval", "-3"], "--checkpoint-interval must be"),
+    (["--checkpoints", "{dir}", "--checkpoint-interval", "nan"], "--checkpoint-interval must be"),
+])
+def test_bad_checkpoint_arguments_are_one_clear_error(args, needle, tmp_path, capsys):
+    from analognasbench.cli import main
+
+    (tmp_path / "file").write_text("")
+    archs = tmp_path / "archs.txt"
+    archs.write_text(f"{ARCH}\n")
+    argv = [a.format(file=tmp_path / "file", dir=tmp_path / "ck") for a in args]
+    assert main(["generate", "--profile", "smoke", "--archs", str(archs), "--store", str(tmp_path / "s.sqlite"),
+                 "--workers", "1", "--no-progress", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err
+    assert not (tmp_path / "s.sqlite").exists()
