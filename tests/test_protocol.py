@@ -127,10 +127,13 @@ def test_fx_x86_recipe_builds_real_int8_models_close_to_float():
     assert any("quantized" in k for k in {type(m).__module__ for m in q.fx_x86_convert(qat).modules()})
 
 
-def test_a_measurement_runs_with_the_fx_x86_recipe():
+@pytest.mark.parametrize("arch", [(1, 2, 3, 3, 2, 1), (2, 3, 0, 2, 4, 3), (0, 0, 0, 0, 4, 1)])
+def test_a_measurement_runs_with_the_fx_x86_recipe(arch):
+    # Every op kind, pooling included: FX traces the pooling edge as the reference's nn.AvgPool2d (its CPU fast
+    # path has control flow FX cannot trace), so `paper-original` measures pooling cells too.
     profile = get_profile("smoke").with_overrides(["quantization_recipe=fx_x86", "repetitions=2",
                                                    "drift_times=[86400]"])
-    row = evaluate_architecture((1, 2, 3, 3, 2, 1), profile, load_profile_data(profile), 0)
+    row = evaluate_architecture(arch, profile, load_profile_data(profile), 0)
     assert 0 <= row["ptq_accuracy"] <= 100 and 0 <= row["qat_accuracy"] <= 100
 
 

@@ -8,6 +8,7 @@ callback and once by SIGKILL of a real ``anb generate`` process.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -67,7 +68,8 @@ def stop_at(stage: str, done: int):
 def assert_same_row(row: dict, expected: dict) -> None:
     for column, value in expected.items():
         if column not in VOLATILE_COLUMNS and column != "software":
-            assert row[column] == value, column
+            both_nan = isinstance(value, float) and math.isnan(value) and math.isnan(row[column])
+            assert both_nan or row[column] == value, column
 
 
 @pytest.mark.parametrize("stops", [
@@ -206,3 +208,16 @@ def test_bad_checkpoint_arguments_are_one_clear_error(args, needle, tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0], err
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_the_release_int8_recipe_continues_inside_qat(tmp_path):
+    """`paper-original`'s FX x86 QAT model (observers, fake-quant state) restores like the project's."""
+    profile = get_profile("smoke").with_overrides(["quantization_recipe=fx_x86", "qat_epochs=3", "repetitions=2",
+                                                   "drift_times=[86400]"])
+    data = load_profile_data(profile)
+    expected = evaluate_architecture(ARCH, profile, data, SEED, device="cpu")
+    checkpoint = MeasurementCheckpoint(tmp_path / "ck", interval_s=0)
+    with pytest.raises(Stop):
+        evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
+                              progress=stop_at("qat", 2))
+    assert_same_row(evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint), expected)
