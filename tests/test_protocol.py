@@ -137,6 +137,26 @@ def test_a_measurement_runs_with_the_fx_x86_recipe(arch):
     assert 0 <= row["ptq_accuracy"] <= 100 and 0 <= row["qat_accuracy"] <= 100
 
 
+def test_paper_original_measures_the_cells_chosen_to_reproduce_the_release():
+    """The whole `paper-original` protocol (TTA, FX int8, one programming, AIHWKit-rule HWT, test-split
+    calibration), shrunk to synthetic 8x8 images and one epoch per stage, on the cells of
+    scripts/reproduce-archs.txt: what a lent GPU will run for hours must not fail at its first pooling edge."""
+    from pathlib import Path
+
+    from analognasbench.fidelity.calibration import read_arch_file
+
+    archs = read_arch_file(Path(__file__).resolve().parent.parent / "scripts" / "reproduce-archs.txt")
+    profile = get_profile("paper-original").with_overrides({
+        "dataset": "synthetic", "image_size": 8, "train_subset": 512, "test_subset": 200, "C": 4, "N": 2,
+        "batch_size": 32, "epochs": 1, "qat_epochs": 1, "hwt_epochs": 1, "repetitions": 2, "tta_passes": 2,
+        "eval_batch_size": 100, "calibration_batches": 2})
+    data = load_profile_data(profile)
+    for arch in archs:
+        row = evaluate_architecture(arch, profile, data, 0)
+        assert all(0 <= row[m] <= 100 for m in ("ptq_accuracy", "qat_accuracy", "noisy_accuracy",
+                                                "analog_drift_2592000")), arch
+
+
 # -- normalisation -----------------------------------------------------------------------------------------------
 
 
