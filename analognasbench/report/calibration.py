@@ -159,6 +159,15 @@ def add_drop_ablation(sec: Section, records: pd.DataFrame, release: pd.DataFrame
             f"{d.drop_tau:.2f}), at N = 1 {base.drop_mean:.1f}. The cell's sum nodes pass the input's magnitude on "
             "along skip and pooling edges, so activations compound over a stage's cells and are clipped at the "
             "fixed input range 3.0 the release read its digital networks with (DATASET.md).")
+    combined = table[table.factor == "combined"]
+    if len(combined):
+        parts = [f"{r.value}: {r.drop_mean:.1f} points (release {r.release_drop_mean:.1f}, tau of the per-class drop "
+                 f"{r.drop_tau:.2f}, {r.train_core_s:.0f} core-s of training)" for r in combined.itertuples()]
+        top = table.loc[table.drop_mean.idxmax()]
+        sec.findings.append(
+            "Factors together (changes from the base): " + "; ".join(parts) + f". The largest mean drop of any "
+            f"setting: {top.setting}, {top.drop_mean:.1f} points against the release's {top.release_drop_mean:.1f} "
+            "on the same classes.")
     sec.figures["drop_ablation"] = FigureSpec(
         "Noisy-drop ablation: the mean drop per setting against the release's (left) and the per-class ranking "
         "of drops (right).", lambda: plot_drop_ablation(table))
