@@ -12,7 +12,11 @@
 # When the store holds the cells:
 #   python benchmarks/reproduce_release.py --store .resume/reproduce.sqlite
 set -uo pipefail
-budget=${1:?wall-clock seconds for the sweep}; out=${2:?output folder, the OUT of the device tool}
+if [ $# -lt 2 ] || ! [[ $1 =~ ^[0-9]+$ ]]; then
+  echo "usage: scripts/gpu-reproduce.sh BUDGET_SECONDS OUT_DIR [WORKERS]: a whole number of seconds, then a folder" >&2
+  exit 2
+fi
+budget=$1; out=$2
 workers=${3:-3}
 mkdir -p "$out"
 [ -d .resume ] && cp -r .resume/. "$out"/

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import math
 import os
 import platform
 import sys
@@ -31,7 +30,7 @@ from analognasbench.bench.files import dataset_paths
 from analognasbench.cli import CLIError
 from analognasbench.pipeline.archsets import ArchSet, ArchSetKind, parse_archset, resolve_archset
 from analognasbench.pipeline.profiles import DatasetName, Profile, profile_names, resolve_profile
-from analognasbench.pipeline.resume import DEFAULT_INTERVAL_S
+from analognasbench.pipeline.resume import DEFAULT_INTERVAL_S, check_interval
 from analognasbench.pipeline.store import RunStatus, RunStore, StoreError
 from analognasbench.pipeline.sweep import (
     Checkpoints,
@@ -144,8 +143,10 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
 
 def _check_checkpoints(directory: str | None, interval_s: float) -> Checkpoints | None:
     """``--checkpoints DIR``: a directory that exists or can be made, and writable; a sane interval."""
-    if not (interval_s >= 0 and math.isfinite(interval_s)):
-        raise CLIError(f"--checkpoint-interval must be a number of seconds >= 0, got {interval_s}")
+    try:
+        check_interval(interval_s)
+    except ValueError:
+        raise CLIError(f"--checkpoint-interval must be a number of seconds >= 0, got {interval_s}") from None
     if directory is None:
         return None
     root = Path(directory).expanduser()

@@ -9,7 +9,8 @@ row an uninterrupted run gives (on the CPU bit for bit: ``tests/test_resume.py``
 temporary name, flushed and renamed, so a kill during a write leaves the previous checkpoint whole.
 
 The directory of one measurement is ``<root>/<profile name>-<profile hash>/<arch index>-seed<seed>``: another
-profile, architecture or seed never reads it. A sweep deletes it once the row is in the run store.
+profile, architecture or seed never reads it. A sweep deletes it once the row is in the run store
+(:class:`analognasbench.pipeline.sweep.Checkpoints`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +29,13 @@ from analognasbench.pipeline.profiles import Profile
 
 #: Default seconds between two checkpoints of a training stage (a kill loses at most about this much training).
 DEFAULT_INTERVAL_S = 60.0
+
+
+def check_interval(interval_s: float) -> float:
+    """``interval_s`` as seconds between two checkpoints; ``ValueError`` unless a finite number >= 0."""
+    if not (interval_s >= 0 and math.isfinite(interval_s)):
+        raise ValueError(f"interval_s must be a finite number of seconds >= 0, got {interval_s!r}")
+    return float(interval_s)
 
 
 def _atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
@@ -47,10 +54,8 @@ class StageCheckpoint:
     noise), so its state is saved and restored too."""
 
     def __init__(self, path: Path, *, interval_s: float = DEFAULT_INTERVAL_S, global_rng: bool = False) -> None:
-        if not (interval_s >= 0 and math.isfinite(interval_s)):
-            raise ValueError(f"interval_s must be a finite number of seconds >= 0, got {interval_s!r}")
         self.path = Path(path)
-        self.interval_s = float(interval_s)
+        self.interval_s = check_interval(interval_s)
         self.global_rng = global_rng
         #: Seconds the stage ran in earlier attempts (set when the training loop restores the checkpoint).
         self.previous_s = 0.0
@@ -106,14 +111,10 @@ class MeasurementCheckpoint:
         text = json.dumps(done, sort_keys=True).encode()
         _atomic_write(self._results, lambda fh: fh.write(text))
 
-    def remove(self) -> None:
-        """Delete the directory (the row is stored; nothing here is needed any more)."""
-        shutil.rmtree(self.directory, ignore_errors=True)
-
 
 def run_directory(root: str | os.PathLike[str], profile: Profile, arch_index: int, seed: int) -> Path:
     """Where the checkpoints of (profile, architecture, seed) live under ``root``."""
     return Path(root) / f"{profile.name}-{profile.hash()}" / f"{int(arch_index)}-seed{int(seed)}"
 
 
-__all__ = ["DEFAULT_INTERVAL_S", "MeasurementCheckpoint", "StageCheckpoint", "run_directory"]
+__all__ = ["DEFAULT_INTERVAL_S", "MeasurementCheckpoint", "StageCheckpoint", "check_interval", "run_directory"]

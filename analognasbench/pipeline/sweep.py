@@ -13,7 +13,6 @@ present (worker ``k`` takes device ``k mod #GPUs``).
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 import shutil
@@ -29,7 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analognasbench.enums import ClosedSet
-from analognasbench.pipeline.resume import DEFAULT_INTERVAL_S, MeasurementCheckpoint, run_directory
+from analognasbench.pipeline.resume import (
+    DEFAULT_INTERVAL_S,
+    MeasurementCheckpoint,
+    check_interval,
+    run_directory,
+)
 from analognasbench.pipeline.store import DEFAULT_LEASE_S, RunStatus, RunStore
 from analognasbench.space import Architecture, canonical_index
 
@@ -262,8 +266,7 @@ class Checkpoints:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
-        if not (self.interval_s >= 0 and math.isfinite(self.interval_s)):
-            raise ValueError(f"checkpoint interval must be a finite number of seconds >= 0, got {self.interval_s!r}")
+        object.__setattr__(self, "interval_s", check_interval(self.interval_s))
 
     def open(self, profile: Profile, arch_index: int, seed: int) -> MeasurementCheckpoint:
         return MeasurementCheckpoint.for_run(self.root, profile, arch_index, seed, interval_s=self.interval_s)
