@@ -28,9 +28,11 @@ from analognasbench.pipeline.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHS = ROOT / "scripts" / "ablation-archs.txt"
-#: The two factors that moved the drop alone, together (the release's depth and image size), trained 4, 12 and 24 epochs.
+#: The two factors that moved the drop alone, together (the release's depth and image size), trained 4, 12 and 24
+#: epochs; then the release's whole network (width 16 too) on the whole training set, 12 epochs (a GPU job).
 COMBINED = ({"N": 5, "image_size": 32}, {"N": 5, "image_size": 32, "epochs": 12},
-            {"N": 5, "image_size": 32, "epochs": 24})
+            {"N": 5, "image_size": 32, "epochs": 24},
+            {"N": 5, "image_size": 32, "epochs": 12, "C": 16, "train_subset": None})
 
 
 def base_profile():
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                         "e.g. part of it, to split a run between processes with one store each)")
     p.add_argument("--factors", help="with --run: only these factors or settings, comma-separated "
                                      "(e.g. base,N=5,out_noise@N5)")
+    p.add_argument("--device", default="cpu", help="with --run: where to train and read (cpu, cuda, cuda:1)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown (DATASET.md's)")
     p.add_argument("--figure", help="write the drop-versus-setting figure to this PNG")
     p.add_argument("--export", action="store_true", help="copy the store's records into the shipped CSV")
@@ -110,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                 p.error(f"unknown factors {sorted(unknown)}; valid: {', '.join(dict.fromkeys(s.factor for s in settings))}"
                         f" or a setting ({', '.join(s.key for s in settings)})")
             settings = [s for s in settings if s.factor in wanted or s.key in wanted]
-        added = run_ablation(archs, settings, DropStore(args.store), args.data, log=lambda s: print(s, flush=True))
+        added = run_ablation(archs, settings, DropStore(args.store), args.data, log=lambda s: print(s, flush=True),
+                             device=args.device)
         print(f"added {added} records")
         return 0
     frame = pd.DataFrame(DropStore(args.store).records()) if args.store else pd.read_csv(SHIPPED_RECORDS)

@@ -73,6 +73,12 @@ def test_combined_settings_change_several_factors_and_are_named_by_them(base):
     assert both.training_key not in {by_key["N=5"].training_key, by_key["image_size=32"].training_key}
     with pytest.raises(ValueError, match="duplicate"):
         ablation_settings(base, combined=({"N": 5}, {"N": 5}))
+    # The training images are named when they change (the GPU setting: the whole training set).
+    whole = ablation_settings(base, eval_factors=(), combined=({"N": 5, "C": 16, "train_subset": None},
+                                                               {"N": 5, "train_subset": 10000}))
+    keys = [s.key for s in whole]
+    assert {"combined=N5 C16 full-train", "combined=N5 train10000"} <= set(keys)
+    assert "base=N1 C8 16px e4 half" in keys  # the base's own name is unchanged
 
 
 def test_eval_variant_changes_only_its_hardware_fields():

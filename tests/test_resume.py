@@ -24,6 +24,7 @@ from analognasbench.pipeline.measure import VOLATILE_COLUMNS, evaluate_architect
 from analognasbench.pipeline.profiles import get_profile
 from analognasbench.pipeline.resume import MeasurementCheckpoint, StageCheckpoint, run_directory
 from analognasbench.pipeline.store import RunStore
+from analognasbench.space import parse
 
 ARCH = (2, 3, 0, 2, 4, 3)
 SEED = 5
@@ -106,6 +107,32 @@ def test_finished_stages_are_not_run_again(profile, data, uninterrupted, tmp_pat
     # No digital, QAT or noisy work is repeated, and HWT goes on from its second epoch.
     assert seen == ["hwt 2"] + [f"analog {k}" for k in range(1, profile.repetitions + 1)]
     assert set(checkpoint.finished()) == {"baseline", "ptq", "qat", "noisy", "analog"}
+
+
+def test_a_measurement_in_progress_gives_the_columns_of_its_finished_stages(profile, data, uninterrupted, tmp_path):
+    """What a lent GPU's minutes leave when they end inside HWT: baseline, int8 and chip readings, comparable with
+    the release before the row is whole, equal to the finished row's values."""
+    from analognasbench.pipeline.partial import rows_in_progress
+
+    root = tmp_path / "ck"
+    checkpoint = MeasurementCheckpoint(run_directory(root, profile, parse(ARCH).index, SEED), interval_s=0)
+    with pytest.raises(Stop):
+        evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
+                              progress=stop_at("hwt", 1))
+    rows = rows_in_progress(root)
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert row["stages_finished"] == "baseline,noisy,ptq,qat"
+    assert (row["profile_name"], row["profile_hash"], row["seed"]) == (profile.name, profile.hash(), SEED)
+    assert row["canonical_index"] == uninterrupted["canonical_index"]
+    for column in ("baseline_accuracy", "ptq_accuracy", "qat_accuracy", "noisy_accuracy", "noisy_accuracy_std",
+                   "noisy_programmed_accuracy", "noisy_drift_86400", "noisy_drift_2592000_reps"):
+        assert row[column] == uninterrupted[column], column
+    assert not any(c.startswith("analog_") for c in rows.columns)  # HWT has not finished: no analog value
+    assert "curve" not in rows.columns
+    with pytest.raises(ValueError, match="not a directory"):
+        rows_in_progress(tmp_path / "nothing")
+    assert rows_in_progress(tmp_path).empty  # a directory without measurements
 
 
 def test_the_interval_spaces_the_training_checkpoints(profile, data, tmp_path):

@@ -144,11 +144,14 @@ def ablation_settings(base: Profile, *, depths: Sequence[int] = (2, 3, 5), width
 
 
 def _describe(p: Profile, changed_from: Profile | None = None) -> str:
-    """``N5 C8 16px e4 half``; with ``changed_from``, only the parts that differ from that profile."""
+    """``N5 C8 16px e4 half``; with ``changed_from``, only the parts that differ from that profile, and the
+    training images (``train10000``, ``full-train``) when they differ."""
     norm = "half" if p.protocol.norm_mean == (0.5, 0.5, 0.5) else "nb201"
     parts = [f"N{p.N}", f"C{p.C}", f"{p.image_size}px", f"e{p.train.epochs}", norm]
     if changed_from is not None:
         parts = [a for a, b in zip(parts, _describe(changed_from).split()) if a != b] or parts
+        if p.train_subset != changed_from.train_subset:
+            parts.append(f"train{p.train_subset}" if p.train_subset else "full-train")
     return " ".join(parts)
 
 
@@ -167,10 +170,11 @@ def _unprogrammed_reads(net: nn.Module, setting: AblationSetting, ddata: Any, te
 
 
 def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageData, seed: int, *,
-                  reads: int = 3) -> list[dict[str, Any]]:
+                  reads: int = 3, device: str | torch.device = "cpu") -> list[dict[str, Any]]:
     """One architecture under ``settings`` that share one training (same :attr:`~AblationSetting.training_key`):
-    trains once, then per setting the baseline and ``reads`` unprogrammed chip reads. Returns one record per
-    setting (accuracies in percent, the drop, the training and reading seconds, the thread count)."""
+    trains once on ``device``, then per setting the baseline and ``reads`` unprogrammed chip reads. Returns one
+    record per setting (accuracies in percent, the drop, the training and reading seconds, the thread count, the
+    device)."""
     from analognasbench.nets import build_network
     from analognasbench.pipeline.measure import (
         _SEED_CALIB,
@@ -179,6 +183,8 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
         EvalPasses,
         _generator,
         check_data,
+        device_label,
+        resolve_device,
     )
     from analognasbench.pipeline.training import DeviceData, calibration_inputs, train_sgd
 
@@ -191,9 +197,11 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
     profile = settings[0].profile
     check_data(profile, data)
     proto = profile.protocol
-    ddata = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, torch.device("cpu"),
+    dev = resolve_device(device)
+    ddata = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, dev,
                                    proto.norm_mean, proto.norm_std)
-    net = build_network(architecture, profile.C, profile.N, profile.num_classes, generator=_generator(seed, _SEED_INIT))
+    net = build_network(architecture, profile.C, profile.N, profile.num_classes,
+                        generator=_generator(seed, _SEED_INIT)).to(dev)
     start = time.perf_counter()
     train_sgd(net, ddata, profile.train, batch_size=profile.batch_size, augment=profile.augment,
               generator=_generator(seed, _SEED_TRAIN))
@@ -214,7 +222,7 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
             "baseline_accuracy": baseline, "noisy_accuracy": float(np.mean(values)),
             "noisy_reads": [float(v) for v in values], "noisy_drop": baseline - float(np.mean(values)),
             "train_s": train_s, "eval_s": time.perf_counter() - start, "threads": torch.get_num_threads(),
-            "profile_hash": setting.training_key,
+            "device": device_label(dev), "profile_hash": setting.training_key,
         })
     return records
 
@@ -253,7 +261,7 @@ class DropStore:
 
 
 def run_ablation(archs: Sequence[Any], settings: Sequence[AblationSetting], store: DropStore, data_path: str | Path,
-                 seed: int = 0, reads: int = 3, log: Any = print) -> int:
+                 seed: int = 0, reads: int = 3, log: Any = print, device: str | torch.device = "cpu") -> int:
     """Every (architecture, setting) not yet in ``store``: architectures in the outer loop, so every setting has
     the same classes at any time; settings sharing a training are measured together. Returns the records added."""
     from analognasbench.pipeline.measure import load_profile_data
@@ -274,7 +282,7 @@ def run_ablation(archs: Sequence[Any], settings: Sequence[AblationSetting], stor
             data_key = f"{p.image_size}/{p.train_subset}/{p.test_subset}/{p.data_seed}"
             if data_key not in cache:
                 cache[data_key] = load_profile_data(p, data_path)
-            records = measure_drops(architecture, todo, cache[data_key], seed, reads=reads)
+            records = measure_drops(architecture, todo, cache[data_key], seed, reads=reads, device=device)
             store.append(records)
             added += len(records)
             drops = ", ".join(f"{r['setting']}: {r['noisy_drop']:.1f}" for r in records)

@@ -1,0 +1,67 @@
+"""Measurements in progress, read from their checkpoints: the metrics of the stages that already finished.
+
+At the paper's protocol one architecture trains 420 epochs; a lent accelerator's minutes may end inside the
+hardware-aware training, long after the digital network, its int8 models and its unprogrammed and programmed chip
+readings were measured. Those values sit in the checkpoint's ``stages.json`` (:mod:`.resume`); this module turns
+them into partial dataset rows (the columns of the finished stages, the others NaN), so that they can be compared
+with the release before the row is complete (``benchmarks/reproduce_release.py --checkpoints``). They are never
+written into a run store: a row there is a whole measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analognasbench.pipeline.measure import reading_columns
+from analognasbench.space import canonical_index, parse
+
+#: ``<arch index>-seed<seed>``, the directory of one measurement under its profile's (:func:`.resume.run_directory`).
+_RUN_DIR = re.compile(r"^(\d+)-seed(\d+)$")
+#: The stages that save results, in the order a measurement runs them.
+_STAGE_ORDER = ("baseline", "noisy", "ptq", "qat", "analog")
+#: Stages whose saved values are row columns as they stand (besides a training curve).
+_PLAIN_STAGES = ("baseline", "ptq", "qat")
+#: Stages whose saved values are chip readings (:func:`.measure.reading_columns`).
+_CHIP_STAGES = ("noisy", "analog")
+
+
+def rows_in_progress(root: str | os.PathLike[str]) -> pd.DataFrame:
+    """One row per measurement under the checkpoint root ``root`` that finished at least one stage: ``profile_name``,
+    ``profile_hash``, ``arch_index``, ``arch``, ``canonical_index``, ``seed``, ``stages_finished`` (comma-separated,
+    in the order they ran) and the columns those stages measure. Empty frame when there is none; ``ValueError``
+    when ``root`` is not a directory."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"checkpoint root {str(root)!r} is not a directory (expected what --checkpoints wrote)")
+    rows = []
+    for results in sorted(root.glob("*/*/stages.json")):
+        match = _RUN_DIR.match(results.parent.name)
+        name, _, profile_hash = results.parent.parent.name.rpartition("-")
+        if match is None or not name:
+            continue
+        done: dict[str, Any] = json.loads(results.read_text())
+        architecture = parse(int(match.group(1)))
+        row: dict[str, Any] = {
+            "profile_name": name, "profile_hash": profile_hash, "arch_index": architecture.index,
+            "arch": str(tuple(architecture)), "canonical_index": canonical_index(architecture),
+            "seed": int(match.group(2)), "stages_finished": ",".join(s for s in _STAGE_ORDER if s in done),
+            "stage_seconds": math.fsum(float(d["seconds"]) for d in done.values()),
+        }
+        for stage in _PLAIN_STAGES:
+            if stage in done:
+                row.update({k: v for k, v in done[stage]["values"].items() if k != "curve"})
+        for stage in _CHIP_STAGES:
+            if stage in done:
+                row.update(reading_columns(stage, done[stage]["values"]))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+__all__ = ["rows_in_progress"]

@@ -1,0 +1,84 @@
+"""The pipeline on a CUDA device (skipped without one): what a lent GPU runs for its whole lease must not fail in
+its first minute. ``scripts/gpu-reproduce.sh`` runs this module first on the device and stops if it fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from analognasbench.fidelity.calibration import read_arch_file
+from analognasbench.pipeline.measure import evaluate_architecture, load_profile_data
+from analognasbench.pipeline.profiles import get_profile
+from analognasbench.pipeline.resume import MeasurementCheckpoint
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The whole paper-original protocol shrunk to synthetic 8x8 images (as in test_protocol.py), on the device.
+SHRUNK = {"dataset": "synthetic", "image_size": 8, "train_subset": 512, "test_subset": 200, "C": 4, "N": 2,
+          "batch_size": 32, "epochs": 2, "qat_epochs": 1, "hwt_epochs": 2, "repetitions": 2, "tta_passes": 2,
+          "eval_batch_size": 100, "calibration_batches": 2}
+
+
+class Stop(Exception):
+    pass
+
+
+def test_paper_original_runs_on_cuda_on_the_reproduce_cells():
+    profile = get_profile("paper-original").with_overrides(SHRUNK)
+    data = load_profile_data(profile)
+    for arch in read_arch_file(ROOT / "scripts" / "reproduce-archs.txt"):
+        row = evaluate_architecture(arch, profile, data, 0, device="cuda")
+        assert row["device"].startswith("cuda"), row["device"]
+        for metric in ("baseline_accuracy", "ptq_accuracy", "qat_accuracy", "noisy_accuracy",
+                       "noisy_drift_86400", "analog_accuracy", "analog_drift_2592000"):
+            assert 0 <= row[metric] <= 100, (arch, metric)
+
+
+def test_a_measurement_stopped_on_cuda_continues(tmp_path):
+    profile = get_profile("paper-original").with_overrides(SHRUNK)
+    data = load_profile_data(profile)
+    checkpoint = MeasurementCheckpoint(tmp_path / "ck", interval_s=0)
+
+    def stop(name: str, k: int, total: int) -> None:
+        if (name, k) == ("hwt", 1):
+            raise Stop
+
+    with pytest.raises(Stop):
+        evaluate_architecture((0, 0, 0, 0, 4, 1), profile, data, 0, device="cuda", checkpoint=checkpoint,
+                              progress=stop)
+    assert set(checkpoint.finished()) == {"baseline", "noisy", "ptq", "qat"}
+    seen: list[str] = []
+    row = evaluate_architecture((0, 0, 0, 0, 4, 1), profile, data, 0, device="cuda", checkpoint=checkpoint,
+                                progress=lambda name, k, total: seen.append(f"{name} {k}"))
+    assert seen[0] == "hwt 2"  # went on from the saved epoch, on the device
+    assert 0 <= row["analog_drift_86400"] <= 100
+
+
+def test_the_exact_chip_reads_the_same_on_cuda_and_cpu():
+    """With the periphery exact (no output noise, ideal converters) the unprogrammed chip is the digital network:
+    CUDA and CPU agree to float32 rounding."""
+    from analognasbench.analog import to_analog
+    from analognasbench.nets import build_network
+    from analognasbench.pipeline.ablation import EvalVariant
+
+    net = build_network((3, 2, 1, 0, 4, 3), C=8, N=1, generator=torch.Generator().manual_seed(0)).eval()
+    hardware = EvalVariant(out_noise=0.0, ideal_converters=True).hardware("pcm_paper")
+    x = torch.randn(16, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        cpu = to_analog(net, hardware)(x)
+        gpu = to_analog(net.cuda(), hardware)(x.cuda()).cpu()
+    torch.testing.assert_close(gpu, cpu, rtol=1e-3, atol=1e-3)
+
+
+def test_the_drop_ablation_measures_on_cuda():
+    from analognasbench.pipeline.ablation import AblationSetting, measure_drops
+
+    profile = get_profile("smoke").with_overrides({"epochs": 1})
+    records = measure_drops((0, 0, 0, 0, 4, 1), [AblationSetting("base", "smoke", profile)],
+                            load_profile_data(profile), 0, device="cuda")
+    assert records[0]["device"].startswith("cuda")
+    assert 0 <= records[0]["noisy_accuracy"] <= 100
