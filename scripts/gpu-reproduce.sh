@@ -8,15 +8,20 @@
 #      readings (noisy), PTQ and QAT, then HWT (200 epochs) and the analog readings. A lease of minutes ends in
 #      HWT; the finished stages are compared with the release from the checkpoints
 #      (benchmarks/reproduce_release.py --checkpoints).
-#   2. Once every cell has finished its int8 stages (or, from the measured epoch rate, the digital training
-#      cannot end within the time left), the sweep is stopped and the drop ablation's GPU setting (the release's
-#      network, N5 C16 32px, on the whole training set, 12 epochs) runs on the ablation classes, 8 processes.
+#   2. Once no cell's current training stage can end within the time left (from its measured epoch rate; this
+#      call's seconds plus ANB_NEXT_CALL_S), the sweep is stopped and the drop ablation's GPU setting (the
+#      release's network, N5 C16 32px, on the whole training set, 12 epochs) runs on the ablation classes,
+#      8 processes.
 #
 # Prepare here, once (ignored folders; the JPEG archive is CIFAR-10 itself: never commit it):
 #   mkdir -p .gpu && cp ../shared/data/cifar10-jpeg.tar.gz .gpu/ && bash scripts/gpu-wheels.sh
-# Device call (timeout_s = BUDGET + 40), then copy what came back into .resume:
-#   run(command="bash scripts/gpu-reproduce.sh 560 $OUT", carry=[".gpu", ".whl", ".resume"], timeout_s=600)
-#   rm -rf .resume && mkdir .resume && cp FILES_AT/state.tar.gz .resume/
+# Device call (timeout_s = BUDGET + 30; ANB_NEXT_CALL_S: the seconds a next call will add, for the decision to
+# give up the digital training), then ALWAYS copy what came back into .resume before the next call: a machine
+# stays warm only 30 s after a call, so the next one usually starts bare (session 11 lost its first call's 460 s of
+# training that way: its second call restarted from epoch 0).
+#   run(command="ANB_NEXT_CALL_S=0 bash scripts/gpu-reproduce.sh 560 $OUT", carry=[".gpu", ".whl", ".resume"],
+#       timeout_s=590)
+#   mkdir -p .resume && cp FILES_AT/state.tar.gz .resume/
 # Here, afterwards:
 #   mkdir -p /work/runs/gpu && tar -xzf .resume/state.tar.gz -C /work/runs/gpu
 #   python benchmarks/reproduce_release.py --checkpoints /work/runs/gpu/checkpoints [--store .../reproduce.sqlite]
@@ -66,18 +71,21 @@ stop_group() { [ -n "${1:-}" ] && kill -KILL -- "-$1" 2>/dev/null; wait "$1" 2>/
 
 # -- 1. paper-original on the reproduce cells ---------------------------------------------------------------------
 progress() {
-  # One line per measurement (finished stages, training epoch and rate), then "SWITCH yes|no" for phase 2.
+  # One line per measurement (finished stages, training epoch and rate), then "SWITCH yes|no": yes once no
+  # measurement's current training stage can end within the time left (this call's and ANB_NEXT_CALL_S).
   python3 - "$state/checkpoints" "$(left)" "${ANB_NEXT_CALL_S:-0}" <<'PY'
 import json, sys
 from pathlib import Path
 import torch
 root, left, later = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 epochs = {"digital": 200, "qat": 20, "hwt": 200}
+result_of = {"digital": "baseline", "qat": "qat", "hwt": "analog"}  # the stage whose results end the training's use
 dirs = sorted(root.glob("*/*-seed*")) if root.is_dir() else []
-int8_done, hopeless = 0, False
+can_end = 0
 for d in dirs:
     done = json.loads((d / "stages.json").read_text()) if (d / "stages.json").exists() else {}
     parts = [f"{k} {v['seconds']:.0f}s" for k, v in done.items()]
+    ends = True  # between training stages (evaluations): assume it gets on
     for pt in sorted(d.glob("*.pt")):
         try:
             st = torch.load(pt, map_location="cpu", weights_only=True)
@@ -85,11 +93,11 @@ for d in dirs:
             parts.append(f"{pt.stem} unreadable ({exc.__class__.__name__})"); continue
         rate = st["elapsed_s"] / max(st["epoch"], 1)
         parts.append(f"{pt.stem} epoch {st['epoch']}/{epochs.get(pt.stem, '?')} ({rate:.2f} s/epoch)")
-        if pt.stem == "digital" and "baseline" not in done and st["epoch"] >= 5:
-            hopeless |= (epochs["digital"] - st["epoch"]) * rate > left + later
-    int8_done += "qat" in done
+        if result_of.get(pt.stem) not in done and st["epoch"] >= 5:
+            ends = (epochs[pt.stem] - st["epoch"]) * rate <= left + later
+    can_end += ends
     print(d.name, "|", "; ".join(parts))
-print("SWITCH", "yes" if (dirs and int8_done == len(dirs) == 3) or hopeless else "no", "(hopeless)" * hopeless)
+print("SWITCH", "yes" if dirs and can_end == 0 else "no")
 PY
 }
 

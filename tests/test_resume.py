@@ -135,6 +135,22 @@ def test_a_measurement_in_progress_gives_the_columns_of_its_finished_stages(prof
     assert rows_in_progress(tmp_path).empty  # a directory without measurements
 
 
+def test_a_probe_of_the_digital_training_reads_what_the_noisy_stage_will(profile, data, uninterrupted, tmp_path):
+    """The probe of a finished digital training's checkpoint reads the noisy stage's first passes exactly."""
+    from analognasbench.pipeline.partial import probe_digital_training
+
+    checkpoint = MeasurementCheckpoint(tmp_path / "ck", interval_s=0)
+    with pytest.raises(Stop):
+        evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
+                              progress=stop_at("digital", profile.train.epochs))
+    probe = probe_digital_training(checkpoint.directory / "digital.pt", ARCH, profile, data, SEED, reads=2)
+    assert (probe["epoch"], probe["epochs"], probe["reads"]) == (profile.train.epochs, profile.train.epochs, 2)
+    assert probe["baseline_probe"] == uninterrupted["baseline_accuracy"]
+    assert probe["noisy_probe"] == pytest.approx(sum(uninterrupted["noisy_accuracy_reps"][:2]) / 2, abs=1e-9)
+    with pytest.raises(ValueError, match="not a training checkpoint"):
+        probe_digital_training(tmp_path / "none.pt", ARCH, profile, data, SEED)
+
+
 def test_the_interval_spaces_the_training_checkpoints(profile, data, tmp_path):
     checkpoint = MeasurementCheckpoint(tmp_path / "ck", interval_s=3600)
     with pytest.raises(Stop):

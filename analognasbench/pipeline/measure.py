@@ -326,6 +326,17 @@ def validate_inputs(arch: Any, profile: Profile | str, data: ImageData) -> tuple
     return architecture, profile
 
 
+def digital_on_chip(net: nn.Module, hardware: Any, profile: Profile, calib: list[torch.Tensor]) -> nn.Module:
+    """The digitally trained ``net`` on the chip (an analog copy), its input ranges set from ``calib`` when the
+    profile says so: the network of the ``noisy`` metrics."""
+    from analognasbench.analog import calibrate_input_ranges, to_analog
+
+    anet = to_analog(net, hardware)
+    if profile.calibrate_noisy_inputs:
+        calibrate_input_ranges(anet, calib)
+    return anet
+
+
 def reading_columns(prefix: str, readings: dict[str, Any]) -> dict[str, Any]:
     """The row's columns of one chip stage (``prefix`` ``noisy`` or ``analog``) from its saved readings
     (``{"unprogrammed": [...], "series": [[t, [R values]], ...]}``): mean, std and repetitions of the unprogrammed
@@ -358,7 +369,6 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
     dev = resolve_device(device)
-    from analognasbench.analog import calibrate_input_ranges, to_analog
 
     hardware = _hardware(profile)
     timer = _Timer(dev)
@@ -427,10 +437,8 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
         return {"unprogrammed": unprogrammed, "series": [[t, v] for t, v in series.items()]}
 
     def noisy_readings() -> dict[str, Any]:
-        anet = to_analog(net, hardware)
-        if profile.calibrate_noisy_inputs:
-            calibrate_input_ranges(anet, calib)
-        return chip_readings(anet, _SEED_NOISY, _SEED_NOISY_UNPROGRAMMED, "noisy")
+        return chip_readings(digital_on_chip(net, hardware, profile, calib), _SEED_NOISY, _SEED_NOISY_UNPROGRAMMED,
+                             "noisy")
 
     noisy = stage("noisy", noisy_readings)
 

@@ -18,8 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 
-from analognasbench.pipeline.measure import reading_columns
+from analognasbench.datasets import ImageData
+from analognasbench.pipeline.measure import (
+    _SEED_CALIB,
+    _SEED_NOISY_UNPROGRAMMED,
+    EvalPasses,
+    _generator,
+    _hardware,
+    digital_on_chip,
+    reading_columns,
+    unprogrammed_accuracies,
+)
+from analognasbench.pipeline.profiles import CalibrationData, Profile
+from analognasbench.pipeline.resume import StageCheckpoint
+from analognasbench.pipeline.training import DeviceData, calibration_inputs
 from analognasbench.space import canonical_index, parse
 
 #: ``<arch index>-seed<seed>``, the directory of one measurement under its profile's (:func:`.resume.run_directory`).
@@ -64,4 +78,37 @@ def rows_in_progress(root: str | os.PathLike[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["rows_in_progress"]
+def probe_digital_training(path: str | os.PathLike[str], arch: Any, profile: Profile, data: ImageData, seed: int,
+                           *, reads: int = 3) -> dict[str, Any]:
+    """An early look at a digital training still in progress (its checkpoint ``path``, e.g. ``digital.pt``): the
+    saved network's test accuracy and its accuracy on the unprogrammed chip, each over the first ``reads`` of the
+    protocol's evaluation passes with the noisy stage's seeds. Columns end in ``_probe``: these are not the
+    dataset's metrics (the network has not finished training and the reads are fewer), only a sign of where
+    they are heading. On the CPU."""
+    state = StageCheckpoint(Path(path)).load()
+    if state is None:
+        raise ValueError(f"{str(path)!r} is not a training checkpoint")
+    from analognasbench.nets import build_network
+    from analognasbench.pipeline.training import accuracy
+
+    architecture = parse(arch)
+    net = build_network(architecture, profile.C, profile.N, profile.num_classes)
+    net.load_state_dict(state["model"])
+    net.eval()
+    proto = profile.protocol
+    ddata = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, torch.device("cpu"),
+                                   proto.norm_mean, proto.norm_std)
+    test = EvalPasses(ddata, profile, seed)
+    calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size, _generator(seed, _SEED_CALIB),
+                               split=proto.calibration_data.value,
+                               augment=proto.calibration_data == CalibrationData.TEST and proto.test_time_augmentation)
+    baseline = [accuracy(net, test.get(k)) for k in range(reads)]
+    anet = digital_on_chip(net, _hardware(profile), profile, calib)
+    noisy = unprogrammed_accuracies(anet, test, reads, seed, _SEED_NOISY_UNPROGRAMMED)
+    b, n = sum(baseline) / reads, sum(noisy) / reads
+    return {"arch": str(tuple(architecture)), "canonical_index": canonical_index(architecture),
+            "epoch": int(state["epoch"]), "epochs": profile.train.epochs, "reads": reads,
+            "baseline_probe": b, "noisy_probe": n, "noisy_drop_probe": b - n}
+
+
+__all__ = ["probe_digital_training", "rows_in_progress"]
