@@ -50,7 +50,7 @@ def test_a_measurement_stopped_on_cuda_continues(tmp_path):
     with pytest.raises(Stop):
         evaluate_architecture((0, 0, 0, 0, 4, 1), profile, data, 0, device="cuda", checkpoint=checkpoint,
                               progress=stop)
-    assert set(checkpoint.finished()) == {"baseline", "noisy", "ptq", "qat"}
+    assert set(checkpoint.finished()) == {"baseline", "noisy", "noisy_programmed", "ptq", "qat"}
     seen: list[str] = []
     row = evaluate_architecture((0, 0, 0, 0, 4, 1), profile, data, 0, device="cuda", checkpoint=checkpoint,
                                 progress=lambda name, k, total: seen.append(f"{name} {k}"))

@@ -100,13 +100,13 @@ def test_finished_stages_are_not_run_again(profile, data, uninterrupted, tmp_pat
     with pytest.raises(Stop):
         evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
                               progress=stop_at("hwt", 1))
-    assert set(checkpoint.finished()) == {"baseline", "ptq", "qat", "noisy"}
+    assert set(checkpoint.finished()) == {"baseline", "ptq", "qat", "noisy", "noisy_programmed"}
     seen: list[str] = []
     evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
                           progress=lambda name, k, total: seen.append(f"{name} {k}"))
     # No digital, QAT or noisy work is repeated, and HWT goes on from its second epoch.
     assert seen == ["hwt 2"] + [f"analog {k}" for k in range(1, profile.repetitions + 1)]
-    assert set(checkpoint.finished()) == {"baseline", "ptq", "qat", "noisy", "analog"}
+    assert set(checkpoint.finished()) == {"baseline", "ptq", "qat", "noisy", "noisy_programmed", "analog"}
 
 
 def test_a_measurement_in_progress_gives_the_columns_of_its_finished_stages(profile, data, uninterrupted, tmp_path):
@@ -122,7 +122,7 @@ def test_a_measurement_in_progress_gives_the_columns_of_its_finished_stages(prof
     rows = rows_in_progress(root)
     assert len(rows) == 1
     row = rows.iloc[0]
-    assert row["stages_finished"] == "baseline,noisy,ptq,qat"
+    assert row["stages_finished"] == "baseline,noisy,noisy_programmed,ptq,qat"
     assert (row["profile_name"], row["profile_hash"], row["seed"]) == (profile.name, profile.hash(), SEED)
     assert row["canonical_index"] == uninterrupted["canonical_index"]
     for column in ("baseline_accuracy", "ptq_accuracy", "qat_accuracy", "noisy_accuracy", "noisy_accuracy_std",

@@ -39,10 +39,11 @@ from analognasbench.space import canonical_index, parse
 #: ``<arch index>-seed<seed>``, the directory of one measurement under its profile's (:func:`.resume.run_directory`).
 _RUN_DIR = re.compile(r"^(\d+)-seed(\d+)$")
 #: The stages that save results, in the order a measurement runs them.
-_STAGE_ORDER = ("baseline", "noisy", "ptq", "qat", "analog")
+_STAGE_ORDER = ("baseline", "noisy", "noisy_programmed", "ptq", "qat", "analog")
 #: Stages whose saved values are row columns as they stand (besides a training curve).
 _PLAIN_STAGES = ("baseline", "ptq", "qat")
-#: Stages whose saved values are chip readings (:func:`.measure.reading_columns`).
+#: Stages whose saved values are chip readings (:func:`.measure.reading_columns`; the programmed chip's series of
+#: ``noisy`` is its own stage, ``noisy_programmed``).
 _CHIP_STAGES = ("noisy", "analog")
 
 
@@ -73,7 +74,8 @@ def rows_in_progress(root: str | os.PathLike[str]) -> pd.DataFrame:
                 row.update({k: v for k, v in done[stage]["values"].items() if k != "curve"})
         for stage in _CHIP_STAGES:
             if stage in done:
-                row.update(reading_columns(stage, done[stage]["values"]))
+                readings = {**done[stage]["values"], **done.get(f"{stage}_programmed", {}).get("values", {})}
+                row.update(reading_columns(stage, readings))
         rows.append(row)
     return pd.DataFrame(rows)
 
