@@ -4,13 +4,16 @@
     python benchmarks/reproduce_release.py --store runs/po.sqlite [--markdown]
     python benchmarks/reproduce_release.py --checkpoints .resume/checkpoints   # measurements still in progress
     python benchmarks/reproduce_release.py --checkpoints DIR --probe --data DATA  # digital trainings in progress
+    python benchmarks/reproduce_release.py ... --export --source "what ran where"  # -> the shipped comparison
+    python benchmarks/reproduce_release.py                                     # the shipped comparison
 
 Per class and metric: our value, the release members' mean and standard deviation, and whether ours lies within 3
 spreads (``analognasbench.fidelity.reproduce``). With ``--checkpoints`` the measurements still in progress (e.g. a
 lent GPU's minutes ended inside HWT) are compared on the stages they finished
 (``analognasbench.pipeline.partial``); a class with a whole row in the store is taken from the store. ``--probe``
-reads the networks of digital trainings still in progress on the clean test set and on the unprogrammed chip
-(a few passes, on the CPU): an early sign, printed beside the release, never stored.
+also reads the networks of digital trainings still in progress on the clean test set and on the unprogrammed chip
+(a few passes, on the CPU): kind ``probe``, an early sign, never a dataset value. ``--export`` writes the table to
+``analognasbench/fidelity/reproduce-paper-original.csv`` (the report's calibration section shows it).
 The measurements run on a GPU (``scripts/gpu-reproduce.sh``); on one CPU core a cell takes 10-20 hours.
 """
 
@@ -18,11 +21,73 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import pandas as pd
 
 from analognasbench.bench.registry import load
-from analognasbench.fidelity.reproduce import compare_with_members, reproduction_summary
+from analognasbench.fidelity.reproduce import (
+    SHIPPED_REPRODUCTION,
+    compare_with_members,
+    reproduction_summary,
+    shipped_reproduction,
+)
+
+
+def measured_rows(store: str | None, checkpoints: str | None) -> pd.DataFrame:
+    """Whole rows of ``store`` and, for the classes it lacks, the finished stages of measurements in progress."""
+    from analognasbench.pipeline.partial import rows_in_progress
+    from analognasbench.pipeline.store import RunStore
+
+    frames = []
+    if store and store.endswith(".sqlite"):
+        with RunStore(store, read_only=True) as s:
+            frames.append(s.to_dataframe(s.profile_hash).assign(stages_finished="all"))
+    elif store:
+        frames.append(load(store)[0].assign(stages_finished="all"))
+    if checkpoints:
+        partial = rows_in_progress(checkpoints)
+        done = set(frames[0]["canonical_index"]) if frames else set()
+        if not partial.empty:
+            frames.append(partial[~partial["canonical_index"].isin(done)])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def probe_rows(root: str, data_path: str | None, reads: int) -> pd.DataFrame:
+    """The probe of every digital training in progress under ``root`` (its stages.json has no baseline yet)."""
+    import json
+
+    from analognasbench.pipeline.measure import load_profile_data
+    from analognasbench.pipeline.partial import probe_digital_training
+    from analognasbench.pipeline.profiles import get_profile
+
+    rows, cache = [], {}
+    for path in sorted(Path(root).glob("*/*-seed*/digital.pt")):
+        results = path.with_name("stages.json")
+        if results.exists() and "baseline" in json.loads(results.read_text()):
+            continue  # finished: its measured baseline is in the table
+        name, _, profile_hash = path.parent.parent.name.rpartition("-")
+        profile = get_profile(name)
+        if profile.hash() != profile_hash:
+            print(f"skipped {path}: profile {name} has changed since (hash {profile.hash()}, saved {profile_hash})")
+            continue
+        if name not in cache:
+            cache[name] = load_profile_data(profile, data_path)
+        arch, seed = path.parent.name.split("-seed")
+        probe = probe_digital_training(path, int(arch), profile, cache[name], int(seed), reads=reads)
+        rows.append({"canonical_index": probe["canonical_index"], "baseline_accuracy": probe["baseline_probe"],
+                     "noisy_accuracy": probe["noisy_probe"],
+                     "stages_finished": f"probe: epoch {probe['epoch']} of {probe['epochs']}, {reads} passes"})
+    return pd.DataFrame(rows)
+
+
+def comparison(rows: pd.DataFrame, release: pd.DataFrame, kind: str, **kwargs) -> pd.DataFrame:
+    """:func:`compare_with_members` per measurement, labelled with its kind and what it had finished."""
+    out = []
+    for _, one in rows.groupby("canonical_index"):
+        cmp = compare_with_members(one, release, **kwargs)
+        out.append(cmp.dropna(subset=["z"]).assign(kind=kind, stages=one["stages_finished"].iloc[0]))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,88 +97,48 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--probe", action="store_true", help="with --checkpoints: read the digital trainings in progress")
     p.add_argument("--reads", type=int, default=3, help="with --probe: evaluation passes per reading (default 3)")
     p.add_argument("--data", help="with --probe: the dataset path (e.g. ../shared/data/cifar10-jpeg.tar.gz)")
+    p.add_argument("--export", action="store_true", help=f"write the table to {SHIPPED_REPRODUCTION.name}")
+    p.add_argument("--source", default="", help="with --export: where and how the measurements ran (provenance)")
     p.add_argument("--markdown", action="store_true")
     args = p.parse_args(argv)
-    if not (args.store or args.checkpoints):
-        p.error("give --store, --checkpoints or both")
-    if args.probe:
-        if not args.checkpoints or args.reads < 1:
-            p.error("--probe needs --checkpoints and --reads >= 1")
-        return probe(args.checkpoints, args.data, args.reads, args.markdown)
+    if args.probe and (not args.checkpoints or args.reads < 1):
+        p.error("--probe needs --checkpoints and --reads >= 1")
+    if args.export and not (args.store or args.checkpoints):
+        p.error("--export needs --store or --checkpoints (what to export)")
     from analognasbench.bench.errors import DatasetNotFoundError
-    from analognasbench.pipeline.partial import rows_in_progress
-    from analognasbench.pipeline.store import RunStore, StoreError
+    from analognasbench.pipeline.store import StoreError
 
-    frames = []
-    try:
-        if args.store and args.store.endswith(".sqlite"):
-            with RunStore(args.store, read_only=True) as store:
-                frames.append(store.to_dataframe(store.profile_hash))
-        elif args.store:
-            frames.append(load(args.store)[0])
-        if args.checkpoints:
-            partial = rows_in_progress(args.checkpoints)
-            done = set(frames[0]["canonical_index"]) if frames else set()
-            if not partial.empty:
-                print(partial[["arch", "stages_finished", "stage_seconds"]].to_string(index=False))
-                frames.append(partial[~partial["canonical_index"].isin(done)])
-    except (StoreError, DatasetNotFoundError, ValueError) as exc:
-        p.error(str(exc))
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if rows.empty:
+    release = load("original")[0]
+    if args.store or args.checkpoints:
+        try:
+            rows = measured_rows(args.store, args.checkpoints)
+            probes = probe_rows(args.checkpoints, args.data, args.reads) if args.probe else pd.DataFrame()
+        except (StoreError, DatasetNotFoundError, ValueError) as exc:
+            p.error(str(exc))
+        parts = [comparison(rows, release, "measured")] if len(rows) else []
+        if len(probes):
+            parts.append(comparison(probes, release, "probe", metrics=["baseline_accuracy", "noisy_accuracy"]))
+        cmp = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        if len(cmp):
+            cmp["source"] = args.source
+    else:
+        cmp = shipped_reproduction()
+    if cmp.empty:
         print("nothing measured yet")
         return 0
-    release = load("original")[0]
-    cmp = compare_with_members(rows, release)
-    if cmp.empty:
-        print("no measured class has several members in the release")
-        return 0
+    if args.export:
+        cmp.to_csv(SHIPPED_REPRODUCTION, index=False, float_format="%.4f")
+        print(f"wrote {len(cmp)} comparisons to {SHIPPED_REPRODUCTION}")
+    shown = cmp.drop(columns=["source", "spread"], errors="ignore")
     if args.markdown:
         from analognasbench.report.render import markdown_table
 
-        print("\n".join(markdown_table(cmp)[0]))
+        print("\n".join(markdown_table(shown.round(2))[0]))
     else:
-        with pd.option_context("display.width", 200):
-            print(cmp.round(2).to_string(index=False))
-    print(reproduction_summary(cmp).to_string(index=False))
-    return 0
-
-
-def probe(root: str, data_path: str | None, reads: int, markdown: bool) -> int:
-    """Print the probe of every digital training in progress under ``root`` beside the release's members."""
-    from pathlib import Path
-
-    from analognasbench.pipeline.measure import load_profile_data
-    from analognasbench.pipeline.partial import probe_digital_training
-    from analognasbench.pipeline.profiles import get_profile
-
-    release = load("original")[0]
-    rows, cache = [], {}
-    for path in sorted(Path(root).glob("*/*-seed*/digital.pt")):
-        name, _, profile_hash = path.parent.parent.name.rpartition("-")
-        profile = get_profile(name)
-        if profile.hash() != profile_hash:
-            print(f"skipped {path}: profile {name} has changed since (hash {profile.hash()}, saved {profile_hash})")
-            continue
-        if name not in cache:
-            cache[name] = load_profile_data(profile, data_path)
-        arch, seed = path.parent.name.split("-seed")
-        row = probe_digital_training(path, int(arch), profile, cache[name], int(seed), reads=reads)
-        members = release[release["canonical_index"] == row["canonical_index"]]
-        for metric in ("baseline", "noisy"):
-            values = members[f"{metric}_accuracy"]
-            row[f"release_{metric}"] = f"{values.mean():.2f} ± {values.std(ddof=1):.2f} ({len(values)})"
-        rows.append(row)
-    if not rows:
-        print("no digital training in progress")
-        return 0
-    table = pd.DataFrame(rows).drop(columns=["canonical_index"]).round(2)
-    if markdown:
-        from analognasbench.report.render import markdown_table
-
-        print("\n".join(markdown_table(table)[0]))
-    else:
-        print(table.to_string(index=False))
+        with pd.option_context("display.width", 250, "display.max_columns", 20):
+            print(shown.round(2).to_string(index=False))
+    for kind, sub in cmp.groupby("kind"):
+        print(f"-- {kind}\n" + reproduction_summary(sub).to_string(index=False))
     return 0
 
 

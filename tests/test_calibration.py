@@ -192,3 +192,32 @@ def test_record_writes_the_agreement_into_a_dataset_card_and_refuses_other_refer
     assert main(["quality", str(path), "--reference", str(path), "--record"]) == 2
     assert "--reference original" in capsys.readouterr().err
 
+
+
+def test_the_reproduction_table_and_its_findings_per_kind():
+    """Step 3's shipped comparison in the calibration section: measured and probe rows told apart, the noisy drop
+    next to the release members'."""
+    from analognasbench.analysis.registry import Section
+    from analognasbench.fidelity.reproduce import compare_with_members
+    from analognasbench.report.calibration import add_reproduction
+
+    members = pd.DataFrame({"canonical_index": [7, 7, 7, 9, 9],
+                            "baseline_accuracy": [80.0, 81.0, 82.0, 60.0, 61.0],
+                            "noisy_accuracy": [40.0, 50.0, 60.0, 10.0, 10.0]})
+    measured = compare_with_members(pd.DataFrame({"canonical_index": [7], "baseline_accuracy": [81.5],
+                                                  "noisy_accuracy": [45.0]}), members,
+                                    metrics=["baseline_accuracy", "noisy_accuracy"]).assign(kind="measured")
+    probe = compare_with_members(pd.DataFrame({"canonical_index": [9], "baseline_accuracy": [50.0],
+                                               "noisy_accuracy": [12.0]}), members,
+                                 metrics=["baseline_accuracy", "noisy_accuracy"]).assign(kind="probe")
+    sec = Section("calibration", "t", "s", "d")
+    add_reproduction(sec, pd.concat([measured, probe], ignore_index=True).assign(source="a test"))
+    assert set(sec.tables["reproduction"][1]["kind"]) == {"measured", "probe"}
+    assert "Ran: a test" in sec.tables["reproduction"][0]
+    first, second = sec.findings
+    assert first.startswith("paper-original, measured: 2 of 2 metrics of 1 release classes")
+    assert "class 7: 36.5 (release 31.0)" in first
+    assert second.startswith("paper-original, probe: 0 of 2") and "class 9: 38.0 (release 50.5)" in second
+    empty = Section("calibration", "t", "s", "d")
+    add_reproduction(empty, pd.DataFrame())
+    assert not empty.tables and not empty.findings

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,10 @@ from analognasbench.pipeline.schema import Metric
 RELEASE_METRICS: tuple[Metric, ...] = tuple(m for m in Metric if not m.value.endswith("programmed_accuracy"))
 #: Test images of the release's evaluations (the binomial floor of a member spread).
 RELEASE_TEST_IMAGES = 10_000
+#: The shipped comparison of our paper-original measurements with the release (``benchmarks/reproduce_release.py
+#: --export``): one row per (class, metric, kind); kind ``measured`` is a stage's result (a whole row or a
+#: measurement in progress), ``probe`` an early reading of a digital training in progress (not a dataset value).
+SHIPPED_REPRODUCTION = Path(__file__).resolve().parent / "reproduce-paper-original.csv"
 
 
 def binomial_se(accuracy: float, n: int = RELEASE_TEST_IMAGES) -> float:
@@ -70,4 +75,10 @@ def reproduction_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     }).fillna({"measured": 0, "reproduced": 0}).reset_index()
 
 
-__all__ = ["RELEASE_METRICS", "binomial_se", "compare_with_members", "reproduction_summary"]
+def shipped_reproduction() -> pd.DataFrame:
+    """The shipped comparison (:data:`SHIPPED_REPRODUCTION`), or an empty frame when none is shipped."""
+    return pd.read_csv(SHIPPED_REPRODUCTION) if SHIPPED_REPRODUCTION.is_file() else pd.DataFrame()
+
+
+__all__ = ["RELEASE_METRICS", "SHIPPED_REPRODUCTION", "binomial_se", "compare_with_members", "reproduction_summary",
+           "shipped_reproduction"]
