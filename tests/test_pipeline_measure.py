@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from threads_fixture import one_thread  # noqa: F401  (autouse: every test here on one thread)
 
 from analognasbench.datasets import synthetic
 from analognasbench.nets import build_network, count_flops
@@ -42,14 +43,6 @@ from analognasbench.pipeline.training import (
 from analognasbench.space import canonical_index, parse
 
 ARCH = (2, 3, 0, 2, 4, 3)  # convs, pooling and a skip: every kind of layer
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

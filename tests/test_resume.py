@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from threads_fixture import one_thread  # noqa: F401  (autouse: every test here on one thread)
 
 from analognasbench.analog.gaussian import GaussianSource
 from analognasbench.pipeline.measure import VOLATILE_COLUMNS, evaluate_architecture, load_profile_data
@@ -32,14 +33,6 @@ SEED = 5
 
 class Stop(Exception):
     """Stands for a kill at a chosen point."""
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
