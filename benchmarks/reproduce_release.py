@@ -4,6 +4,7 @@
     python benchmarks/reproduce_release.py --store runs/po.sqlite [--markdown]
     python benchmarks/reproduce_release.py --checkpoints .resume/checkpoints   # measurements still in progress
     python benchmarks/reproduce_release.py --checkpoints DIR --probe --data DATA  # digital trainings in progress
+    python benchmarks/reproduce_release.py --checkpoints DIR --inside --data DATA  # clipping and SNR per layer
     python benchmarks/reproduce_release.py ... --export --source "what ran where"  # -> the shipped comparison
     python benchmarks/reproduce_release.py                                     # the shipped comparison
 
@@ -81,6 +82,40 @@ def probe_rows(root: str, data_path: str | None, reads: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def inside(root: str, data_path: str | None) -> pd.DataFrame:
+    """Per digital network under ``root`` (the latest checkpoint of each), its analog layers read on 500 test
+    images before programming (``analognasbench.pipeline.ablation.layer_diagnostics``), summarised: layers,
+    those clipping more than 10 % of their inputs at the fixed input range, the worst clipping, the median and
+    worst signal-to-noise ratio (dB) and the layer where it is worst."""
+    import torch
+
+    from analognasbench.pipeline.ablation import layer_diagnostics
+    from analognasbench.pipeline.measure import _hardware, load_profile_data
+    from analognasbench.pipeline.partial import digital_network_of
+    from analognasbench.pipeline.profiles import get_profile
+    from analognasbench.pipeline.training import DeviceData, evaluation_batches
+
+    rows, cache = [], {}
+    for path in sorted(Path(root).glob("*/*-seed*/digital.pt")):
+        name = path.parent.parent.name.rpartition("-")[0]
+        profile = get_profile(name)
+        if name not in cache:
+            data = load_profile_data(profile, data_path)
+            proto = profile.protocol
+            dd = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, torch.device("cpu"),
+                                        proto.norm_mean, proto.norm_std)
+            cache[name] = evaluation_batches(dd, 500)[0][0]
+        arch = int(path.parent.name.split("-seed")[0])
+        net, epoch = digital_network_of(path, arch, profile)
+        layers = pd.DataFrame(layer_diagnostics(net, _hardware(profile), cache[name]))
+        worst = layers.loc[layers.snr_db.idxmin()]
+        rows.append({"arch": arch, "epoch": epoch, "layers": len(layers),
+                     "clipping >10 %": int((layers.clipped > 0.1).sum()), "worst clipped": layers.clipped.max(),
+                     "median SNR dB": layers.snr_db.median(), "worst SNR dB": worst.snr_db,
+                     "worst layer": worst.layer})
+    return pd.DataFrame(rows)
+
+
 def comparison(rows: pd.DataFrame, release: pd.DataFrame, kind: str, **kwargs) -> pd.DataFrame:
     """:func:`compare_with_members` per measurement, labelled with its kind and what it had finished."""
     out = []
@@ -99,8 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", help="with --probe: the dataset path (e.g. ../shared/data/cifar10-jpeg.tar.gz)")
     p.add_argument("--export", action="store_true", help=f"write the table to {SHIPPED_REPRODUCTION.name}")
     p.add_argument("--source", default="", help="with --export: where and how the measurements ran (provenance)")
+    p.add_argument("--inside", action="store_true",
+                   help="with --checkpoints: per-layer clipping and SNR of each digital network on the chip")
     p.add_argument("--markdown", action="store_true")
     args = p.parse_args(argv)
+    if args.inside:
+        if not args.checkpoints:
+            p.error("--inside needs --checkpoints")
+        print(inside(args.checkpoints, args.data).round(3).to_string(index=False))
+        return 0
     if args.probe and (not args.checkpoints or args.reads < 1):
         p.error("--probe needs --checkpoints and --reads >= 1")
     if args.export and not (args.store or args.checkpoints):

@@ -4,7 +4,7 @@
 
 Replaces the blocks between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` (coverage, cost, quality, fidelity,
 seeds, and the published release's: release_reliability, release_table3, release_agreement, calibration,
-drop_ablation, calibration_limits);
+drop_ablation, calibration_limits, reproduction);
 the prose around them is written by hand. Run it after each export (``scripts/export-sweep.sh`` does).
 """
 
@@ -142,7 +142,25 @@ def release_blocks(lowcost: pd.DataFrame) -> dict[str, str]:
     out["calibration"] = calibration_block(rel_df)
     out["drop_ablation"] = drop_ablation_block(rel_df)
     out["calibration_limits"] = calibration_limits_block(rel_df)
+    out["reproduction"] = reproduction_block()
     return out
+
+
+def reproduction_block() -> str:
+    """Release cells measured end to end with paper-original against the release's members (the shipped table)."""
+    from analognasbench.fidelity.reproduce import shipped_reproduction
+    from analognasbench.report.render import markdown_table
+
+    cmp = shipped_reproduction()
+    if cmp.empty:
+        return "No reproduction is shipped."
+    source = "; ".join(sorted(set(cmp["source"].dropna().astype(str)) - {""}))
+    lines, _ = markdown_table(cmp.drop(columns=["spread", "source"]).round(2))
+    return ("Per class and metric: our value, the release's separately trained members (count, mean, standard "
+            "deviation), the distance in spreads (the standard deviation, floored at one reading's binomial error) "
+            "and whether it is within 3; kind `probe` is a digital training in progress read early, not a dataset "
+            "value (`python benchmarks/reproduce_release.py --markdown`)." + (f" Ran: {source}." if source else "")
+            + "\n\n" + "\n".join(lines))
 
 
 def drop_ablation_block(release: pd.DataFrame) -> str:

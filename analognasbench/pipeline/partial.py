@@ -80,6 +80,19 @@ def rows_in_progress(root: str | os.PathLike[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def digital_network_of(path: str | os.PathLike[str], arch: Any, profile: Profile) -> tuple[torch.nn.Module, int]:
+    """The network saved in the digital training checkpoint ``path`` (in eval mode, on the CPU) and its epoch;
+    ``ValueError`` when ``path`` holds no training checkpoint."""
+    from analognasbench.nets import build_network
+
+    state = StageCheckpoint(Path(path)).load()
+    if state is None:
+        raise ValueError(f"{str(path)!r} is not a training checkpoint")
+    net = build_network(parse(arch), profile.C, profile.N, profile.num_classes)
+    net.load_state_dict(state["model"])
+    return net.eval(), int(state["epoch"])
+
+
 def probe_digital_training(path: str | os.PathLike[str], arch: Any, profile: Profile, data: ImageData, seed: int,
                            *, reads: int = 3) -> dict[str, Any]:
     """An early look at a digital training still in progress (its checkpoint ``path``, e.g. ``digital.pt``): the
@@ -87,16 +100,10 @@ def probe_digital_training(path: str | os.PathLike[str], arch: Any, profile: Pro
     protocol's evaluation passes with the noisy stage's seeds. Columns end in ``_probe``: these are not the
     dataset's metrics (the network has not finished training and the reads are fewer), only a sign of where
     they are heading. On the CPU."""
-    state = StageCheckpoint(Path(path)).load()
-    if state is None:
-        raise ValueError(f"{str(path)!r} is not a training checkpoint")
-    from analognasbench.nets import build_network
     from analognasbench.pipeline.training import accuracy
 
     architecture = parse(arch)
-    net = build_network(architecture, profile.C, profile.N, profile.num_classes)
-    net.load_state_dict(state["model"])
-    net.eval()
+    net, epoch = digital_network_of(path, architecture, profile)
     proto = profile.protocol
     ddata = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, torch.device("cpu"),
                                    proto.norm_mean, proto.norm_std)
@@ -109,8 +116,8 @@ def probe_digital_training(path: str | os.PathLike[str], arch: Any, profile: Pro
     noisy = unprogrammed_accuracies(anet, test, reads, seed, _SEED_NOISY_UNPROGRAMMED)
     b, n = sum(baseline) / reads, sum(noisy) / reads
     return {"arch": str(tuple(architecture)), "canonical_index": canonical_index(architecture),
-            "epoch": int(state["epoch"]), "epochs": profile.train.epochs, "reads": reads,
+            "epoch": epoch, "epochs": profile.train.epochs, "reads": reads,
             "baseline_probe": b, "noisy_probe": n, "noisy_drop_probe": b - n}
 
 
-__all__ = ["probe_digital_training", "rows_in_progress"]
+__all__ = ["digital_network_of", "probe_digital_training", "rows_in_progress"]
