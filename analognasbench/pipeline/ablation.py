@@ -205,6 +205,8 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
     start = time.perf_counter()
     train_sgd(net, ddata, profile.train, batch_size=profile.batch_size, augment=profile.augment,
               generator=_generator(seed, _SEED_TRAIN))
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)  # the training's last kernels belong to its time
     train_s = time.perf_counter() - start
     calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size, _generator(seed, _SEED_CALIB))
     records = []

@@ -431,14 +431,8 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
     # The chip readings of the digital network come before the int8 models: at the paper's protocol on a GPU
     # machine the int8 evaluations run on the CPU (x86 kernels) and are the slowest stages, so a measurement
     # cut short keeps the readings the analog benchmark is about. Every stage draws from its own seeds: the
-    # order changes no value.
-    def chip_readings(anet: nn.Module, purpose: int, unprogrammed_purpose: int, name: str) -> dict[str, Any]:
-        unprogrammed = unprogrammed_accuracies(anet, test, passes, seed, unprogrammed_purpose)
-        series = chip_accuracies(anet, test, profile, seed, purpose, progress, name)
-        return {"unprogrammed": unprogrammed, "series": [[t, v] for t, v in series.items()]}
-
-    # Two stages, each saved when it ends: the unprogrammed reading (the release's noisy_accuracy, a few passes)
-    # is kept even when a stop falls in the programmed chip's drift series (R x drift times passes).
+    # order changes no value. Two stages, each saved when it ends: the unprogrammed reading (the release's
+    # noisy_accuracy) is kept even when a stop falls in the programmed chip's drift series (R x drift times).
     noisy = stage("noisy", lambda: {"unprogrammed": unprogrammed_accuracies(
         digital_on_chip(net, hardware, profile, calib), test, passes, seed, _SEED_NOISY_UNPROGRAMMED)})
     if "series" not in noisy:  # (a checkpoint of an earlier version holds both in "noisy")
@@ -462,6 +456,11 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
     qat_values = stage("qat", qat, timed=False)
     curves["qat"] = qat_values.pop("curve")
     row.update(qat_values)
+
+    def chip_readings(anet: nn.Module, purpose: int, unprogrammed_purpose: int, name: str) -> dict[str, Any]:
+        unprogrammed = unprogrammed_accuracies(anet, test, passes, seed, unprogrammed_purpose)
+        series = chip_accuracies(anet, test, profile, seed, purpose, progress, name)
+        return {"unprogrammed": unprogrammed, "series": [[t, v] for t, v in series.items()]}
 
     def hwt_and_analog() -> dict[str, Any]:
         # One resumable unit: HWT's network is not kept once read, so the reading is redone after a kill during it.
