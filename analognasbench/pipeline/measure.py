@@ -4,13 +4,14 @@ Steps (the AnalogNAS-Bench paper, Section 2 and Appendix C):
 
 1. **digital**: SGD training from a seeded initialisation (:class:`~.profiles.SGDStage`, augmentation).
 2. **baseline**: float test accuracy (clean test set, or the mean of augmented passes under test-time augmentation).
-3. **ptq**: int8 fake quantisation of the trained network, activation ranges calibrated on training batches (test
-   batches under ``protocol.calibration_data="test"``); or the release's FX x86 recipe (``quantization_recipe``).
-4. **qat**: quantisation-aware fine-tuning of a copy of the trained network, then int8 test accuracy.
-5. **noisy**: the trained weights converted to the chip (``hardware_preset``) at input range 3.0 (calibrated only
+3. **noisy**: the trained weights converted to the chip (``hardware_preset``) at input range 3.0 (calibrated only
    with ``calibrate_noisy_inputs``). First evaluated unprogrammed (exact weights, periphery only; the release's
-   ``noisy_accuracy``, mean over passes), then R programmings, each read at t = 0
-   (``noisy_programmed_accuracy``) and at every drift time (global drift compensation is the simulator's).
+   ``noisy_accuracy``, mean over passes), then (stage ``noisy_programmed`` of a checkpoint) R programmings, each
+   read at t = 0 (``noisy_programmed_accuracy``) and at every drift time (global drift compensation is the
+   simulator's).
+4. **ptq**: int8 fake quantisation of the trained network, activation ranges calibrated on training batches (test
+   batches under ``protocol.calibration_data="test"``); or the release's FX x86 recipe (``quantization_recipe``).
+5. **qat**: quantisation-aware fine-tuning of a copy of the trained network, then int8 test accuracy.
 6. **hwt**: hardware-aware training of an analog copy starting from the trained weights.
 7. **analog**: the HWT network, unprogrammed (``analog_accuracy``), then R programmings at t = 0
    (``analog_programmed_accuracy``) and every drift time.
@@ -18,6 +19,8 @@ Steps (the AnalogNAS-Bench paper, Section 2 and Appendix C):
 Unprogrammed passes: ``protocol.tta_passes`` under test-time augmentation (one augmented test pass each), else R
 passes of the clean test set (they differ by the output noise only).
 
+Each stage's values depend on its own seeds only, so the order of the stages changes no value (the chip readings
+come before the int8 models, whose evaluation runs on the CPU and is the slowest part on a GPU machine).
 Repetitions program the same converted model again (it is never rebuilt). Every random draw comes from a seed
 derived from ``(seed, purpose)``, so a seed gives identical rows on CPU; the device only changes floating-point
 rounding.
