@@ -171,14 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.export:
         cmp.to_csv(SHIPPED_REPRODUCTION, index=False, float_format="%.4f")
         print(f"wrote {len(cmp)} comparisons to {SHIPPED_REPRODUCTION}")
-    shown = cmp.drop(columns=["source", "spread"], errors="ignore")
+    from analognasbench.report.calibration import reproduction_columns
+
+    shown = reproduction_columns(cmp)
     if args.markdown:
         from analognasbench.report.render import markdown_table
 
-        print("\n".join(markdown_table(shown.round(2))[0]))
+        print("\n".join(markdown_table(shown)[0]))
     else:
         with pd.option_context("display.width", 250, "display.max_columns", 20):
-            print(shown.round(2).to_string(index=False))
+            print(shown.to_string(index=False))
     for kind, sub in cmp.groupby("kind"):
         print(f"-- {kind}\n" + reproduction_summary(sub).to_string(index=False))
     return 0

@@ -149,13 +149,14 @@ def release_blocks(lowcost: pd.DataFrame) -> dict[str, str]:
 def reproduction_block() -> str:
     """Release cells measured end to end with paper-original against the release's members (the shipped table)."""
     from analognasbench.fidelity.reproduce import shipped_reproduction
+    from analognasbench.report.calibration import reproduction_columns
     from analognasbench.report.render import markdown_table
 
     cmp = shipped_reproduction()
     if cmp.empty:
         return "No reproduction is shipped."
     source = "; ".join(sorted(set(cmp["source"].dropna().astype(str)) - {""}))
-    lines, _ = markdown_table(cmp.drop(columns=["spread", "source"]).round(2))
+    lines, _ = markdown_table(reproduction_columns(cmp))
     return ("Per class and metric: our value, the release's separately trained members (count, mean, standard "
             "deviation), the distance in spreads (the standard deviation, floored at one reading's binomial error) "
             "and whether it is within 3; kind `probe` is a digital training in progress read early, not a dataset "

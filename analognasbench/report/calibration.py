@@ -174,13 +174,21 @@ def add_drop_ablation(sec: Section, records: pd.DataFrame, release: pd.DataFrame
         "of drops (right).", lambda: plot_drop_ablation(table))
 
 
+def reproduction_columns(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The shipped comparison as shown (the report's and DATASET.md's table): rounded, ``reproduced`` as yes/no,
+    without the provenance (said once beside the table) and the floored spread (its z says it)."""
+    shown = comparison.drop(columns=["spread", "source"], errors="ignore").round(2)
+    shown["reproduced"] = shown["reproduced"].map(lambda v: "yes" if v is True or v == 1 else "no")
+    return shown
+
+
 def add_reproduction(sec: Section, comparison: pd.DataFrame) -> None:
     """Release cells measured end to end with ``paper-original`` (issue 23, step 3; the shipped comparison of
     ``benchmarks/reproduce_release.py --export``) in ``sec``: the table and, per kind, what was reproduced and the
     noisy drop against the release's."""
     if comparison.empty:
         return
-    shown = comparison.drop(columns=["spread", "source"], errors="ignore")
+    shown = reproduction_columns(comparison)
     source = "; ".join(sorted(set(comparison.get("source", pd.Series(dtype=str)).dropna().astype(str)) - {""}))
     sec.tables["reproduction"] = (
         "End to end at the paper's protocol (paper-original) on release cells: our value per metric against the "
