@@ -103,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.run:
         if not args.store:
             p.error("--run needs --store")
+        from analognasbench.pipeline.measure import resolve_device
+
+        try:
+            resolve_device(args.device)
+        except (RuntimeError, ValueError) as exc:
+            p.error(f"--device {args.device!r}: {str(exc).splitlines()[0]} (expected cpu, cuda or cuda:N)")
         if not args.archs.is_file():
             p.error(f"--archs {args.archs}: no such file; expected one architecture per line")
         archs = read_arch_file(args.archs)[: args.limit]

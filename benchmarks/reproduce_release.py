@@ -54,28 +54,39 @@ def measured_rows(store: str | None, checkpoints: str | None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def digital_checkpoints(root: str):
+    """``(path, profile, arch index, seed)`` of every digital training checkpoint under ``root`` whose profile is
+    still what it was when saved (others are named and skipped)."""
+    from analognasbench.pipeline.profiles import get_profile
+    from analognasbench.pipeline.resume import parse_run_directory
+
+    for path in sorted(Path(root).glob("*/*-seed*/digital.pt")):
+        run = parse_run_directory(path.parent)
+        if run is None:
+            continue
+        name, profile_hash, arch, seed = run
+        profile = get_profile(name)
+        if profile.hash() != profile_hash:
+            print(f"skipped {path}: profile {name} has changed since (hash {profile.hash()}, saved {profile_hash})")
+            continue
+        yield path, profile, arch, seed
+
+
 def probe_rows(root: str, data_path: str | None, reads: int) -> pd.DataFrame:
     """The probe of every digital training in progress under ``root`` (its stages.json has no baseline yet)."""
     import json
 
     from analognasbench.pipeline.measure import load_profile_data
     from analognasbench.pipeline.partial import probe_digital_training
-    from analognasbench.pipeline.profiles import get_profile
 
     rows, cache = [], {}
-    for path in sorted(Path(root).glob("*/*-seed*/digital.pt")):
+    for path, profile, arch, seed in digital_checkpoints(root):
         results = path.with_name("stages.json")
         if results.exists() and "baseline" in json.loads(results.read_text()):
             continue  # finished: its measured baseline is in the table
-        name, _, profile_hash = path.parent.parent.name.rpartition("-")
-        profile = get_profile(name)
-        if profile.hash() != profile_hash:
-            print(f"skipped {path}: profile {name} has changed since (hash {profile.hash()}, saved {profile_hash})")
-            continue
-        if name not in cache:
-            cache[name] = load_profile_data(profile, data_path)
-        arch, seed = path.parent.name.split("-seed")
-        probe = probe_digital_training(path, int(arch), profile, cache[name], int(seed), reads=reads)
+        if profile.name not in cache:
+            cache[profile.name] = load_profile_data(profile, data_path)
+        probe = probe_digital_training(path, arch, profile, cache[profile.name], seed, reads=reads)
         rows.append({"canonical_index": probe["canonical_index"], "baseline_accuracy": probe["baseline_probe"],
                      "noisy_accuracy": probe["noisy_probe"],
                      "stages_finished": f"probe: epoch {probe['epoch']} of {probe['epochs']}, {reads} passes"})
@@ -92,20 +103,17 @@ def inside(root: str, data_path: str | None) -> pd.DataFrame:
     from analognasbench.pipeline.ablation import layer_diagnostics
     from analognasbench.pipeline.measure import _hardware, load_profile_data
     from analognasbench.pipeline.partial import digital_network_of
-    from analognasbench.pipeline.profiles import get_profile
     from analognasbench.pipeline.training import DeviceData, evaluation_batches
 
     rows, cache = [], {}
-    for path in sorted(Path(root).glob("*/*-seed*/digital.pt")):
-        name = path.parent.parent.name.rpartition("-")[0]
-        profile = get_profile(name)
+    for path, profile, arch, _ in digital_checkpoints(root):
+        name = profile.name
         if name not in cache:
             data = load_profile_data(profile, data_path)
             proto = profile.protocol
             dd = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, torch.device("cpu"),
                                         proto.norm_mean, proto.norm_std)
             cache[name] = evaluation_batches(dd, 500)[0][0]
-        arch = int(path.parent.name.split("-seed")[0])
         net, epoch = digital_network_of(path, arch, profile)
         layers = pd.DataFrame(layer_diagnostics(net, _hardware(profile), cache[name]))
         worst = layers.loc[layers.snr_db.idxmin()]

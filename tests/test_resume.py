@@ -257,3 +257,10 @@ def test_the_release_int8_recipe_continues_inside_qat(tmp_path):
         evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint,
                               progress=stop_at("qat", 2))
     assert_same_row(evaluate_architecture(ARCH, profile, data, SEED, device="cpu", checkpoint=checkpoint), expected)
+
+
+def test_a_run_directory_is_parsed_back(profile, tmp_path):
+    from analognasbench.pipeline.resume import parse_run_directory
+
+    assert parse_run_directory(run_directory(tmp_path, profile, 146, 3)) == (profile.name, profile.hash(), 146, 3)
+    assert parse_run_directory(tmp_path / "smoke-abc" / "notarun") is None

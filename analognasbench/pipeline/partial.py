@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,10 @@ from analognasbench.pipeline.measure import (
     unprogrammed_accuracies,
 )
 from analognasbench.pipeline.profiles import CalibrationData, Profile
-from analognasbench.pipeline.resume import StageCheckpoint
+from analognasbench.pipeline.resume import StageCheckpoint, parse_run_directory
 from analognasbench.pipeline.training import DeviceData, calibration_inputs
 from analognasbench.space import canonical_index, parse
 
-#: ``<arch index>-seed<seed>``, the directory of one measurement under its profile's (:func:`.resume.run_directory`).
-_RUN_DIR = re.compile(r"^(\d+)-seed(\d+)$")
 #: The stages that save results, in the order a measurement runs them.
 _STAGE_ORDER = ("baseline", "noisy", "noisy_programmed", "ptq", "qat", "analog")
 #: Stages whose saved values are row columns as they stand (besides a training curve).
@@ -57,16 +54,16 @@ def rows_in_progress(root: str | os.PathLike[str]) -> pd.DataFrame:
         raise ValueError(f"checkpoint root {str(root)!r} is not a directory (expected what --checkpoints wrote)")
     rows = []
     for results in sorted(root.glob("*/*/stages.json")):
-        match = _RUN_DIR.match(results.parent.name)
-        name, _, profile_hash = results.parent.parent.name.rpartition("-")
-        if match is None or not name:
+        run = parse_run_directory(results.parent)
+        if run is None:
             continue
+        name, profile_hash, arch_index, seed = run
         done: dict[str, Any] = json.loads(results.read_text())
-        architecture = parse(int(match.group(1)))
+        architecture = parse(arch_index)
         row: dict[str, Any] = {
             "profile_name": name, "profile_hash": profile_hash, "arch_index": architecture.index,
             "arch": str(tuple(architecture)), "canonical_index": canonical_index(architecture),
-            "seed": int(match.group(2)), "stages_finished": ",".join(s for s in _STAGE_ORDER if s in done),
+            "seed": seed, "stages_finished": ",".join(s for s in _STAGE_ORDER if s in done),
             "stage_seconds": math.fsum(float(d["seconds"]) for d in done.values()),
         }
         for stage in _PLAIN_STAGES:

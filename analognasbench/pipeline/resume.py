@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -117,4 +118,16 @@ def run_directory(root: str | os.PathLike[str], profile: Profile, arch_index: in
     return Path(root) / f"{profile.name}-{profile.hash()}" / f"{int(arch_index)}-seed{int(seed)}"
 
 
-__all__ = ["DEFAULT_INTERVAL_S", "MeasurementCheckpoint", "StageCheckpoint", "check_interval", "run_directory"]
+def parse_run_directory(directory: str | os.PathLike[str]) -> tuple[str, str, int, int] | None:
+    """The inverse of :func:`run_directory`: ``(profile name, profile hash, arch index, seed)`` of a measurement's
+    directory, or ``None`` when ``directory`` is not one."""
+    directory = Path(directory)
+    match = re.fullmatch(r"(\d+)-seed(\d+)", directory.name)
+    name, _, profile_hash = directory.parent.name.rpartition("-")
+    if match is None or not name:
+        return None
+    return name, profile_hash, int(match.group(1)), int(match.group(2))
+
+
+__all__ = ["DEFAULT_INTERVAL_S", "MeasurementCheckpoint", "StageCheckpoint", "check_interval", "parse_run_directory",
+           "run_directory"]
