@@ -77,12 +77,15 @@ progress() {
 import json, sys
 from pathlib import Path
 import torch
+from analognasbench.pipeline.profiles import get_profile
+from analognasbench.pipeline.resume import parse_run_directory
 root, left, later = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-epochs = {"digital": 200, "qat": 20, "hwt": 200}
 result_of = {"digital": "baseline", "qat": "qat", "hwt": "analog"}  # the stage whose results end the training's use
 dirs = sorted(root.glob("*/*-seed*")) if root.is_dir() else []
 can_end = 0
 for d in dirs:
+    profile = get_profile(parse_run_directory(d)[0])
+    epochs = {"digital": profile.train.epochs, "qat": profile.qat.epochs, "hwt": profile.hwt.epochs}
     done = json.loads((d / "stages.json").read_text()) if (d / "stages.json").exists() else {}
     parts = [f"{k} {v['seconds']:.0f}s" for k, v in done.items()]
     ends = True  # between training stages (evaluations): assume it gets on
