@@ -29,9 +29,10 @@ from analognasbench.pipeline.profiles import get_profile
 ROOT = Path(__file__).resolve().parent.parent
 ARCHS = ROOT / "scripts" / "ablation-archs.txt"
 #: The two factors that moved the drop alone, together (the release's depth and image size), trained 4, 12 and 24
-#: epochs; then the release's whole network (width 16 too) on the whole training set, 12 epochs (a GPU job).
+#: epochs; the release's width on top (12 epochs, 5,000 images: one CPU core for about half an hour per class);
+#: then the release's whole network on the whole training set, 12 epochs (a GPU job).
 COMBINED = ({"N": 5, "image_size": 32}, {"N": 5, "image_size": 32, "epochs": 12},
-            {"N": 5, "image_size": 32, "epochs": 24},
+            {"N": 5, "image_size": 32, "epochs": 24}, {"N": 5, "image_size": 32, "epochs": 12, "C": 16},
             {"N": 5, "image_size": 32, "epochs": 12, "C": 16, "train_subset": None})
 
 
@@ -47,7 +48,8 @@ def inside(data_path: str, archs: list[str]) -> pd.DataFrame:
     from analognasbench.analog import presets
     from analognasbench.nets import build_network
     from analognasbench.pipeline.ablation import layer_diagnostics
-    from analognasbench.pipeline.measure import _generator, load_profile_data
+    from analognasbench.pipeline.measure import load_profile_data
+    from analognasbench.pipeline.seeds import SeedPurpose, generator
     from analognasbench.pipeline.training import DeviceData, evaluation_batches, train_sgd
     from analognasbench.space import parse
 
@@ -60,8 +62,8 @@ def inside(data_path: str, archs: list[str]) -> pd.DataFrame:
                                     proto.norm_mean, proto.norm_std)
         x = evaluation_batches(dd, 500)[0][0]
         for arch in archs:
-            net = build_network(parse(arch), profile.C, profile.N, 10, generator=_generator(0, 0))
-            train_sgd(net, dd, profile.train, batch_size=profile.batch_size, augment=False, generator=_generator(0, 1))
+            net = build_network(parse(arch), profile.C, profile.N, 10, generator=generator(0, SeedPurpose.INIT))
+            train_sgd(net, dd, profile.train, batch_size=profile.batch_size, augment=False, generator=generator(0, SeedPurpose.TRAIN))
             for i, row in enumerate(layer_diagnostics(net, presets.get(profile.hardware_preset), x)):
                 out.append({"arch": parse(arch).short, "N": n, "order": i, **row})
     return pd.DataFrame(out)

@@ -101,7 +101,7 @@ def inside(root: str, data_path: str | None) -> pd.DataFrame:
     import torch
 
     from analognasbench.pipeline.ablation import layer_diagnostics
-    from analognasbench.pipeline.measure import _hardware, load_profile_data
+    from analognasbench.pipeline.measure import chip_hardware, load_profile_data
     from analognasbench.pipeline.partial import digital_network_of
     from analognasbench.pipeline.training import DeviceData, evaluation_batches
 
@@ -115,7 +115,7 @@ def inside(root: str, data_path: str | None) -> pd.DataFrame:
                                         proto.norm_mean, proto.norm_std)
             cache[name] = evaluation_batches(dd, 500)[0][0]
         net, epoch = digital_network_of(path, arch, profile)
-        layers = pd.DataFrame(layer_diagnostics(net, _hardware(profile), cache[name]))
+        layers = pd.DataFrame(layer_diagnostics(net, chip_hardware(profile), cache[name]))
         worst = layers.loc[layers.snr_db.idxmin()]
         rows.append({"arch": arch, "epoch": epoch, "layers": len(layers),
                      "clipping >10 %": int((layers.clipped > 0.1).sum()), "worst clipped": layers.clipped.max(),

@@ -34,6 +34,7 @@ from torch import nn
 
 from analognasbench.datasets import ImageData
 from analognasbench.pipeline.profiles import NB201_MEAN, NB201_STD, Profile
+from analognasbench.pipeline.seeds import SeedPurpose, generator
 from analognasbench.space import canonical_index, parse
 
 
@@ -161,12 +162,12 @@ def _describe(p: Profile, changed_from: Profile | None = None) -> str:
 def _unprogrammed_reads(net: nn.Module, setting: AblationSetting, ddata: Any, test: Any, reads: int, seed: int,
                         calib: list[torch.Tensor]) -> list[float]:
     from analognasbench.analog import calibrate_input_ranges, to_analog
-    from analognasbench.pipeline.measure import _SEED_NOISY_UNPROGRAMMED, unprogrammed_accuracies
+    from analognasbench.pipeline.measure import unprogrammed_accuracies
 
     anet = to_analog(net, setting.variant.hardware(setting.profile.hardware_preset))
     if setting.variant.calibrate_inputs:
         calibrate_input_ranges(anet, calib)
-    return unprogrammed_accuracies(anet, test, reads, seed, _SEED_NOISY_UNPROGRAMMED)
+    return unprogrammed_accuracies(anet, test, reads, seed, SeedPurpose.NOISY_UNPROGRAMMED)
 
 
 def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageData, seed: int, *,
@@ -177,11 +178,7 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
     device)."""
     from analognasbench.nets import build_network
     from analognasbench.pipeline.measure import (
-        _SEED_CALIB,
-        _SEED_INIT,
-        _SEED_TRAIN,
         EvalPasses,
-        _generator,
         check_data,
         device_label,
         resolve_device,
@@ -201,14 +198,15 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
     ddata = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, dev,
                                    proto.norm_mean, proto.norm_std)
     net = build_network(architecture, profile.C, profile.N, profile.num_classes,
-                        generator=_generator(seed, _SEED_INIT)).to(dev)
+                        generator=generator(seed, SeedPurpose.INIT)).to(dev)
     start = time.perf_counter()
     train_sgd(net, ddata, profile.train, batch_size=profile.batch_size, augment=profile.augment,
-              generator=_generator(seed, _SEED_TRAIN))
+              generator=generator(seed, SeedPurpose.TRAIN))
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)  # the training's last kernels belong to its time
     train_s = time.perf_counter() - start
-    calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size, _generator(seed, _SEED_CALIB))
+    calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size,
+                               generator(seed, SeedPurpose.CALIB))
     records = []
     for setting in settings:
         start = time.perf_counter()

@@ -56,6 +56,7 @@ from analognasbench.pipeline.profiles import (
 )
 from analognasbench.pipeline.resume import MeasurementCheckpoint, StageCheckpoint
 from analognasbench.pipeline.schema import DRIFT_TIMES, EVAL_STAGES, TRAIN_STAGES, Metric, all_columns
+from analognasbench.pipeline.seeds import SeedPurpose, derived_seed, generator
 from analognasbench.pipeline.training import (
     DeviceData,
     Progress,
@@ -70,21 +71,7 @@ from analognasbench.space import Architecture, canonical_index, parse
 
 logger = logging.getLogger(__name__)
 
-#: Purposes of derived seeds (the second entry of the seed sequence); never renumber, it would change results.
-_SEED_INIT, _SEED_TRAIN, _SEED_CALIB, _SEED_QAT, _SEED_HWT, _SEED_NOISY, _SEED_ANALOG = range(7)
-_SEED_TTA, _SEED_NOISY_UNPROGRAMMED, _SEED_ANALOG_UNPROGRAMMED = 7, 8, 9
-
 STAGES: tuple[str, ...] = ("digital", "baseline", "ptq", "qat", "noisy", "hwt", "analog")
-
-
-def derived_seed(seed: int, purpose: int, index: int = 0) -> int:
-    """A 63-bit seed for one purpose of one measurement, independent of the others."""
-    return int(np.random.SeedSequence([seed, purpose, index]).generate_state(2, np.uint32).astype(np.uint64)
-               .dot(np.array([1 << 31, 1], dtype=np.uint64)) & np.uint64((1 << 63) - 1))
-
-
-def _generator(seed: int, purpose: int, index: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(derived_seed(seed, purpose, index))
 
 
 # -- data ----------------------------------------------------------------------------------------------------------
@@ -165,7 +152,8 @@ def software_versions() -> dict[str, str]:
 # -- the analog chip -----------------------------------------------------------------------------------------------
 
 
-def _hardware(profile: Profile) -> Any:
+def chip_hardware(profile: Profile) -> Any:
+    """The profile's hardware preset (the analog tiles' configuration)."""
     from analognasbench.analog import presets
 
     return presets.get(profile.hardware_preset)
@@ -205,7 +193,7 @@ class EvalPasses:
             return self._clean
         k %= self.n
         if self._last is None or self._last[0] != k:
-            self._last = (k, evaluation_batches(self.data, self.batch_size, _generator(self.seed, _SEED_TTA, k)))
+            self._last = (k, evaluation_batches(self.data, self.batch_size, generator(self.seed, SeedPurpose.TTA, k)))
         return self._last[1]
 
     def mean_accuracy(self, model: nn.Module) -> tuple[float, float]:
@@ -279,12 +267,12 @@ def _hardware_aware_training(net: nn.Module, hardware: Any, data: DeviceData, pr
     rule = profile.protocol.hwt_update_rule
     before_update = partial(scale_grads_by_input_range_, hnet) if rule == HWTUpdateRule.AIHWKIT else None
     for index, layer in enumerate(analog_layers(hnet)):
-        layer.noise.reseed(derived_seed(seed, _SEED_HWT, 1 + index))
+        layer.noise.reseed(derived_seed(seed, SeedPurpose.HWT, 1 + index))
     devices = [data.device] if data.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(derived_seed(seed, _SEED_HWT, 0))
+        torch.manual_seed(derived_seed(seed, SeedPurpose.HWT, 0))
         curve = train_sgd(hnet, data, profile.hwt, batch_size=profile.batch_size, augment=profile.augment,
-                          generator=_generator(seed, _SEED_HWT), after_step=partial(clip_weights_, hnet),
+                          generator=generator(seed, SeedPurpose.HWT), after_step=partial(clip_weights_, hnet),
                           progress=progress, name="hwt", schedule=profile.protocol.hwt_lr_schedule.value,
                           before_update=before_update, checkpoint=checkpoint)
     return hnet, curve
@@ -322,7 +310,7 @@ def validate_inputs(arch: Any, profile: Profile | str, data: ImageData) -> tuple
     profile = get_profile(profile) if isinstance(profile, str) else profile
     if not isinstance(profile, Profile):
         raise ValueError(f"profile must be a Profile or a registered profile name, got {type(profile).__name__}")
-    _hardware(profile)  # unknown preset -> ValueError listing the valid ones
+    chip_hardware(profile)  # unknown preset -> ValueError listing the valid ones
     if not isinstance(data, ImageData):
         raise ValueError(f"data must be an ImageData (see load_profile_data), got {type(data).__name__}")
     check_data(profile, data)
@@ -374,7 +362,7 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
     seed = int(seed)
     dev = resolve_device(device)
 
-    hardware = _hardware(profile)
+    hardware = chip_hardware(profile)
     timer = _Timer(dev)
     start = time.perf_counter()
     row: dict[str, Any] = {}
@@ -385,13 +373,14 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
                                    proto.norm_std)
     test = EvalPasses(ddata, profile, seed)
     passes = proto.tta_passes if proto.test_time_augmentation else profile.repetitions
-    calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size, _generator(seed, _SEED_CALIB),
+    calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size,
+                               generator(seed, SeedPurpose.CALIB),
                                split=proto.calibration_data.value,
                                augment=proto.calibration_data == CalibrationData.TEST and proto.test_time_augmentation)
     fit = {"batch_size": profile.batch_size, "augment": profile.augment}
 
     net = build_network(architecture, profile.C, profile.N, profile.num_classes,
-                        generator=_generator(seed, _SEED_INIT)).to(dev)
+                        generator=generator(seed, SeedPurpose.INIT)).to(dev)
     done = checkpoint.finished() if checkpoint is not None else {}
     earlier = 0.0  # seconds of work done by earlier attempts and restored from the checkpoint
 
@@ -424,7 +413,7 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
         return result
 
     curves = {"digital": curve_json(train("digital", train_sgd, net, ddata, profile.train, progress=progress,
-                                          generator=_generator(seed, _SEED_TRAIN), **fit))}
+                                          generator=generator(seed, SeedPurpose.TRAIN), **fit))}
 
     def accuracy_of(model: nn.Module, metric: Metric) -> dict[str, Any]:
         return dict(zip((metric.value, f"{metric.value}_std"), test.mean_accuracy(model)))
@@ -437,10 +426,10 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
     # order changes no value. Two stages, each saved when it ends: the unprogrammed reading (the release's
     # noisy_accuracy) is kept even when a stop falls in the programmed chip's drift series (R x drift times).
     noisy = stage("noisy", lambda: {"unprogrammed": unprogrammed_accuracies(
-        digital_on_chip(net, hardware, profile, calib), test, passes, seed, _SEED_NOISY_UNPROGRAMMED)})
+        digital_on_chip(net, hardware, profile, calib), test, passes, seed, SeedPurpose.NOISY_UNPROGRAMMED)})
     if "series" not in noisy:  # (a checkpoint of an earlier version holds both in "noisy")
         noisy |= stage("noisy_programmed", lambda: {"series": [[t, v] for t, v in chip_accuracies(
-            digital_on_chip(net, hardware, profile, calib), test, profile, seed, _SEED_NOISY, progress,
+            digital_on_chip(net, hardware, profile, calib), test, profile, seed, SeedPurpose.NOISY, progress,
             "noisy").items()]})
         timer.times["noisy"] += timer.times.pop("noisy_programmed")
 
@@ -451,7 +440,7 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
     def qat() -> dict[str, Any]:
         qnet = q.fx_x86_prepare_qat(net, calib[0]) if fx else q.quantise_ptq(net, calib)
         records = train("qat", train_qat, qnet, ddata, profile.qat, progress=progress,
-                        generator=_generator(seed, _SEED_QAT), **fit)
+                        generator=generator(seed, SeedPurpose.QAT), **fit)
         with timer.stage("qat"):
             values = accuracy_of(q.fx_x86_convert(qnet) if fx else qnet, Metric.QAT)
         return {**values, "curve": curve_json(records)}
@@ -470,7 +459,7 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
         hnet, records = train("hwt", _hardware_aware_training, net, hardware, ddata, profile, seed, progress,
                               global_rng=True)
         with timer.stage("analog"):
-            readings = chip_readings(hnet, _SEED_ANALOG, _SEED_ANALOG_UNPROGRAMMED, "analog")
+            readings = chip_readings(hnet, SeedPurpose.ANALOG, SeedPurpose.ANALOG_UNPROGRAMMED, "analog")
         return {**readings, "curve": curve_json(records), "hwt_s": timer.times["hwt"]}
 
     analog = stage("analog", hwt_and_analog, timed=False)

@@ -21,17 +21,15 @@ import torch
 
 from analognasbench.datasets import ImageData
 from analognasbench.pipeline.measure import (
-    _SEED_CALIB,
-    _SEED_NOISY_UNPROGRAMMED,
     EvalPasses,
-    _generator,
-    _hardware,
+    chip_hardware,
     digital_on_chip,
     reading_columns,
     unprogrammed_accuracies,
 )
 from analognasbench.pipeline.profiles import CalibrationData, Profile
 from analognasbench.pipeline.resume import StageCheckpoint, parse_run_directory
+from analognasbench.pipeline.seeds import SeedPurpose, generator
 from analognasbench.pipeline.training import DeviceData, calibration_inputs
 from analognasbench.space import canonical_index, parse
 
@@ -105,12 +103,13 @@ def probe_digital_training(path: str | os.PathLike[str], arch: Any, profile: Pro
     ddata = DeviceData.from_arrays(data.train_x, data.train_y, data.test_x, data.test_y, torch.device("cpu"),
                                    proto.norm_mean, proto.norm_std)
     test = EvalPasses(ddata, profile, seed)
-    calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size, _generator(seed, _SEED_CALIB),
+    calib = calibration_inputs(ddata, profile.calibration_batches, profile.batch_size,
+                               generator(seed, SeedPurpose.CALIB),
                                split=proto.calibration_data.value,
                                augment=proto.calibration_data == CalibrationData.TEST and proto.test_time_augmentation)
     baseline = [accuracy(net, test.get(k)) for k in range(reads)]
-    anet = digital_on_chip(net, _hardware(profile), profile, calib)
-    noisy = unprogrammed_accuracies(anet, test, reads, seed, _SEED_NOISY_UNPROGRAMMED)
+    anet = digital_on_chip(net, chip_hardware(profile), profile, calib)
+    noisy = unprogrammed_accuracies(anet, test, reads, seed, SeedPurpose.NOISY_UNPROGRAMMED)
     b, n = sum(baseline) / reads, sum(noisy) / reads
     return {"arch": str(tuple(architecture)), "canonical_index": canonical_index(architecture),
             "epoch": epoch, "epochs": profile.train.epochs, "reads": reads,
