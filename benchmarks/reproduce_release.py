@@ -125,11 +125,19 @@ def inside(root: str, data_path: str | None) -> pd.DataFrame:
 
 
 def comparison(rows: pd.DataFrame, release: pd.DataFrame, kind: str, **kwargs) -> pd.DataFrame:
-    """:func:`compare_with_members` per measurement, labelled with its kind and what it had finished."""
+    """:func:`compare_with_members` per measurement, labelled with its kind and what it had finished (and, for a
+    measurement in progress, which training is under way). A measured class keeps the metrics it has not measured
+    yet (``ours`` empty, ``reproduced`` pending): the table shows what is still to come."""
     out = []
     for _, one in rows.groupby("canonical_index"):
         cmp = compare_with_members(one, release, **kwargs)
-        out.append(cmp.dropna(subset=["z"]).assign(kind=kind, stages=one["stages_finished"].iloc[0]))
+        if kind != "measured":
+            cmp = cmp.dropna(subset=["z"])
+        stages = str(one["stages_finished"].iloc[0])
+        running = one["in_progress"].iloc[0] if "in_progress" in one else ""
+        if isinstance(running, str) and running:
+            stages += f"; {running}"
+        out.append(cmp.assign(kind=kind, stages=stages))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 

@@ -204,18 +204,24 @@ def test_the_reproduction_table_and_its_findings_per_kind():
     members = pd.DataFrame({"canonical_index": [7, 7, 7, 9, 9],
                             "baseline_accuracy": [80.0, 81.0, 82.0, 60.0, 61.0],
                             "noisy_accuracy": [40.0, 50.0, 60.0, 10.0, 10.0]})
+    members["analog_accuracy"] = [70.0, 71.0, 72.0, 50.0, 52.0]
     measured = compare_with_members(pd.DataFrame({"canonical_index": [7], "baseline_accuracy": [81.5],
-                                                  "noisy_accuracy": [45.0]}), members,
-                                    metrics=["baseline_accuracy", "noisy_accuracy"]).assign(kind="measured")
+                                                  "noisy_accuracy": [45.0], "analog_accuracy": [math.nan]}),
+                                    members, metrics=["baseline_accuracy", "noisy_accuracy", "analog_accuracy"]
+                                    ).assign(kind="measured")
     probe = compare_with_members(pd.DataFrame({"canonical_index": [9], "baseline_accuracy": [50.0],
                                                "noisy_accuracy": [12.0]}), members,
                                  metrics=["baseline_accuracy", "noisy_accuracy"]).assign(kind="probe")
     sec = Section("calibration", "t", "s", "d")
     add_reproduction(sec, pd.concat([measured, probe], ignore_index=True).assign(source="a test"))
-    assert set(sec.tables["reproduction"][1]["kind"]) == {"measured", "probe"}
+    shown = sec.tables["reproduction"][1]
+    assert set(shown["kind"]) == {"measured", "probe"}
+    # A metric not measured yet stays in the table, as pending, and is counted apart.
+    assert shown.set_index(["canonical_index", "metric"]).loc[(7, "analog_accuracy"), "reproduced"] == "pending"
     assert "Ran: a test" in sec.tables["reproduction"][0]
     first, second = sec.findings
-    assert first.startswith("paper-original, measured: 2 of 2 metrics of 1 release classes")
+    assert first.startswith("paper-original, measured: 2 of 2 metrics of 1 release classes within 3 spreads of "
+                            "the release's members (1 not measured yet)")
     assert "class 7: 36.5 (release 31.0)" in first
     assert second.startswith("paper-original, probe: 0 of 2") and "class 9: 38.0 (release 50.5)" in second
     empty = Section("calibration", "t", "s", "d")

@@ -122,6 +122,12 @@ def test_a_measurement_in_progress_gives_the_columns_of_its_finished_stages(prof
                    "noisy_programmed_accuracy", "noisy_drift_86400", "noisy_drift_2592000_reps"):
         assert row[column] == uninterrupted[column], column
     assert not any(c.startswith("analog_") for c in rows.columns)  # HWT has not finished: no analog value
+    # The training under way is named; its length only when the registered profile is still the one measured
+    # (here the overridden smoke profile is not).
+    assert row["in_progress"] == "hwt at epoch 1"
+    from analognasbench.pipeline.partial import trainings_in_progress
+
+    assert trainings_in_progress(checkpoint.directory, checkpoint.finished(), profile) == "hwt at epoch 1 of 2"
     assert "curve" not in rows.columns
     with pytest.raises(ValueError, match="not a directory"):
         rows_in_progress(tmp_path / "nothing")

@@ -37,6 +37,9 @@ from analognasbench.space import canonical_index, parse
 _STAGE_ORDER = ("baseline", "noisy", "noisy_programmed", "ptq", "qat", "analog")
 #: Stages whose saved values are row columns as they stand (besides a training curve).
 _PLAIN_STAGES = ("baseline", "ptq", "qat")
+#: Training stages (checkpoint name, the profile's stage field) and the stage whose results end them: a saved
+#: training without those results is still in progress.
+_TRAININGS = (("digital", "train", "baseline"), ("qat", "qat", "qat"), ("hwt", "hwt", "analog"))
 #: Stages whose saved values are chip readings (:func:`.measure.reading_columns`; the programmed chip's series of
 #: ``noisy`` is its own stage, ``noisy_programmed``).
 _CHIP_STAGES = ("noisy", "analog")
@@ -45,8 +48,8 @@ _CHIP_STAGES = ("noisy", "analog")
 def rows_in_progress(root: str | os.PathLike[str]) -> pd.DataFrame:
     """One row per measurement under the checkpoint root ``root`` that finished at least one stage: ``profile_name``,
     ``profile_hash``, ``arch_index``, ``arch``, ``canonical_index``, ``seed``, ``stages_finished`` (comma-separated,
-    in the order they ran) and the columns those stages measure. Empty frame when there is none; ``ValueError``
-    when ``root`` is not a directory."""
+    in the order they ran), ``in_progress`` (:func:`trainings_in_progress`) and the columns those stages measure.
+    Empty frame when there is none; ``ValueError`` when ``root`` is not a directory."""
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"checkpoint root {str(root)!r} is not a directory (expected what --checkpoints wrote)")
@@ -63,6 +66,7 @@ def rows_in_progress(root: str | os.PathLike[str]) -> pd.DataFrame:
             "arch": str(tuple(architecture)), "canonical_index": canonical_index(architecture),
             "seed": seed, "stages_finished": ",".join(s for s in _STAGE_ORDER if s in done),
             "stage_seconds": math.fsum(float(d["seconds"]) for d in done.values()),
+            "in_progress": trainings_in_progress(results.parent, done, _profile_if_unchanged(name, profile_hash)),
         }
         for stage in _PLAIN_STAGES:
             if stage in done:
@@ -73,6 +77,29 @@ def rows_in_progress(root: str | os.PathLike[str]) -> pd.DataFrame:
                 row.update(reading_columns(stage, readings))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def trainings_in_progress(directory: str | os.PathLike[str], done: dict[str, Any], profile: Profile | None) -> str:
+    """The trainings of the measurement in ``directory`` saved but not finished, e.g. ``hwt at epoch 9 of 200``
+    (``of N`` only with the measurement's ``profile``); ``""`` when none. ``done``: its finished stages."""
+    parts = []
+    for name, field, result in _TRAININGS:
+        state = None if result in done else StageCheckpoint(Path(directory) / f"{name}.pt").load()
+        if state is not None:
+            total = f" of {getattr(profile, field).epochs}" if profile is not None else ""
+            parts.append(f"{name} at epoch {int(state['epoch'])}{total}")
+    return ", ".join(parts)
+
+
+def _profile_if_unchanged(name: str, profile_hash: str) -> Profile | None:
+    """The named profile when it is still the one with ``profile_hash`` (else ``None``: its epochs may differ)."""
+    from analognasbench.pipeline.profiles import get_profile
+
+    try:
+        profile = get_profile(name)
+    except ValueError:
+        return None
+    return profile if profile.hash() == profile_hash else None
 
 
 def digital_network_of(path: str | os.PathLike[str], arch: Any, profile: Profile) -> tuple[torch.nn.Module, int]:

@@ -176,9 +176,11 @@ def add_drop_ablation(sec: Section, records: pd.DataFrame, release: pd.DataFrame
 
 def reproduction_columns(comparison: pd.DataFrame) -> pd.DataFrame:
     """The shipped comparison as shown (the report's and DATASET.md's table): rounded, ``reproduced`` as yes/no,
-    without the provenance (said once beside the table) and the floored spread (its z says it)."""
+    without the provenance (said once beside the table) and the floored spread (its z says it); a metric not
+    measured yet reads ``pending``."""
     shown = comparison.drop(columns=["spread", "source"], errors="ignore").round(2)
-    shown["reproduced"] = shown["reproduced"].map(lambda v: "yes" if v is True or v == 1 else "no")
+    shown["reproduced"] = shown["reproduced"].map(
+        lambda v: "pending" if pd.isna(v) else "yes" if v is True or v == 1 or v == "True" else "no")
     return shown
 
 
@@ -205,9 +207,11 @@ def add_reproduction(sec: Section, comparison: pd.DataFrame) -> None:
                 if pd.notna(ours):
                     drops.append(f"class {cls}: {ours:.1f} (release {theirs:.1f})")
         summary = reproduction_summary(sub)
+        pending = int(summary.compared.sum() - summary.measured.sum())
         sec.findings.append(
             f"paper-original, {kind}: {int(summary.reproduced.sum())} of {int(summary.measured.sum())} metrics of "
             f"{len(summary)} release classes within 3 spreads of the release's members"
+            + (f" ({pending} not measured yet)" if pending else "")
             + (f"; noisy drop (baseline minus the unprogrammed chip, points): {'; '.join(drops)}" if drops else "")
             + ".")
 
