@@ -57,7 +57,7 @@ def measured_rows(store: str | None, checkpoints: str | None) -> pd.DataFrame:
 def digital_checkpoints(root: str):
     """``(path, profile, arch index, seed)`` of every digital training checkpoint under ``root`` whose profile is
     still what it was when saved (others are named and skipped)."""
-    from analognasbench.pipeline.profiles import get_profile
+    from analognasbench.pipeline.partial import registered_profile
     from analognasbench.pipeline.resume import parse_run_directory
 
     for path in sorted(Path(root).glob("*/*-seed*/digital.pt")):
@@ -65,9 +65,9 @@ def digital_checkpoints(root: str):
         if run is None:
             continue
         name, profile_hash, arch, seed = run
-        profile = get_profile(name)
-        if profile.hash() != profile_hash:
-            print(f"skipped {path}: profile {name} has changed since (hash {profile.hash()}, saved {profile_hash})")
+        profile = registered_profile(name, profile_hash)
+        if profile is None:
+            print(f"skipped {path}: profile {name} is not registered or has changed since (saved {profile_hash})")
             continue
         yield path, profile, arch, seed
 

@@ -66,7 +66,7 @@ def rows_in_progress(root: str | os.PathLike[str]) -> pd.DataFrame:
             "arch": str(tuple(architecture)), "canonical_index": canonical_index(architecture),
             "seed": seed, "stages_finished": ",".join(s for s in _STAGE_ORDER if s in done),
             "stage_seconds": math.fsum(float(d["seconds"]) for d in done.values()),
-            "in_progress": trainings_in_progress(results.parent, done, _profile_if_unchanged(name, profile_hash)),
+            "in_progress": trainings_in_progress(results.parent, done, registered_profile(name, profile_hash)),
         }
         for stage in _PLAIN_STAGES:
             if stage in done:
@@ -91,8 +91,9 @@ def trainings_in_progress(directory: str | os.PathLike[str], done: dict[str, Any
     return ", ".join(parts)
 
 
-def _profile_if_unchanged(name: str, profile_hash: str) -> Profile | None:
-    """The named profile when it is still the one with ``profile_hash`` (else ``None``: its epochs may differ)."""
+def registered_profile(name: str, profile_hash: str) -> Profile | None:
+    """The registered profile ``name`` when it is still the one a checkpoint saved with ``profile_hash`` measured;
+    ``None`` when it has changed since (its epochs or seeds may differ) or is not registered (an overridden one)."""
     from analognasbench.pipeline.profiles import get_profile
 
     try:
