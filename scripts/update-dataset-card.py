@@ -159,7 +159,8 @@ def reproduction_block() -> str:
     lines, _ = markdown_table(reproduction_columns(cmp))
     return ("Per class and metric: our value, the release's separately trained members (count, mean, standard "
             "deviation), the distance in spreads (the standard deviation, floored at one reading's binomial error) "
-            "and whether it is within 3; kind `probe` is a digital training in progress read early, not a dataset "
+            "and whether it is within 3 (`pending`: not measured yet; `stages` names the stages finished and the "
+            "training under way); kind `probe` is a digital training in progress read early, not a dataset "
             "value (`python benchmarks/reproduce_release.py --markdown`)." + (f" Ran: {source}." if source else "")
             + "\n\n" + "\n".join(lines))
 

@@ -195,8 +195,9 @@ def add_reproduction(sec: Section, comparison: pd.DataFrame) -> None:
     sec.tables["reproduction"] = (
         "End to end at the paper's protocol (paper-original) on release cells: our value per metric against the "
         "release's separately trained members of the class (reproduced: within 3 of their standard deviations, "
-        "floored at one reading's binomial error); kind 'probe': a digital training still in progress read early "
-        "on a few passes (not a dataset value)" + (f". Ran: {source}" if source else ""), shown)
+        "floored at one reading's binomial error; 'pending': not measured yet, the stages column names the training "
+        "under way); kind 'probe': a digital training still in progress read early on a few passes (not a dataset "
+        "value)" + (f". Ran: {source}" if source else ""), shown)
     for kind, sub in comparison.groupby("kind", sort=False):
         wide = sub.pivot_table(index="canonical_index", columns="metric", values=["ours", "release_mean"])
         drops = []
