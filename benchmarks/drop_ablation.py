@@ -29,7 +29,7 @@ from analognasbench.pipeline.profiles import get_profile
 ROOT = Path(__file__).resolve().parent.parent
 ARCHS = ROOT / "scripts" / "ablation-archs.txt"
 #: The two factors that moved the drop alone, together (the release's depth and image size), trained 4, 12 and 24
-#: epochs; the release's width on top (12 epochs, 5,000 images: one CPU core for about half an hour per class);
+#: epochs; the release's width on top (12 epochs, 5,000 images: 517 core-seconds of training per class, median);
 #: then the release's whole network on the whole training set, 12 epochs (a GPU job).
 COMBINED = ({"N": 5, "image_size": 32}, {"N": 5, "image_size": 32, "epochs": 12},
             {"N": 5, "image_size": 32, "epochs": 24}, {"N": 5, "image_size": 32, "epochs": 12, "C": 16},
