@@ -169,7 +169,8 @@ def test_two_concurrent_sweeps_on_one_store_neither_corrupt_nor_duplicate(tmp_pa
     finally:
         for p in procs:
             _kill_group(p)
-    assert [p.returncode for p in procs] == [0, 0], errors
+    # The whole stderr of each (a list's repr would be cut short): a failure here is a race worth reading in full.
+    assert [p.returncode for p in procs] == [0, 0], "\n---\n".join(errors)
     rows = _done_rows(store)
     assert sorted(rows) == sorted((a.index, 0) for a in resolve_archset("sample:3:9"))
     with RunStore(store, create=False) as s:
