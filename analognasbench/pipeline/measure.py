@@ -22,8 +22,8 @@ passes of the clean test set (they differ by the output noise only).
 Each stage's values depend on its own seeds only, so the order of the stages changes no value (the chip readings
 come before the int8 models, whose evaluation runs on the CPU and is the slowest part on a GPU machine).
 Repetitions program the same converted model again (it is never rebuilt). Every random draw comes from a seed
-derived from ``(seed, purpose)``, so a seed gives identical rows on CPU; the device only changes floating-point
-rounding.
+derived from ``(seed, purpose)`` (:mod:`.seeds`), so a seed gives identical rows on CPU; the device only changes
+floating-point rounding.
 """
 
 from __future__ import annotations
