@@ -180,7 +180,7 @@ def reproduction_columns(comparison: pd.DataFrame) -> pd.DataFrame:
     measured yet reads ``pending``."""
     shown = comparison.drop(columns=["spread", "source"], errors="ignore").round(2)
     shown["reproduced"] = shown["reproduced"].map(
-        lambda v: "pending" if pd.isna(v) else "yes" if v is True or v == 1 or v == "True" else "no")
+        lambda v: "pending" if pd.isna(v) else "yes" if v is True or v == 1 else "no")
     return shown
 
 
