@@ -38,7 +38,10 @@ def test_paper_original_runs_on_cuda_on_the_reproduce_cells():
             assert 0 <= row[metric] <= 100, (arch, metric)
 
 
-def test_a_measurement_stopped_on_cuda_continues(tmp_path):
+@pytest.mark.parametrize("stopped_on", ["cuda", "cpu"])
+def test_a_measurement_stopped_in_hwt_continues_on_cuda(tmp_path, stopped_on):
+    """Also from a CPU checkpoint: session 13's GPU call lost the identity cell to 'RNG state is wrong size' when
+    its HWT, begun on the CPU, went on on CUDA (the noise streams' generators differ per device)."""
     profile = get_profile("paper-original").with_overrides(SHRUNK)
     data = load_profile_data(profile)
     checkpoint = MeasurementCheckpoint(tmp_path / "ck", interval_s=0)
@@ -48,7 +51,7 @@ def test_a_measurement_stopped_on_cuda_continues(tmp_path):
             raise Stop
 
     with pytest.raises(Stop):
-        evaluate_architecture((0, 0, 0, 0, 4, 1), profile, data, 0, device="cuda", checkpoint=checkpoint,
+        evaluate_architecture((0, 0, 0, 0, 4, 1), profile, data, 0, device=stopped_on, checkpoint=checkpoint,
                               progress=stop)
     assert set(checkpoint.finished()) == {"baseline", "noisy", "noisy_programmed", "ptq", "qat"}
     seen: list[str] = []

@@ -174,6 +174,35 @@ def test_noise_source_state_round_trips_through_a_file(tmp_path):
     assert torch.equal(source.add_(a, 0.5), other.add_(b, 0.5))
 
 
+def _cuda_shaped(state: dict, *, recorded: bool) -> dict:
+    """``state`` as a CUDA source saves it: a 16-byte Philox state, the device recorded or (older files) not."""
+    foreign = {**state, "torch": torch.arange(16, dtype=torch.uint8)}
+    if recorded:
+        foreign["device"] = "cuda"
+    else:
+        foreign.pop("device")
+    return foreign
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+def test_a_noise_state_saved_on_another_device_continues_deterministically(recorded):
+    """A CPU checkpoint's HWT stage resumed on CUDA once failed with 'RNG state is wrong size' (session 13): a
+    foreign generator state now re-seeds the stream from the saved state instead."""
+    source = GaussianSource(11, method="exact")
+    source.standard_normal(37)
+    state = _cuda_shaped(source.get_state(), recorded=recorded)
+    a, b = GaussianSource(11, method="exact"), GaussianSource(11, method="exact")
+    a.set_state(state)
+    b.set_state(state)
+    drawn = a.standard_normal(1000)
+    assert torch.equal(drawn, b.standard_normal(1000))  # a function of the checkpoint alone
+    assert not torch.equal(drawn, source.standard_normal(1000))  # a new stream, not the CPU one resumed
+    other = {**state, "torch": torch.arange(1, 17, dtype=torch.uint8)}
+    c = GaussianSource(11, method="exact")
+    c.set_state(other)
+    assert not torch.equal(c.standard_normal(1000), drawn)  # another saved position, another stream
+
+
 def test_checkpoint_directories_are_per_profile_architecture_and_seed(profile, tmp_path):
     other = get_profile("smoke")
     dirs = {run_directory(tmp_path, p, a, s) for p in (profile, other) for a in (1, 2) for s in (0, 1)}

@@ -19,6 +19,7 @@ Mersenne twister (about 3.5 ns a number here), which would dominate the analog o
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 import threading
 
@@ -65,6 +66,13 @@ def _seed_words(seed: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(seed) % (2**128))
 
 
+def _state_seed(bits: dict, torch_state: torch.Tensor) -> int:
+    """A 63-bit seed that is a function of a saved stream state (its SFC64 words and torch generator bytes)."""
+    digest = hashlib.sha256(repr(sorted(bits["state"].items())).encode())
+    digest.update(torch_state.cpu().numpy().tobytes())
+    return int.from_bytes(digest.digest()[:8], "little") >> 1
+
+
 class GaussianSource:
     """A seeded stream of standard-normal numbers on one device; each call draws fresh numbers."""
 
@@ -106,15 +114,27 @@ class GaussianSource:
         as an uninterrupted run would."""
         bits = self._bits.state
         words = {k: [int(v) for v in np.asarray(w).ravel()] for k, w in bits["state"].items()}
-        return {"seed": self.seed, "bits": {**bits, "state": words}, "torch": self._torch_gen.get_state()}
+        return {"seed": self.seed, "bits": {**bits, "state": words}, "torch": self._torch_gen.get_state(),
+                "device": self.device.type}
 
     def set_state(self, state: dict) -> None:
-        """Continue the stream from a :meth:`get_state` of a source of the same seed."""
+        """Continue the stream from a :meth:`get_state` of a source of the same seed.
+
+        A state saved on another kind of device (a CPU checkpoint resumed on CUDA, say) cannot continue torch's
+        generator: CPU and CUDA generators differ in kind and state size. Its torch generator is then re-seeded
+        from the whole saved state, so the resumed stream is still a deterministic function of the checkpoint,
+        though not the numbers an uninterrupted run on one device would draw (those differ between devices
+        anyway). States saved before the device was recorded are recognised by their size."""
         if int(state["seed"]) != self.seed:
             self.reseed(int(state["seed"]))
         bits = state["bits"]
         self._bits.state = {**bits, "state": {k: np.asarray(v, dtype=np.uint64) for k, v in bits["state"].items()}}
-        self._torch_gen.set_state(state["torch"])
+        saved = state["torch"]
+        own = self._torch_gen.get_state()
+        if state.get("device", self.device.type) == self.device.type and saved.numel() == own.numel():
+            self._torch_gen.set_state(saved)
+        else:
+            self._torch_gen.manual_seed(_state_seed(bits, saved))
 
     def standard_normal(self, n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """``n`` fresh standard-normal numbers (flat tensor on the source's device)."""
