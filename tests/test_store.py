@@ -243,3 +243,46 @@ def test_two_processes_sharing_a_store_never_duplicate_or_corrupt(tmp_path, smok
     assert sum(wins) == len(classes) == len(df)
     assert min(wins) > 0  # both really wrote
     assert sorted(df["canonical_index"]) == sorted(classes)
+
+
+_OPENERS = textwrap.dedent("""
+    import multiprocessing, sys
+    from pathlib import Path
+    from analognasbench.pipeline.profiles import get_profile
+    from analognasbench.pipeline.store import RunStore
+
+    def open_once(path, barrier, failures):
+        barrier.wait()
+        try:
+            RunStore.open(path, get_profile("smoke")).close()
+        except Exception as exc:
+            failures.put(f"{type(exc).__name__}: {exc}")
+
+    if __name__ == "__main__":
+        ctx = multiprocessing.get_context("fork")
+        root, rounds = Path(sys.argv[1]), int(sys.argv[2])
+        RunStore.open(root / "warm.sqlite", get_profile("smoke")).close()  # lazy imports, before the forks
+        failures = ctx.Queue()
+        for k in range(rounds):
+            barrier = ctx.Barrier(2)
+            procs = [ctx.Process(target=open_once, args=(root / f"{k}.sqlite", barrier, failures)) for _ in (0, 1)]
+            for p in procs:
+                p.start()
+            for p in procs:
+                p.join()
+        while not failures.empty():
+            print(failures.get())
+""")
+
+
+@pytest.mark.timeout(120)
+def test_two_sweeps_creating_one_store_at_the_same_moment_both_open_it(tmp_path):
+    """Two processes creating the same new store at once: SQLite failed about 3 starts in 100 with 'database is
+    locked' when both switched it to WAL (it fails one of two shared-lock holders at once, without its busy
+    handler); CI once lost a concurrent-sweeps test to it. 150 simultaneous starts, each on a new file."""
+    script = tmp_path / "openers.py"
+    script.write_text(_OPENERS)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path), "150"], capture_output=True, text=True,
+                          timeout=110, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "", done.stdout

