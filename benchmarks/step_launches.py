@@ -14,13 +14,14 @@ profiler: each is at least one kernel on CUDA) and the host reads of tensor valu
 
 The step counted is taken after the input ranges' initialisation from data (its first 50 steps read more values
 back); the counts do not depend on the batch size or the device, the time per operator does.
-Measured here (session 13, 67 s): the one-pooling-edge cell 968 operators per digital step, 2,112 per HWT step
-(2.2x; 8 analog layers) and 34 host reads; the all-conv3x3 cell 2,243 and 15,987 (7.1x; 98 analog layers, about
-140 more operators and 4 host reads per analog layer: the data-initialisation check, the range-gradient check
-and two per tile in the weight clipping). At 13 us per operator the pooling cell's HWT step predicts 5.4 s per
-epoch (8.2 measured, with its 34 synchronisations and a second measurement on the GPU) and the all-conv3x3
+Measured here (session 13, 67 s): the one-pooling-edge cell 968 operators per digital step, 2,095 per HWT step
+(2.2x; 8 analog layers); the all-conv3x3 cell 2,243 and 15,790 (7.0x; 98 analog layers: about 140 more operators
+per analog layer). Host reads per HWT step: 8 and 98, one per analog layer (the range gradient's check that no
+input range is 0); before session 13's change 34 and 394 (also the data-initialisation check on every forward
+and two reads per tile in the weight clipping). At 13 us per operator the pooling cell's HWT step predicts
+5.4 s per epoch (8.2 measured before the change, with a second measurement on the GPU) and the all-conv3x3
 cell's 41 s per epoch: more than two hours of HWT per convolution-heavy cell on any GPU, whatever its FLOPs,
-until the step is captured as one CUDA graph (which first needs those host reads gone) or its element-wise
+until the step is captured as one CUDA graph (which first needs the last host read gone) or its element-wise
 periphery fused.
 """
 

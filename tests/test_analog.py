@@ -491,3 +491,56 @@ def test_bad_inputs_raise_clear_errors() -> None:
         anet.eval()(images())
     with pytest.raises(ValueError, match="grouped convolutions"):
         analog.to_analog(nn.Conv2d(4, 4, 3, groups=2), "pcm_paper")
+
+
+def _ranges_after_forward(anet: nn.Module) -> list[torch.Tensor]:
+    anet.train()
+    with torch.no_grad():
+        anet(images())
+    return [layer.input_range.detach().clone() for layer in analog.analog_layers(anet)]
+
+
+def test_range_initialisation_follows_the_counter_a_checkpoint_restores() -> None:
+    """The layer reads its data-initialisation counter back only when the buffer changed (a host read is a CUDA
+    synchronisation on every training forward); a checkpoint loaded into the layer changes it, either way."""
+    cfg = analog.presets.get("pcm_paper").replace(input_range=InputRangeConfig(init_from_data=3))
+    done, fresh = analog.to_analog(small_cnn(), cfg), analog.to_analog(small_cnn(), cfg)
+    for _ in range(3):
+        _ranges_after_forward(done)
+    assert all(int(layer.input_range_updates) == 3 for layer in analog.analog_layers(done))
+    _ranges_after_forward(fresh)  # fresh has read its counter (1) and remembers it
+    fresh.load_state_dict(done.state_dict())
+    before = [layer.input_range.detach().clone() for layer in analog.analog_layers(fresh)]
+    after = _ranges_after_forward(fresh)
+    assert all(torch.equal(a, b) for a, b in zip(before, after))  # initialised already: ranges left alone
+    done.load_state_dict(analog.to_analog(small_cnn(), cfg).state_dict())  # back to a counter of 0
+    before = [layer.input_range.detach().clone() for layer in analog.analog_layers(done)]
+    after = _ranges_after_forward(done)
+    assert not any(torch.equal(a, b) for a, b in zip(before, after))  # initialised from the data again
+
+
+def test_a_training_step_past_the_range_initialisation_reads_back_one_value_per_layer(monkeypatch) -> None:
+    """Host reads are CUDA synchronisations: the data-initialisation check and the weight clipping make none;
+    what is left is the range gradient's check that no range is 0 (benchmarks/step_launches.py)."""
+    cfg = analog.presets.get("pcm_paper").replace(input_range=InputRangeConfig(init_from_data=1))
+    anet = analog.to_analog(small_cnn(), cfg)
+    analog.program(anet, 1)
+    anet.train()
+    opt = torch.optim.SGD(anet.parameters(), lr=0.1)
+
+    def step() -> None:
+        opt.zero_grad()
+        anet(images()).pow(2).mean().backward()
+        opt.step()
+        analog.clip_weights_(anet)
+
+    step()  # the initialisation from data
+    step()  # reads the counter once more after its last change
+    reads = []
+    for name in ("item", "__float__", "__int__", "__bool__"):
+        original = getattr(torch.Tensor, name)
+        monkeypatch.setattr(torch.Tensor, name,
+                            lambda self, *a, _o=original, _n=name: reads.append(_n) or _o(self, *a))
+    step()
+    monkeypatch.undo()
+    assert reads == ["__bool__"] * len(analog.analog_layers(anet))

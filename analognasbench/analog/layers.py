@@ -256,6 +256,7 @@ class AnalogLayer(nn.Module):
             requires_grad=ir.enable and ir.learn,
         )
         self.register_buffer("input_range_updates", torch.zeros((), device=device, dtype=torch.long))
+        self._updates_read: tuple[torch.Tensor, int, int] | None = None  # see _range_updates
         self.noise = GaussianSource(noise_seed, device)
         self._state: devices.ProgrammedState | None = None
         self._seed: int | None = None
@@ -422,11 +423,21 @@ class AnalogLayer(nn.Module):
         dims = [d for d in range(s1.dim()) if d != 1]
         return s1.sum(dim=dims), s2.sum(dim=dims), self._rows_per_tile.to(torch.float64) * positions
 
+    def _range_updates(self) -> int:
+        """``input_range_updates`` as an int, read from its device only when the buffer changed (tracked by its
+        version counter, which every in-place write, ``load_state_dict`` included, advances): asked on every
+        training forward, and on CUDA each read is a synchronisation that stalls the step."""
+        t = self.input_range_updates
+        read = self._updates_read
+        if read is None or read[0] is not t or read[1] != t._version:
+            read = self._updates_read = (t, t._version, int(t))
+        return read[2]
+
     @torch.no_grad()
     def _init_ranges_from_data(self, xg: torch.Tensor, force: bool = False) -> None:
         """AIHWKit's input range data initialisation for one training forward (``force``: calibration)."""
         ir = self.config.input_range
-        if not ir.enable or (not force and int(self.input_range_updates) >= ir.init_from_data):
+        if not ir.enable or (not force and self._range_updates() >= ir.init_from_data):
             return
         s1, s2, n = self._unfolded_moments(xg)
         std = ((s2 - s1 * s1 / n) / (n - 1)).clamp(min=0).sqrt().to(self.input_range.dtype)
@@ -582,7 +593,7 @@ class AnalogLayer(nn.Module):
             for c, d in self.layout.out_slices:
                 tile = flat[c:d, a:b]
                 bound = sigma * tile.std(unbiased=False)
-                tile.clamp_(-float(bound), float(bound))
+                tile.clamp_(-bound, bound)  # tensor bounds: no read back to the host (a CUDA synchronisation)
         self.invalidate()
 
     def extra_repr(self) -> str:
