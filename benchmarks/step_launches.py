@@ -14,15 +14,16 @@ profiler: each is at least one kernel on CUDA) and the host reads of tensor valu
 
 The step counted is taken after the input ranges' initialisation from data (its first 50 steps read more values
 back); the counts do not depend on the batch size or the device, the time per operator does.
-Measured here (session 13, 67 s): the one-pooling-edge cell 968 operators per digital step, 2,095 per HWT step
-(2.2x; 8 analog layers); the all-conv3x3 cell 2,243 and 15,790 (7.0x; 98 analog layers: about 140 more operators
-per analog layer). Host reads per HWT step: 8 and 98, one per analog layer (the range gradient's check that no
-input range is 0); before session 13's change 34 and 394 (also the data-initialisation check on every forward
-and two reads per tile in the weight clipping). At 13 us per operator the pooling cell's HWT step predicts
-5.4 s per epoch (8.2 measured before the change, with a second measurement on the GPU) and the all-conv3x3
-cell's 41 s per epoch: more than two hours of HWT per convolution-heavy cell on any GPU, whatever its FLOPs,
-until the step is captured as one CUDA graph (which first needs the last host read gone) or its element-wise
-periphery fused.
+The analog layers draw their noise as on CUDA (``torch.randn``; the CPU's default numpy-fed source adds about 30
+operators per layer). Measured here (session 13, about a minute): the one-pooling-edge cell 968 operators per
+digital step, 1,871 per HWT step (1.9x; 8 analog layers); the all-conv3x3 cell 2,243 and 13,046 (5.8x; 98 analog
+layers: about 110 more operators per analog layer). Host reads per HWT step: 8 and 98, one per analog layer (the
+range gradient's check that no input range is 0); before session 13's change 34 and 394 (also the
+data-initialisation check on every forward and two reads per tile in the weight clipping). At 13 us per operator
+the pooling cell's HWT step predicts 4.8 s per epoch (8.2 measured before the change, with 34 synchronisations
+per step and a second measurement on the GPU) and the all-conv3x3 cell's 33 s per epoch: about two hours of HWT
+per convolution-heavy cell on any GPU, whatever its FLOPs, until the step is captured as one CUDA graph (which
+first needs the last host read gone) or its element-wise periphery fused.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from analognasbench.analog import analog_layers, clip_weights_, scale_grads_by_input_range_, to_analog
+from analognasbench.analog.gaussian import NoiseMethod
 from analognasbench.nets import build_network
 from analognasbench.pipeline.measure import chip_hardware
 from analognasbench.pipeline.profiles import get_profile
@@ -114,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     for arch in archs:
         net = build_network(arch, C=16, N=5, generator=torch.Generator().manual_seed(0))
         hnet = to_analog(net, chip_hardware(profile_))
+        for layer in analog_layers(hnet):  # CUDA's noise path (torch.randn), not the CPU's numpy-fed one
+            layer.noise.requested = NoiseMethod.EXACT
         n_analog = len(list(analog_layers(hnet)))
         digital_ops = None
         for name, model, analog in (("digital", net, False), ("hwt", hnet, True)):
