@@ -11,15 +11,17 @@
 #   2. Once no cell's current training stage can end within the time left (from its measured epoch rate; this
 #      call's seconds plus ANB_NEXT_CALL_S), the sweep is stopped and the drop ablation's GPU setting (the
 #      release's network, N5 C16 32px, on the whole training set, 12 epochs) runs on the ablation classes,
-#      8 processes.
+#      8 processes. ANB_NEXT_CALL_S defaults to a day: the trainings' checkpoints go on in the next call (or on
+#      a CPU), so a call spends its time on them unless told that no more time will come. The decision holds
+#      for this machine only (it is not packed into state.tar.gz).
 #
 # Prepare here, once (ignored folders; the JPEG archive is CIFAR-10 itself: never commit it):
 #   mkdir -p .gpu && cp ../shared/data/cifar10-jpeg.tar.gz .gpu/ && bash scripts/gpu-wheels.sh
-# Device call (timeout_s = BUDGET + 30; ANB_NEXT_CALL_S: the seconds a next call will add, for the decision to
-# give up the digital training), then ALWAYS copy what came back into .resume before the next call: a machine
+# Device call (timeout_s = BUDGET + 30; ANB_NEXT_CALL_S: the seconds later calls will add, for the decision to
+# give up the trainings), then ALWAYS copy what came back into .resume before the next call: a machine
 # stays warm only 30 s after a call, so the next one usually starts bare (session 11 lost its first call's 460 s of
 # training that way: its second call restarted from epoch 0).
-#   run(command="ANB_NEXT_CALL_S=0 bash scripts/gpu-reproduce.sh 560 $OUT", carry=[".gpu", ".whl", ".resume"],
+#   run(command="bash scripts/gpu-reproduce.sh 560 $OUT", carry=[".gpu", ".whl", ".resume"],
 #       timeout_s=590)
 #   mkdir -p .resume && cp FILES_AT/state.tar.gz .resume/
 # Here, afterwards:
@@ -65,7 +67,7 @@ fi
 pack() {
   # The run store and checkpoints (folders too deep to come back one by one) and the ablation records, as one file.
   cat "$state"/abl-*.jsonl > "$state/ablation.jsonl" 2>/dev/null || true
-  tar -czf "$out/state.tar.gz" -C "$state" --exclude='abl-*.txt' . && ls -la "$out"
+  tar -czf "$out/state.tar.gz" -C "$state" --exclude='abl-*.txt' --exclude=.phase2 . && ls -la "$out"
 }
 stop_group() { [ -n "${1:-}" ] && kill -KILL -- "-$1" 2>/dev/null; wait "$1" 2>/dev/null; true; }
 
@@ -73,7 +75,7 @@ stop_group() { [ -n "${1:-}" ] && kill -KILL -- "-$1" 2>/dev/null; wait "$1" 2>/
 progress() {
   # One line per measurement (finished stages, training epoch and rate), then "SWITCH yes|no": yes once no
   # measurement's current training stage can end within the time left (this call's and ANB_NEXT_CALL_S).
-  python3 - "$state/checkpoints" "$(left)" "${ANB_NEXT_CALL_S:-0}" <<'PY'
+  python3 - "$state/checkpoints" "$(left)" "${ANB_NEXT_CALL_S:-86400}" <<'PY'
 import json, sys
 from pathlib import Path
 import torch
@@ -106,15 +108,18 @@ PY
 
 if [ ! -e "$state/.phase2" ]; then
   export DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON='{"OMP_NUM_THREADS": 4, "MKL_NUM_THREADS": 4, "OPENBLAS_NUM_THREADS": 4}'
+  # --retry-failed: a measurement a previous call lost (session 13: a CPU checkpoint's noise state on CUDA) goes on
   setsid timeout -s KILL "$(left)" python3 -m analognasbench generate --profile paper-original \
     --archs scripts/reproduce-archs.txt --data .gpu/cifar10-jpeg.tar.gz --store "$state/reproduce.sqlite" \
     --checkpoints "$state/checkpoints" --checkpoint-interval 30 --workers "$workers" --memory-per-worker 24GiB \
+    --retry-failed \
     --no-progress > "$state/generate.log" 2>&1 &
   gen=$!
   while kill -0 "$gen" 2>/dev/null && [ "$(left)" -gt 0 ]; do
     l=$(left); sleep $((l < 40 ? l : 40))
     echo "-- $(date +%T), $(left) s left"; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
     report=$(progress); echo "$report"
+    grep -h "failed on" "$state/generate.log" | tail -n 3  # a measurement lost in the first minute shows here
     if grep -q "^SWITCH yes" <<<"$report"; then touch "$state/.phase2"; break; fi
   done
   stop_group "$gen"
