@@ -16,14 +16,14 @@ The step counted is taken after the input ranges' initialisation from data (its 
 back); the counts do not depend on the batch size or the device, the time per operator does.
 The analog layers draw their noise as on CUDA (``torch.randn``; the CPU's default numpy-fed source adds about 30
 operators per layer). Measured here (session 13, about a minute): the one-pooling-edge cell 968 operators per
-digital step, 1,871 per HWT step (1.9x; 8 analog layers); the all-conv3x3 cell 2,243 and 13,046 (5.8x; 98 analog
-layers: about 110 more operators per analog layer). Host reads per HWT step: 8 and 98, one per analog layer (the
-range gradient's check that no input range is 0); before session 13's change 34 and 394 (also the
-data-initialisation check on every forward and two reads per tile in the weight clipping). At 13 us per operator
-the pooling cell's HWT step predicts 4.8 s per epoch (8.2 measured before the change, with 34 synchronisations
-per step and a second measurement on the GPU) and the all-conv3x3 cell's 33 s per epoch: about two hours of HWT
-per convolution-heavy cell on any GPU, whatever its FLOPs, until the step is captured as one CUDA graph (which
-first needs the last host read gone) or its element-wise periphery fused.
+digital step, 1,847 per HWT step (1.9x; 8 analog layers); the all-conv3x3 cell 2,243 and 12,752 (5.7x; 98 analog
+layers: about 107 more operators per analog layer). Host reads per HWT step: none (before session 13: 34 and
+394, four per analog layer: the data-initialisation check on every forward, the range gradient's check for a
+zero range and two per tile in the weight clipping). At 13 us per operator the pooling cell's HWT step predicts
+4.7 s per epoch (8.2 measured before the change, with 34 synchronisations per step and a second measurement on
+the GPU) and the all-conv3x3 cell's 33 s per epoch: about two hours of HWT per convolution-heavy cell on any GPU,
+whatever its FLOPs, until the step is captured as one CUDA graph (possible now that it reads nothing back) or
+its element-wise periphery is fused.
 """
 
 from __future__ import annotations

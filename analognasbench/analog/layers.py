@@ -139,19 +139,12 @@ def _range_grad(x: torch.Tensor, ranges: torch.Tensor, grad: torch.Tensor, group
     Same numbers as the plain ``((x >= r) * grad).clamp(max=0) - ((x <= -r) * grad).clamp(min=0)`` (up to the
     sign of zeros), with the side of each input as one float tensor ``d = [x >= r] - [x <= -r]`` and
     ``min(d * grad, 0)`` in reused buffers; the unclipped fraction is ``1 - [x >= r] - [x <= -r]`` counted exactly
-    (inputs that are NaN count as unclipped here, not in the plain form)."""
+    (inputs that are NaN count as unclipped here, not in the plain form). Both assume r > 0: a range of 0 has
+    already made the forward non-finite (its input scale is 1/r), and checking for one would read a value back
+    to the host, a CUDA synchronisation, on every backward of every layer."""
     shape = [1, -1] + [1] * (x.dim() - 2)
     r = ranges.repeat_interleave(group).view(shape)
     dims = [d for d in range(x.dim()) if d != 1]
-    if not bool((ranges > 0).all()):  # the shortcuts below assume r > 0
-        upper = (x >= r).to(grad.dtype)
-        lower = (x <= -r).to(grad.dtype)
-        per_channel = (upper * grad).clamp(max=0.0) - (lower * grad).clamp(min=0.0)
-        g = per_channel.sum(dim=dims).view(-1, group).sum(1) * ranges
-        if decay > 0:
-            inside = (x.abs() < r).to(grad.dtype).mean(dim=dims).view(-1, group).mean(1)
-            g = g + decay * ranges * (inside > min_pct).to(grad.dtype)
-        return g
     side = torch.ge(x, r, out=_buffer("range-upper", grad))
     lower = torch.le(x, -r, out=_buffer("range-lower", grad))
     if decay > 0:
