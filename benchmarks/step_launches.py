@@ -108,26 +108,26 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     torch.set_num_threads(1)
-    profile_ = get_profile("paper-original")
+    hardware = chip_hardware(get_profile("paper-original"))
+    # the analog step is counted past the input ranges' initialisation from data (its first steps read more back)
+    warmups = {False: 1, True: hardware.input_range.init_from_data + 1}
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(args.batch, 3, 32, 32, generator=gen)
     y = torch.randint(0, 10, (args.batch,), generator=gen)
     print("cell | network | analog layers | operators per step | per analog layer | host reads per step | most frequent")
     for arch in archs:
         net = build_network(arch, C=16, N=5, generator=torch.Generator().manual_seed(0))
-        hnet = to_analog(net, chip_hardware(profile_))
-        for layer in analog_layers(hnet):  # CUDA's noise path (torch.randn), not the CPU's numpy-fed one
+        hnet = to_analog(net, hardware)
+        layers = analog_layers(hnet)
+        for layer in layers:  # CUDA's noise path (torch.randn), not the CPU's numpy-fed one
             layer.noise.requested = NoiseMethod.EXACT
-        n_analog = len(list(analog_layers(hnet)))
         digital_ops = None
         for name, model, analog in (("digital", net, False), ("hwt", hnet, True)):
-            # past the input ranges' initialisation from data (its first steps read more values back)
-            warmup = chip_hardware(profile_).input_range.init_from_data + 1
-            ops, reads, by_name = step_counts(training_step(model, x, y, analog), warmup)
-            per_layer = f"{(ops - digital_ops) / n_analog:.0f} more" if digital_ops is not None else "-"
+            ops, reads, by_name = step_counts(training_step(model, x, y, analog), warmups[analog])
+            per_layer = f"{(ops - digital_ops) / len(layers):.0f} more" if digital_ops is not None else "-"
             ratio = f" ({ops / digital_ops:.1f}x)" if digital_ops is not None else ""
             top = ", ".join(f"{k.removeprefix('aten::')} {v}" for k, v in by_name.most_common(4))
-            print(f"{arch.short} | {name} | {n_analog if analog else '-'} | {ops}{ratio} | {per_layer} | {reads} | {top}")
+            print(f"{arch.short} | {name} | {len(layers) if analog else '-'} | {ops}{ratio} | {per_layer} | {reads} | {top}")
             digital_ops = ops
     return 0
 
