@@ -22,8 +22,8 @@ layers: about 107 more operators per analog layer). Host reads per HWT step: non
 zero range and two per tile in the weight clipping). At 13 us per operator the pooling cell's HWT step predicts
 4.7 s per epoch (8.2 measured before the change, with 34 synchronisations per step and a second measurement on
 the GPU) and the all-conv3x3 cell's 33 s per epoch: about two hours of HWT per convolution-heavy cell on any GPU,
-whatever its FLOPs, until the step is captured as one CUDA graph (possible now that it reads nothing back) or
-its element-wise periphery is fused.
+whatever its FLOPs, until the step is captured as one CUDA graph (possible now that it reads nothing back; session
+14's ``ANB_CUDA_GRAPHS=1``, timed on a GPU by ``benchmarks/step_graphs.py``) or its element-wise periphery is fused.
 """
 
 from __future__ import annotations

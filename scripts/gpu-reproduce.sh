@@ -2,7 +2,8 @@
 # Issue 23 on a lent GPU, in one device call (or a few: rerun it on the warm machine and it goes on).
 #
 #   0. tests/test_gpu.py: the pipeline on CUDA (the shrunk paper-original protocol, a stop and resume, the exact
-#      chip CUDA vs CPU, the ablation); stop at once if it fails, so no lease is spent on a broken run.
+#      chip CUDA vs CPU, the ablation, the CUDA-graph training steps); stop at once if it fails, so no lease is
+#      spent on a broken run. Then benchmarks/step_graphs.py (about a minute, once): eager versus graphed steps.
 #   1. Step 3: `paper-original` on the release cells of scripts/reproduce-archs.txt, one Dask worker each, with
 #      checkpoints. Its stages run digital training (200 epochs), baseline, the unprogrammed and programmed chip
 #      readings (noisy), PTQ and QAT, then HWT (200 epochs) and the analog readings. A lease of minutes ends in
@@ -53,6 +54,9 @@ if [ -d .whl ] && ! python3 -c "import distributed" 2>/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-compile --target "$site" .whl/*.whl
 fi
 export PYTHONPATH="$PWD:$site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+# the SGD stages' steps replayed from CUDA graphs (analognasbench/pipeline/steps.py; tests/test_gpu.py checks them
+# first, under this setting too); ANB_CUDA_GRAPHS=0 in the call's command turns them off
+export ANB_CUDA_GRAPHS=${ANB_CUDA_GRAPHS:-1}
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0))"
 
 # -- 0. the pipeline on CUDA --------------------------------------------------------------------------------------
@@ -62,6 +66,12 @@ if [ ! -e "$state/.tests-ok" ]; then
     echo "tests/test_gpu.py failed: stopping before the long runs"; exit 1
   fi
   touch "$state/.tests-ok"; echo "GPU tests: $(( $(date +%s) - t0 )) s"
+fi
+
+# -- 0b. what the CUDA-graph training steps give (once; the marker travels in the packed state) -------------------
+if [ ! -e "$state/.graphs-timed" ]; then
+  timeout 150 python3 benchmarks/step_graphs.py --steps 20 | tee "$out/step-graphs.txt"
+  touch "$state/.graphs-timed"
 fi
 
 pack() {

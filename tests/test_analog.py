@@ -546,6 +546,35 @@ def test_a_training_step_past_the_range_initialisation_reads_nothing_back(monkey
     assert reads == []
 
 
+def test_range_initialisation_on_the_device_gives_the_hosts_ranges_and_reads_nothing(monkeypatch) -> None:
+    """A layer that keeps initialising on the device (a CUDA graph's step) updates where the host path would:
+    not on a batch whose inputs have no spread, until init_from_data updates; the same numbers bit for bit."""
+    cfg = analog.presets.get("pcm_paper").replace(input_range=InputRangeConfig(init_from_data=3))
+    host, device = analog.to_analog(small_cnn(), cfg), analog.to_analog(small_cnn(), cfg)
+    for layer in analog.analog_layers(device):
+        layer.keep_initialising_on_device()
+    reads = []
+    for k, x in enumerate([torch.zeros_like(images()), images(seed=1), torch.zeros_like(images()), images(seed=2),
+                           images(seed=3), images(seed=4)]):
+        host.train()
+        with torch.no_grad():
+            host(x)
+        device.train()
+        for name in ("item", "__float__", "__int__", "__bool__"):
+            original = getattr(torch.Tensor, name)
+            monkeypatch.setattr(torch.Tensor, name,
+                                lambda self, *a, _o=original, _n=name: reads.append(_n) or _o(self, *a))
+        with torch.no_grad():
+            device(x)
+        monkeypatch.undo()
+        for a, b in zip(analog.analog_layers(host), analog.analog_layers(device)):
+            assert torch.equal(a.input_range, b.input_range), k
+            assert int(a.input_range_updates) == int(b.input_range_updates), k
+    assert reads == []
+    assert [int(layer.input_range_updates) for layer in analog.analog_layers(device)][0] == 3
+    assert all(layer.initialising_ranges for layer in analog.analog_layers(device))  # never asks the host again
+
+
 def test_a_zero_input_range_already_makes_the_training_forward_non_finite() -> None:
     """Why the range gradient may assume r > 0 (it no longer checks, which cost a synchronisation per layer)."""
     anet = analog.to_analog(small_cnn(), analog.presets.get("pcm_paper"))

@@ -96,6 +96,12 @@ class GaussianSource:
         self._torch_gen = torch.Generator(device=self.device)
         self._torch_gen.manual_seed(int(words.generate_state(1, np.uint64)[0] >> np.uint64(1)))
 
+    @property
+    def torch_generator(self) -> torch.Generator:
+        """The generator of the ``exact`` method (every draw on CUDA): a CUDA graph that draws from it must have it
+        registered, or each replay would reuse the numbers drawn at capture."""
+        return self._torch_gen
+
     def to(self, device: torch.device | str) -> GaussianSource:
         """Move to ``device``; the stream restarts from the last seed (generators are per device)."""
         device = torch.device(device)

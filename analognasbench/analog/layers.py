@@ -250,6 +250,7 @@ class AnalogLayer(nn.Module):
         )
         self.register_buffer("input_range_updates", torch.zeros((), device=device, dtype=torch.long))
         self._updates_read: tuple[torch.Tensor, int, int] | None = None  # see _range_updates
+        self._ranges_on_device = False  # see keep_initialising_on_device
         self.noise = GaussianSource(noise_seed, device)
         self._state: devices.ProgrammedState | None = None
         self._seed: int | None = None
@@ -426,14 +427,40 @@ class AnalogLayer(nn.Module):
             read = self._updates_read = (t, t._version, int(t))
         return read[2]
 
+    @property
+    def initialising_ranges(self) -> bool:
+        """Whether the next training forward still initialises the input ranges from its data. Such a forward reads
+        values back to the host (a synchronisation on CUDA), so a training step is capturable in a CUDA graph only
+        once this is False for every layer (:mod:`analognasbench.pipeline.steps`)."""
+        ir = self.config.input_range
+        return ir.enable and (self._ranges_on_device or self._range_updates() < ir.init_from_data)
+
+    def keep_initialising_on_device(self) -> None:
+        """Go on with the input ranges' initialisation without reading anything back to the host: each training
+        forward then updates the ranges and the counter on the device, where the update is due (the same numbers as
+        the host's decision gives), for good. For a layer whose initialisation did not finish in its
+        ``init_from_data`` steps (some tile's inputs had no spread, e.g. a convolution fed only by a cell's zero
+        edges: AIHWKit skips those updates too) when a training step is captured in a CUDA graph."""
+        if self.initialising_ranges:
+            self._ranges_on_device = True
+
     @torch.no_grad()
     def _init_ranges_from_data(self, xg: torch.Tensor, force: bool = False) -> None:
         """AIHWKit's input range data initialisation for one training forward (``force``: calibration)."""
         ir = self.config.input_range
-        if not ir.enable or (not force and self._range_updates() >= ir.init_from_data):
+        if not ir.enable or (not force and not self.initialising_ranges):
             return
         s1, s2, n = self._unfolded_moments(xg)
         std = ((s2 - s1 * s1 / n) / (n - 1)).clamp(min=0).sqrt().to(self.input_range.dtype)
+        if self._ranges_on_device and not force:
+            updates = self.input_range_updates
+            due = (std > 0).all() & (updates < ir.init_from_data)
+            idx = updates.to(std.dtype)
+            new = ((self.input_range.data * idx + ir.init_std_alpha * std) / (idx + 1)).abs()
+            self.input_range.data.copy_(torch.where(due, new, self.input_range.data))
+            updates += due
+            self.invalidate()
+            return
         if bool((std > 0).all()):
             idx = float(self.input_range_updates)
             self.input_range.data = ((self.input_range.data * idx + ir.init_std_alpha * std) / (idx + 1)).abs()

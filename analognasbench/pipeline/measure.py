@@ -491,7 +491,7 @@ def evaluate_architecture(arch: Any, profile: Profile | str, data: ImageData, se
         "device": device_label(dev),
         "repetitions": profile.repetitions,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "software": json.dumps(software_versions(), sort_keys=True),
+        "software": json.dumps({**software_versions(), "training_steps": ddata.training_steps}, sort_keys=True),
     })
     ordered = {c: row[c] for c in all_columns()}
     ordered["software"] = row["software"]

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from analognasbench.datasets import batches
 from analognasbench.datasets.augment import CIFAR10_MEAN, CIFAR10_STD
 from analognasbench.pipeline.profiles import QATStage, SGDStage
 from analognasbench.pipeline.resume import StageCheckpoint
+from analognasbench.pipeline.steps import TrainStep, sgd_step
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,15 @@ def curve_json(records: list[EpochRecord]) -> str:
     return json.dumps([asdict(r) for r in records], separators=(",", ":"))
 
 
+def cuda_graphs_wanted() -> bool:
+    """CUDA graphs for the SGD stages' training steps with ``ANB_CUDA_GRAPHS=1``. Off by default until measured on a
+    GPU (written without one; ``tests/test_gpu.py`` checks them, ``scripts/gpu-reproduce.sh`` turns them on)."""
+    value = os.environ.get("ANB_CUDA_GRAPHS", "0").strip()
+    if value not in ("0", "1"):
+        raise ValueError(f"ANB_CUDA_GRAPHS must be 0 or 1, got {value!r}")
+    return value == "1"
+
+
 @dataclass(frozen=True, eq=False)
 class DeviceData:
     """The uint8 images and labels as tensors on the compute device (moved once, batched there), and the
@@ -59,6 +70,8 @@ class DeviceData:
     device: torch.device
     mean: tuple[float, ...] = CIFAR10_MEAN
     std: tuple[float, ...] = CIFAR10_STD
+    graphs: bool = field(default_factory=cuda_graphs_wanted)
+    """Replay the SGD stages' training steps from CUDA graphs on a CUDA device (:mod:`.steps`)."""
 
     @classmethod
     def from_arrays(cls, train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
@@ -68,6 +81,11 @@ class DeviceData:
             return torch.from_numpy(np.ascontiguousarray(a)).to(device)
 
         return cls(move(train_x), move(train_y), move(test_x), move(test_y), device, tuple(mean), tuple(std))
+
+    @property
+    def training_steps(self) -> str:
+        """How the SGD stages run their steps here: ``cuda-graphs`` or ``eager`` (recorded in a row's software)."""
+        return "cuda-graphs" if self.graphs and self.device.type == "cuda" else "eager"
 
 
 def cosine_lr(base_lr: float, step: int, total_steps: int) -> float:
@@ -81,41 +99,21 @@ def _train_batches(data: DeviceData, batch_size: int, augment: bool,
                    device=data.device, mean=data.mean, std=data.std)
 
 
-def _epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: DeviceData, batch_size: int, augment: bool,
-           generator: torch.Generator, before_step: Callable[[int], None] | None,
-           after_step: Callable[[], None] | None, grad_clip_norm: float | None, step0: int,
-           before_update: Callable[[], None] | None = None) -> tuple[float, float, int]:
+def _epoch(step: TrainStep, data: DeviceData, batch_size: int, augment: bool, generator: torch.Generator,
+           before_step: Callable[[int], None] | None, step0: int) -> tuple[float, float, int]:
     """One training epoch; returns (mean loss, accuracy percent, steps taken)."""
-    model.train()
-    criterion = nn.CrossEntropyLoss()
-    loss_sum = torch.zeros((), device=data.device)
-    correct = torch.zeros((), dtype=torch.long, device=data.device)
-    seen = 0
+    step.model.train()
+    step.begin_epoch()
     steps = 0
     for x, y in _train_batches(data, batch_size, augment, generator):
         if before_step is not None:
             before_step(step0 + steps)
-        optimizer.zero_grad(set_to_none=True)
-        logits = model(x)
-        loss = criterion(logits, y)
-        loss.backward()
-        if grad_clip_norm is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), grad_clip_norm)
-        if before_update is not None:
-            before_update()
-        optimizer.step()
-        if after_step is not None:
-            after_step()
-        loss_sum += loss.detach() * y.shape[0]
-        correct += (logits.detach().argmax(1) == y).sum()
-        seen += y.shape[0]
+        step(x, y)
         steps += 1
-    if seen == 0:
-        raise ValueError("the training set is empty")
-    loss_value = float(loss_sum) / seen
+    loss_value, acc = step.totals()
     if not math.isfinite(loss_value):
         raise FloatingPointError(f"training diverged: mean loss {loss_value} in an epoch")
-    return loss_value, 100.0 * int(correct) / seen, steps
+    return loss_value, acc, steps
 
 
 def train_sgd(model: nn.Module, data: DeviceData, stage: SGDStage, *, batch_size: int, augment: bool,
@@ -146,9 +144,11 @@ def train_sgd(model: nn.Module, data: DeviceData, stage: SGDStage, *, batch_size
 
     resumed = _Resumable(checkpoint, model, optimizer, generator)
     records, step = resumed.records, resumed.step
+    runner = sgd_step(model, optimizer, data.device, batch_size, varying_lr=schedule == "cosine",
+                      graphs=data.graphs, before_update=before_update, after_step=after_step)
     for epoch in range(resumed.epoch + 1, stage.epochs + 1):
-        loss, acc, steps = _epoch(model, optimizer, data, batch_size, augment, generator,
-                                  set_lr if schedule == "cosine" else None, after_step, None, step, before_update)
+        loss, acc, steps = _epoch(runner, data, batch_size, augment, generator,
+                                  set_lr if schedule == "cosine" else None, step)
         step += steps
         records.append(EpochRecord(epoch, loss, acc, optimizer.param_groups[0]["lr"]))
         logger.debug("%s epoch %d/%d: loss %.4f, train accuracy %.2f%%", name, epoch, stage.epochs, loss, acc)
@@ -170,9 +170,9 @@ def train_qat(qmodel: nn.Module, data: DeviceData, stage: QATStage, *, batch_siz
                                                            patience=stage.plateau_patience)
     resumed = _Resumable(checkpoint, qmodel, optimizer, generator, scheduler)
     records = resumed.records
+    runner = TrainStep(qmodel, optimizer, data.device, grad_clip_norm=stage.grad_clip_norm)
     for epoch in range(resumed.epoch + 1, stage.epochs + 1):
-        loss, acc, _ = _epoch(qmodel, optimizer, data, batch_size, augment, generator, None, None,
-                              stage.grad_clip_norm, 0)
+        loss, acc, _ = _epoch(runner, data, batch_size, augment, generator, None, 0)
         records.append(EpochRecord(epoch, loss, acc, optimizer.param_groups[0]["lr"]))
         scheduler.step(acc)
         resumed.epoch_done(epoch, 0, final=epoch == stage.epochs)
