@@ -38,6 +38,24 @@ def test_paper_original_runs_on_cuda_on_the_reproduce_cells():
             assert 0 <= row[metric] <= 100, (arch, metric)
 
 
+def test_paper_original_trains_with_graphed_steps_on_cuda(monkeypatch, caplog):
+    """The pipeline with ``ANB_CUDA_GRAPHS=1``: the digital and HWT stages both capture their step (HWT after its
+    50 steps of input-range initialisation: 5 epochs of 16 steps here) and the row says so."""
+    import json
+    import logging
+
+    monkeypatch.setenv("ANB_CUDA_GRAPHS", "1")
+    profile = get_profile("paper-original").with_overrides({**SHRUNK, "hwt_epochs": 5})
+    data = load_profile_data(profile)
+    with caplog.at_level(logging.INFO, logger="analognasbench.pipeline.steps"):
+        row = evaluate_architecture((0, 0, 1, 0, 4, 1), profile, data, 0, device="cuda")
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("captured in a CUDA graph after" in m for m in messages) == 2, messages
+    assert json.loads(row["software"])["training_steps"] == "cuda-graphs"
+    for metric in ("baseline_accuracy", "noisy_accuracy", "analog_accuracy", "analog_drift_2592000"):
+        assert 0 <= row[metric] <= 100, metric
+
+
 @pytest.mark.parametrize("stopped_on", ["cuda", "cpu"])
 def test_a_measurement_stopped_in_hwt_continues_on_cuda(tmp_path, stopped_on):
     """Also from a CPU checkpoint: session 13's GPU call lost the identity cell to 'RNG state is wrong size' when

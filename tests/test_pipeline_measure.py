@@ -99,6 +99,7 @@ def test_row_curves_times_and_provenance(row, smoke):
     assert row["device"].startswith("cpu")
     assert row["created"].endswith("+00:00")
     assert json.loads(row["software"])["torch"] == torch.__version__
+    assert json.loads(row["software"])["training_steps"] == "eager"  # CUDA graphs exist on CUDA only
     assert set(PROVENANCE_COLUMNS) <= set(row)
     times = stage_times(row)
     assert list(times) == ["digital", "baseline", "ptq", "qat", "noisy", "hwt", "analog", "total"]
