@@ -584,3 +584,14 @@ def test_a_zero_input_range_already_makes_the_training_forward_non_finite() -> N
         layer.input_range.zero_()
     layer.input_range_updates.fill_(10**6)  # past the data initialisation, which would set the range again
     assert not torch.isfinite(anet(images())).all()
+
+
+def test_the_no_grad_pass_works_by_cache_sized_chunks_on_the_cpu_only() -> None:
+    """On the CPU the element-wise chains of a chip reading run by batch chunks that stay in cache; elsewhere each
+    chunk would only cost its kernel launches again (the GPU's readings are launch-bound), so there is one."""
+    from analognasbench.analog.layers import _CHUNK_ELEMENTS, _chunks
+
+    shape = (1000, 16, 32, 32)
+    cpu = _chunks(torch.empty(shape))
+    assert len(cpu) > 1 and cpu[0] == (0, _CHUNK_ELEMENTS // (16 * 32 * 32)) and cpu[-1][1] == 1000
+    assert _chunks(torch.empty(shape, device="meta")) == [(0, 1000)]
