@@ -23,7 +23,7 @@ from analognasbench.analog import clip_weights_, scale_grads_by_input_range_, to
 from analognasbench.nets import build_network
 from analognasbench.pipeline.measure import chip_hardware
 from analognasbench.pipeline.profiles import get_profile
-from analognasbench.pipeline.steps import GraphedSGDStep, TrainStep
+from analognasbench.pipeline.steps import GraphedStep, TrainStep
 from analognasbench.space import parse
 
 BATCH = 256
@@ -38,7 +38,7 @@ def seconds_per_step(model: torch.nn.Module, analog: bool, graphed: bool, steps:
     if analog:
         hooks = {"before_update": lambda: scale_grads_by_input_range_(model),
                  "after_step": lambda: clip_weights_(model)}
-    step = (GraphedSGDStep(model, optimizer, device, BATCH, varying_lr=not analog, **hooks) if graphed
+    step = (GraphedStep(model, optimizer, device, BATCH, varying_lr=not analog, **hooks) if graphed
             else TrainStep(model, optimizer, device, **hooks))
     gen = torch.Generator(device=device).manual_seed(0)
     x = torch.randn(BATCH, 3, 32, 32, generator=gen, device=device)
@@ -53,7 +53,7 @@ def seconds_per_step(model: torch.nn.Module, analog: bool, graphed: bool, steps:
         step(x, y)
     torch.cuda.synchronize()
     mode = "eager"
-    if isinstance(step, GraphedSGDStep):
+    if isinstance(step, GraphedStep):
         mode = "graph" if step.captured else f"eager ({step.not_captured or 'not captured within the warm-up'})"
     return (time.perf_counter() - start) / steps, mode
 

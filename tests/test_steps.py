@@ -24,7 +24,7 @@ from analognasbench.analog import (
 )
 from analognasbench.datasets import synthetic
 from analognasbench.nets import build_network
-from analognasbench.pipeline.steps import GraphedSGDStep, TrainStep, sgd_step, sgd_update_
+from analognasbench.pipeline.steps import GraphedStep, TrainStep, sgd_step, sgd_update_
 from analognasbench.pipeline.training import DeviceData, _epoch, cosine_lr, cuda_graphs_wanted
 
 CPU = torch.device("cpu")
@@ -78,7 +78,7 @@ def eager(model, optimizer):
 
 def graphed(recorder=rerun, varying_lr=False):
     def make(model, optimizer):
-        return GraphedSGDStep(model, optimizer, CPU, BATCH, varying_lr=varying_lr, recorder=recorder,
+        return GraphedStep(model, optimizer, CPU, BATCH, varying_lr=varying_lr, recorder=recorder,
                               **hwt_hooks(model))
     return make
 
@@ -164,7 +164,7 @@ def test_graphed_steps_follow_a_schedule_through_a_device_learning_rate():
     records_eager, _, _ = train(reference, lambda m, o: TrainStep(m, o, CPU), cosine=True)
 
     def make(m, o):
-        return GraphedSGDStep(m, o, CPU, BATCH, varying_lr=True, recorder=rerun)
+        return GraphedStep(m, o, CPU, BATCH, varying_lr=True, recorder=rerun)
 
     records, step, _ = train(model, make, cosine=True)
     assert step.captured and step.replays == 6  # a digital network: captured after the warm-up steps alone
@@ -208,8 +208,121 @@ def test_steps_are_captured_only_on_cuda_and_can_be_turned_off(monkeypatch):
 
 def test_an_optimiser_without_a_graphed_update_is_never_captured():
     model = build_network((0, 0, 0, 0, 0, 0), C=4, N=1)
-    adam = torch.optim.Adam(model.parameters())
-    step = GraphedSGDStep(model, adam, CPU, BATCH, varying_lr=False, recorder=rerun)  # type: ignore[arg-type]
-    assert step.not_captured == "the optimiser is not SGD with one parameter group"
+    adam = torch.optim.Adam(model.parameters(), lr=1e-3)
+    step = GraphedStep(model, adam, CPU, BATCH, recorder=rerun)
+    assert step.not_captured == "the optimiser's learning rate is a number: a graph would keep it as captured"
     damped = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, dampening=0.1)
-    assert "dampening" in GraphedSGDStep(model, damped, CPU, BATCH, varying_lr=False).not_captured
+    assert "dampening" in GraphedStep(model, damped, CPU, BATCH).not_captured
+    adam = torch.optim.Adam(model.parameters(), lr=torch.tensor(1e-3))
+    assert "only SGD" in GraphedStep(model, adam, CPU, BATCH, varying_lr=True).not_captured
+
+
+def test_graphed_qat_steps_follow_the_plateau_schedulers_rate_through_its_tensor():
+    """QAT's step on CUDA: Adam (capturable there) with its learning rate in a tensor that the plateau scheduler
+    changes in place between epochs, gradient-norm clipping in the graph; trains what eager steps train."""
+    from analognasbench.pipeline.training import keep_lr_tensor
+
+    def run(graphed_steps: bool):
+        model = build_network((0, 3, 0, 2, 4, 1), C=4, N=1, generator=torch.Generator().manual_seed(0))
+        lr = torch.tensor(0.01)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=5e-4)
+        # patience 0 and threshold 1: the rate halves after every epoch but the first (it sets the best)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=0,
+                                                               threshold=1.0)
+        step = (GraphedStep(model, optimizer, CPU, BATCH, grad_clip_norm=1.0, recorder=rerun) if graphed_steps
+                else TrainStep(model, optimizer, CPU, grad_clip_norm=1.0))
+        data, gen, records = device_data(), torch.Generator().manual_seed(2), []
+        for _ in range(3):
+            loss, acc, _ = _epoch(step, data, BATCH, True, gen, None, 0)
+            records.append((loss, acc, float(optimizer.param_groups[0]["lr"])))
+            scheduler.step(acc)
+            keep_lr_tensor(optimizer, lr)
+            assert optimizer.param_groups[0]["lr"] is lr  # the tensor the captured step reads
+        return model, step, records
+
+    graphed_model, step, records = run(True)
+    eager_model, _, records_eager = run(False)
+    assert step.captured and step.replays == 2 * 3  # epoch 1 warms up; then the 3 full batches of epochs 2, 3
+    assert [r[2] for r in records] == pytest.approx([0.01, 0.01, 0.005])  # float32 in the tensor
+    assert records == records_eager
+    assert_same_state(graphed_model, eager_model)
+
+
+def test_a_scheduler_that_assigns_a_number_still_reaches_the_graphs_rate():
+    from analognasbench.pipeline.training import keep_lr_tensor
+
+    lr = torch.tensor(0.01)
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], lr=lr)
+    optimizer.param_groups[0]["lr"] = 0.002  # what an older torch's scheduler does
+    keep_lr_tensor(optimizer, lr)
+    assert optimizer.param_groups[0]["lr"] is lr and float(lr) == pytest.approx(0.002)
+
+
+@pytest.mark.parametrize("saved_graphed", [True, False])
+def test_a_qat_checkpoint_continues_in_the_other_kind_of_run(saved_graphed):
+    """A GPU run's QAT checkpoint (capturable Adam, a tensor rate) continues in an eager run on the CPU and the other
+    way round: the rate's value and the moments carry over, the resuming optimiser stays as it was built."""
+    from analognasbench.pipeline.training import _restore_optimizer
+
+    def adam(graphed: bool):
+        p = torch.nn.Parameter(torch.arange(3.0))
+        return p, torch.optim.Adam([p], lr=torch.tensor(0.01) if graphed else 0.01)
+
+    p, saver = adam(saved_graphed)
+    p.grad = torch.ones(3)
+    saver.step()
+    saver.param_groups[0]["lr"] = torch.tensor(0.004) if saved_graphed else 0.004
+    state = saver.state_dict()
+    state["param_groups"][0]["capturable"] = saved_graphed  # as a CUDA run saves it (not creatable on the CPU)
+    q, resumer = adam(not saved_graphed)
+    built_lr = resumer.param_groups[0]["lr"]
+    _restore_optimizer(resumer, state)
+    group = resumer.param_groups[0]
+    assert group["capturable"] is False and float(group["lr"]) == pytest.approx(0.004)
+    assert (group["lr"] is built_lr) if not saved_graphed else isinstance(group["lr"], float)
+    assert torch.equal(resumer.state[q]["exp_avg"], saver.state[p]["exp_avg"])
+    assert resumer.state[q]["step"].device.type == "cpu"
+    q.grad = torch.ones(3)
+    resumer.step()  # an eager CPU Adam refuses a capturable group or, under foreach, a tensor rate
+
+
+def test_a_measurement_whose_hwt_replays_its_steps_stops_and_resumes_to_the_eager_row(monkeypatch, tmp_path):
+    """The pipeline's HWT (the release's constant learning rate) with replayed steps, stopped in the epoch of the
+    capture and continued from its checkpoint, gives the uninterrupted eager measurement's row."""
+    import analognasbench.pipeline.training as training
+    from analognasbench.pipeline.measure import VOLATILE_COLUMNS, evaluate_architecture, load_profile_data
+    from analognasbench.pipeline.profiles import get_profile
+    from analognasbench.pipeline.resume import MeasurementCheckpoint
+
+    # 512 images in batches of 32: 16 steps per epoch; HWT captures at its 54th step (50 steps initialise the
+    # input ranges, 3 warm up), in its 4th epoch
+    profile = get_profile("paper-original").with_overrides({
+        "dataset": "synthetic", "image_size": 8, "train_subset": 512, "test_subset": 200, "C": 4, "N": 2,
+        "batch_size": 32, "epochs": 2, "qat_epochs": 1, "hwt_epochs": 5, "repetitions": 2, "tta_passes": 2,
+        "eval_batch_size": 100, "calibration_batches": 2})
+    data = load_profile_data(profile)
+    expected = evaluate_architecture((0, 3, 1, 0, 4, 1), profile, data, 0, device="cpu")
+    steps = []
+    eager_step = training.sgd_step
+
+    def replaying(model, optimizer, device, batch_size, *, varying_lr, graphs, **hooks):
+        if varying_lr:  # the digital stage's cosine: eager, so the HWT starts from the same weights
+            return eager_step(model, optimizer, device, batch_size, varying_lr=True, graphs=graphs, **hooks)
+        steps.append(GraphedStep(model, optimizer, device, batch_size, varying_lr=False, recorder=rerun, **hooks))
+        return steps[-1]
+
+    monkeypatch.setattr(training, "sgd_step", replaying)
+    checkpoint = MeasurementCheckpoint(tmp_path / "ck", interval_s=0)
+
+    def stop(name: str, k: int, total: int) -> None:
+        if (name, k) == ("hwt", 4):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_architecture((0, 3, 1, 0, 4, 1), profile, data, 0, device="cpu", checkpoint=checkpoint,
+                              progress=stop)
+    assert steps[0].captured and steps[0].replays == 4 * 16 - 53
+    row = evaluate_architecture((0, 3, 1, 0, 4, 1), profile, data, 0, device="cpu", checkpoint=checkpoint)
+    for column, value in expected.items():
+        if column not in VOLATILE_COLUMNS and column != "software":
+            assert row[column] == value or (value != value and row[column] != row[column]), column

@@ -17,7 +17,10 @@ What capture needs, and how it is met:
   graph runs SGD's own arithmetic (:func:`sgd_update_`) on the optimiser's momentum buffers, with the learning rate
   baked in when it is constant (the release's HWT; then the arithmetic is bit-for-bit torch's) or read from a device
   tensor when a schedule changes it every step (the digital stage's cosine);
-- fresh noise on every replay: the analog layers' noise generators are registered with the graph.
+- fresh noise on every replay: the analog layers' noise generators are registered with the graph;
+- QAT's Adam: built ``capturable`` with its learning rate in a device tensor, which the plateau scheduler changes
+  in place between epochs (:func:`~analognasbench.pipeline.training.keep_lr_tensor`), and its own ``step()`` is
+  captured.
 
 Used by the SGD stages on a CUDA device when ``ANB_CUDA_GRAPHS=1`` (off by default until measured on a GPU: this
 was written without one; ``tests/test_gpu.py`` compares graphed with eager steps there).
@@ -126,20 +129,26 @@ def cuda_graph_recorder(body: Callable[[], None], generators: list[torch.Generat
     return graph.replay
 
 
-class GraphedSGDStep(TrainStep):
-    """An SGD training step that, once it can be captured, replays a CUDA graph of itself for every full batch.
+class GraphedStep(TrainStep):
+    """A training step that, once it can be captured, replays a CUDA graph of itself for every full batch.
 
-    ``varying_lr``: the learning rate changes between steps (read from ``optimizer.param_groups[0]["lr"]`` before
-    every replay, into a device tensor). ``warmup_steps``: eager steps before capture (after the input ranges'
+    The update in the graph: SGD's arithmetic (:func:`sgd_update_`) for ``torch.optim.SGD``; the optimiser's own
+    ``step()`` for one built ``capturable`` with a tensor learning rate (QAT's Adam: its plateau scheduler changes
+    the rate between epochs, in place). ``varying_lr`` (SGD): the learning rate changes between steps (read from
+    ``optimizer.param_groups[0]["lr"]`` before every replay, into a device tensor). ``grad_clip_norm``: clip the
+    gradients' norm before the update. ``warmup_steps``: eager steps before capture (after the input ranges'
     initialisation). ``recorder``: how the step is captured; :func:`cuda_graph_recorder` on CUDA (the tests on the
     CPU pass one that replays by running the step's code again, which checks everything but the capture itself).
+    ``name``: the stage, for the log.
     """
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.SGD, device: torch.device, batch_size: int, *,
-                 varying_lr: bool, before_update: Callable[[], None] | None = None,
-                 after_step: Callable[[], None] | None = None, warmup_steps: int = 3,
-                 recorder: Recorder = cuda_graph_recorder) -> None:
-        super().__init__(model, optimizer, device, before_update=before_update, after_step=after_step)
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, device: torch.device, batch_size: int,
+                 *, varying_lr: bool = False, before_update: Callable[[], None] | None = None,
+                 after_step: Callable[[], None] | None = None, grad_clip_norm: float | None = None,
+                 warmup_steps: int = 3, recorder: Recorder = cuda_graph_recorder, name: str = "training") -> None:
+        super().__init__(model, optimizer, device, before_update=before_update, after_step=after_step,
+                         grad_clip_norm=grad_clip_norm)
+        self.name = name
         self.device, self.batch_size, self.varying_lr = device, batch_size, varying_lr
         self.warmup_steps, self.recorder = warmup_steps, recorder
         self.eager_steps = 0
@@ -157,11 +166,20 @@ class GraphedSGDStep(TrainStep):
 
     def _ineligible(self) -> str | None:
         groups = self.optimizer.param_groups
-        if not isinstance(self.optimizer, torch.optim.SGD) or len(groups) != 1:
-            return "the optimiser is not SGD with one parameter group"
-        group = groups[0]
-        if group["dampening"] != 0 or group["maximize"] or group.get("differentiable", False):
-            return "SGD with dampening, maximize or differentiable has no graphed update"
+        if isinstance(self.optimizer, torch.optim.SGD):
+            if len(groups) != 1:
+                return "SGD with several parameter groups has no graphed update"
+            group = groups[0]
+            if group["dampening"] != 0 or group["maximize"] or group.get("differentiable", False):
+                return "SGD with dampening, maximize or differentiable has no graphed update"
+            return None
+        if self.varying_lr:
+            return "only SGD's learning rate is copied in before each replay"
+        if not all(isinstance(g["lr"], torch.Tensor) for g in groups):
+            return "the optimiser's learning rate is a number: a graph would keep it as captured"
+        # (on the CPU, where the tests replay by running the step again, torch allows no capturable optimiser)
+        if self.device.type == "cuda" and not all(g.get("capturable", False) for g in groups):
+            return "the optimiser is neither SGD nor capturable"
         return None
 
     def _ready(self) -> bool:
@@ -212,7 +230,6 @@ class GraphedSGDStep(TrainStep):
         from analognasbench.analog.gaussian import GaussianSource
 
         group = self.optimizer.param_groups[0]
-        momentum = group["momentum"]
         self._static = (x.clone(), y.clone())
         self._lr = torch.tensor(group["lr"], device=self.device) if self.varying_lr else None
         lr: float | torch.Tensor = self._lr if self._lr is not None else group["lr"]
@@ -223,17 +240,14 @@ class GraphedSGDStep(TrainStep):
             logits = self.model(static_x)
             loss = self.criterion(logits, static_y)
             loss.backward()
+            if self.grad_clip_norm is not None:
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
             if self.before_update is not None:
                 self.before_update()
-            # as torch's SGD: parameters without a gradient (a cell's pruned edges) are left alone, decay included
-            params = [p for p in group["params"] if p.grad is not None]
-            buffers = None
-            if momentum != 0:
-                buffers = [self.optimizer.state.get(p, {}).get("momentum_buffer") for p in params]
-                if any(b is None for b in buffers):
-                    raise RuntimeError("a parameter has a gradient but no momentum buffer (none in the eager steps)")
-            sgd_update_(params, [p.grad for p in params], buffers, lr, momentum=momentum,  # type: ignore[misc]
-                        weight_decay=group["weight_decay"], nesterov=group["nesterov"])
+            if not isinstance(self.optimizer, torch.optim.SGD):
+                self.optimizer.step()  # capturable: its state and learning rate live on the device
+            else:
+                self._sgd_update(group, lr)
             if self.after_step is not None:
                 self.after_step()
             self._tally(loss, logits, static_y)
@@ -245,9 +259,22 @@ class GraphedSGDStep(TrainStep):
         except Exception as err:  # noqa: BLE001 - any capture failure falls back to eager training
             self.not_captured = f"capture failed: {type(err).__name__}: {err}"
             self._static = self._lr = None
-            logger.warning("training step not captured in a CUDA graph, going on eagerly (%s)", self.not_captured)
+            logger.warning("%s step not captured in a CUDA graph, going on eagerly (%s)", self.name,
+                           self.not_captured)
             return
-        logger.info("training step captured in a CUDA graph after %d eager steps", self.eager_steps)
+        logger.info("%s step captured in a CUDA graph after %d eager steps", self.name, self.eager_steps)
+
+    def _sgd_update(self, group: dict, lr: float | torch.Tensor) -> None:
+        momentum = group["momentum"]
+        # as torch's SGD: parameters without a gradient (a cell's pruned edges) are left alone, decay included
+        params = [p for p in group["params"] if p.grad is not None]
+        buffers = None
+        if momentum != 0:
+            buffers = [self.optimizer.state.get(p, {}).get("momentum_buffer") for p in params]
+            if any(b is None for b in buffers):
+                raise RuntimeError("a parameter has a gradient but no momentum buffer (none in the eager steps)")
+        sgd_update_(params, [p.grad for p in params], buffers, lr, momentum=momentum,  # type: ignore[arg-type]
+                    weight_decay=group["weight_decay"], nesterov=group["nesterov"])
 
 
 class _SideStream:
@@ -271,9 +298,9 @@ class _SideStream:
 
 def sgd_step(model: nn.Module, optimizer: torch.optim.SGD, device: torch.device, batch_size: int, *,
              varying_lr: bool, graphs: bool, before_update: Callable[[], None] | None = None,
-             after_step: Callable[[], None] | None = None) -> TrainStep:
+             after_step: Callable[[], None] | None = None, name: str = "training") -> TrainStep:
     """The step an SGD stage trains with: graphed on CUDA when ``graphs``, else eager."""
     if graphs and device.type == "cuda":
-        return GraphedSGDStep(model, optimizer, device, batch_size, varying_lr=varying_lr,
-                              before_update=before_update, after_step=after_step)
+        return GraphedStep(model, optimizer, device, batch_size, varying_lr=varying_lr,
+                           before_update=before_update, after_step=after_step, name=name)
     return TrainStep(model, optimizer, device, before_update=before_update, after_step=after_step)

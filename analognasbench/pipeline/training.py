@@ -24,7 +24,7 @@ from analognasbench.datasets import batches
 from analognasbench.datasets.augment import CIFAR10_MEAN, CIFAR10_STD
 from analognasbench.pipeline.profiles import QATStage, SGDStage
 from analognasbench.pipeline.resume import StageCheckpoint
-from analognasbench.pipeline.steps import TrainStep, sgd_step
+from analognasbench.pipeline.steps import GraphedStep, TrainStep, sgd_step
 
 logger = logging.getLogger(__name__)
 
@@ -145,12 +145,12 @@ def train_sgd(model: nn.Module, data: DeviceData, stage: SGDStage, *, batch_size
     resumed = _Resumable(checkpoint, model, optimizer, generator)
     records, step = resumed.records, resumed.step
     runner = sgd_step(model, optimizer, data.device, batch_size, varying_lr=schedule == "cosine",
-                      graphs=data.graphs, before_update=before_update, after_step=after_step)
+                      graphs=data.graphs, before_update=before_update, after_step=after_step, name=name)
     for epoch in range(resumed.epoch + 1, stage.epochs + 1):
         loss, acc, steps = _epoch(runner, data, batch_size, augment, generator,
                                   set_lr if schedule == "cosine" else None, step)
         step += steps
-        records.append(EpochRecord(epoch, loss, acc, optimizer.param_groups[0]["lr"]))
+        records.append(EpochRecord(epoch, loss, acc, float(optimizer.param_groups[0]["lr"])))
         logger.debug("%s epoch %d/%d: loss %.4f, train accuracy %.2f%%", name, epoch, stage.epochs, loss, acc)
         resumed.epoch_done(epoch, step, final=epoch == stage.epochs)
         if progress is not None:
@@ -162,23 +162,59 @@ def train_qat(qmodel: nn.Module, data: DeviceData, stage: QATStage, *, batch_siz
               generator: torch.Generator, progress: Progress | None = None,
               checkpoint: StageCheckpoint | None = None) -> list[EpochRecord]:
     """Quantisation-aware fine-tuning: Adam, gradient-norm clipping, ReduceLROnPlateau on training accuracy.
-    ``checkpoint`` as in :func:`train_sgd`."""
+    ``checkpoint`` as in :func:`train_sgd`. With CUDA graphs (:mod:`.steps`) Adam is ``capturable`` and its
+    learning rate a device tensor, which the scheduler changes in place."""
     if stage.epochs == 0:
         return []
-    optimizer = torch.optim.Adam(qmodel.parameters(), lr=stage.lr, weight_decay=stage.weight_decay)
+    graphed = data.training_steps == "cuda-graphs"
+    lr = torch.tensor(stage.lr, device=data.device) if graphed else stage.lr
+    optimizer = torch.optim.Adam(qmodel.parameters(), lr=lr, weight_decay=stage.weight_decay, capturable=graphed)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=stage.plateau_factor,
                                                            patience=stage.plateau_patience)
     resumed = _Resumable(checkpoint, qmodel, optimizer, generator, scheduler)
     records = resumed.records
-    runner = TrainStep(qmodel, optimizer, data.device, grad_clip_norm=stage.grad_clip_norm)
+    runner = (GraphedStep(qmodel, optimizer, data.device, batch_size, grad_clip_norm=stage.grad_clip_norm, name="qat")
+              if graphed else TrainStep(qmodel, optimizer, data.device, grad_clip_norm=stage.grad_clip_norm))
     for epoch in range(resumed.epoch + 1, stage.epochs + 1):
         loss, acc, _ = _epoch(runner, data, batch_size, augment, generator, None, 0)
-        records.append(EpochRecord(epoch, loss, acc, optimizer.param_groups[0]["lr"]))
+        records.append(EpochRecord(epoch, loss, acc, float(optimizer.param_groups[0]["lr"])))
         scheduler.step(acc)
+        keep_lr_tensor(optimizer, lr)
         resumed.epoch_done(epoch, 0, final=epoch == stage.epochs)
         if progress is not None:
             progress("qat", epoch, stage.epochs)
     return records
+
+
+def keep_lr_tensor(optimizer: torch.optim.Optimizer, lr: float | torch.Tensor) -> None:
+    """Put a scheduler's new rate into the device tensor ``lr`` a captured step reads (a torch whose scheduler
+    assigns a number instead of filling the tensor would leave the graph on the old rate)."""
+    for group in optimizer.param_groups:
+        if isinstance(lr, torch.Tensor) and group["lr"] is not lr:
+            lr.fill_(float(group["lr"]))
+            group["lr"] = lr
+
+
+def _restore_optimizer(optimizer: torch.optim.Optimizer, saved: dict[str, Any]) -> None:
+    """Load a saved optimiser state, keeping how this run's optimiser was built: a checkpoint of a CUDA-graph run
+    (capturable Adam, a tensor learning rate) continues in an eager one and the other way round, its rate's value
+    and the step counts (on the parameters' device where capturable) carried over."""
+    built = [{key: group[key] for key in ("lr", "capturable") if key in group} for group in optimizer.param_groups]
+    optimizer.load_state_dict(saved)
+    for group, kept in zip(optimizer.param_groups, built):
+        value = float(group["lr"])
+        if isinstance(kept.get("lr"), torch.Tensor):
+            kept["lr"].fill_(value)
+            group["lr"] = kept["lr"]
+        else:
+            group["lr"] = value
+        if "capturable" in kept:
+            group["capturable"] = kept["capturable"]
+            for p in group["params"]:
+                state = optimizer.state.get(p, {})
+                if isinstance(state.get("step"), torch.Tensor):
+                    device = p.device if kept["capturable"] else torch.device("cpu")
+                    state["step"] = state["step"].to(device=device, dtype=torch.float32)
 
 
 class _Resumable:
@@ -209,7 +245,7 @@ class _Resumable:
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        _restore_optimizer(self.optimizer, state["optimizer"])
         if self.scheduler is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         self.generator.set_state(state["generator"])
