@@ -22,10 +22,11 @@ What capture needs, and how it is met:
   in place between epochs (:func:`~analognasbench.pipeline.training.keep_lr_tensor`), and its own ``step()`` is
   captured.
 
-Used by the SGD stages on a CUDA device when ``ANB_CUDA_GRAPHS=1`` (off by default until measured on a GPU: this
+Used by the training stages on a CUDA device when ``ANB_CUDA_GRAPHS=1`` (off by default until measured on a GPU: this
 was written without one; ``tests/test_gpu.py`` compares graphed with eager steps there).
-The optimiser's state stays torch's (its momentum buffers are updated in place), so checkpoints are the same as
-eager training's. If capture fails the step says why once and trains on eagerly: a lent GPU's call is never lost
+The optimiser's state stays torch's (SGD's momentum buffers are updated in place), so checkpoints are the same as
+eager training's (QAT's capturable Adam keeps its step counts on the device; a checkpoint continues in either kind
+of run). If capture fails the step says why once and trains on eagerly: a lent GPU's call is never lost
 to it.
 """
 

@@ -50,7 +50,7 @@ def curve_json(records: list[EpochRecord]) -> str:
 
 
 def cuda_graphs_wanted() -> bool:
-    """CUDA graphs for the SGD stages' training steps with ``ANB_CUDA_GRAPHS=1``. Off by default until measured on a
+    """CUDA graphs for the training stages' steps with ``ANB_CUDA_GRAPHS=1``. Off by default until measured on a
     GPU (written without one; ``tests/test_gpu.py`` checks them, ``scripts/gpu-reproduce.sh`` turns them on)."""
     value = os.environ.get("ANB_CUDA_GRAPHS", "0").strip()
     if value not in ("0", "1"):
@@ -71,7 +71,7 @@ class DeviceData:
     mean: tuple[float, ...] = CIFAR10_MEAN
     std: tuple[float, ...] = CIFAR10_STD
     graphs: bool = field(default_factory=cuda_graphs_wanted)
-    """Replay the SGD stages' training steps from CUDA graphs on a CUDA device (:mod:`.steps`)."""
+    """Replay the training stages' steps from CUDA graphs on a CUDA device (:mod:`.steps`)."""
 
     @classmethod
     def from_arrays(cls, train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
@@ -84,7 +84,7 @@ class DeviceData:
 
     @property
     def training_steps(self) -> str:
-        """How the SGD stages run their steps here: ``cuda-graphs`` or ``eager`` (recorded in a row's software)."""
+        """How the training stages run their steps here: ``cuda-graphs`` or ``eager`` (in a row's software)."""
         return "cuda-graphs" if self.graphs and self.device.type == "cuda" else "eager"
 
 
