@@ -575,6 +575,31 @@ def test_range_initialisation_on_the_device_gives_the_hosts_ranges_and_reads_not
     assert all(layer.initialising_ranges for layer in analog.analog_layers(device))  # never asks the host again
 
 
+def test_a_layer_whose_ranges_cannot_initialise_stops_reading_back_after_init_from_data_forwards(monkeypatch) -> None:
+    """A tile fed only zeros (a cell's zero edges) never gets the spread its initialisation needs (AIHWKit skips
+    such updates too); after init_from_data training forwards the layer stops asking the host on every one (a GPU
+    synchronisation per step, and no CUDA graph) and goes on on the device."""
+    cfg = analog.presets.get("pcm_paper").replace(input_range=InputRangeConfig(init_from_data=3))
+    anet = analog.to_analog(small_cnn(), cfg)
+    anet.train()
+    first = analog.analog_layers(anet)[0]
+    zeros = torch.zeros_like(images())
+    for k in range(4):
+        assert first.reads_back_in_training, k
+        with torch.no_grad():
+            anet(zeros)
+    assert int(first.input_range_updates) == 0 and first.initialising_ranges and not first.reads_back_in_training
+    reads = []
+    for name in ("item", "__float__", "__int__", "__bool__"):
+        original = getattr(torch.Tensor, name)
+        monkeypatch.setattr(torch.Tensor, name, lambda self, *a, _o=original, _n=name: reads.append(_n) or _o(self, *a))
+    with torch.no_grad():
+        anet(images())  # spread at last: initialised on the device
+    monkeypatch.undo()
+    assert int(first.input_range_updates) == 1
+    assert reads == [] and not any(layer.reads_back_in_training for layer in analog.analog_layers(anet))
+
+
 def test_a_zero_input_range_already_makes_the_training_forward_non_finite() -> None:
     """Why the range gradient may assume r > 0 (it no longer checks, which cost a synchronisation per layer)."""
     anet = analog.to_analog(small_cnn(), analog.presets.get("pcm_paper"))

@@ -257,6 +257,9 @@ class AnalogLayer(nn.Module):
         self.register_buffer("input_range_updates", torch.zeros((), device=device, dtype=torch.long))
         self._updates_read: tuple[torch.Tensor, int, int] | None = None  # see _range_updates
         self._ranges_on_device = False  # see keep_initialising_on_device
+        self._host_init_forwards = 0  # training forwards that initialised the ranges on the host (not saved)
+        #: Training forwards of this layer object (a cell's pruned edges never run).
+        self.training_forwards = 0
         self.noise = GaussianSource(noise_seed, device)
         self._state: devices.ProgrammedState | None = None
         self._seed: int | None = None
@@ -435,18 +438,24 @@ class AnalogLayer(nn.Module):
 
     @property
     def initialising_ranges(self) -> bool:
-        """Whether the next training forward still initialises the input ranges from its data. Such a forward reads
-        values back to the host (a synchronisation on CUDA), so a training step is capturable in a CUDA graph only
-        once this is False for every layer (:mod:`analognasbench.pipeline.steps`)."""
+        """Whether the next training forward still initialises the input ranges from its data."""
         ir = self.config.input_range
         return ir.enable and (self._ranges_on_device or self._range_updates() < ir.init_from_data)
+
+    @property
+    def reads_back_in_training(self) -> bool:
+        """Whether the next training forward reads a value back to the host (a synchronisation on CUDA): while the
+        input ranges initialise on the host. A training step can be captured in a CUDA graph only once this is False
+        for every layer (:mod:`analognasbench.pipeline.steps`)."""
+        return not self._ranges_on_device and self.initialising_ranges
 
     def keep_initialising_on_device(self) -> None:
         """Go on with the input ranges' initialisation without reading anything back to the host: each training
         forward then updates the ranges and the counter on the device, where the update is due (the same numbers as
-        the host's decision gives), for good. For a layer whose initialisation did not finish in its
-        ``init_from_data`` steps (some tile's inputs had no spread, e.g. a convolution fed only by a cell's zero
-        edges: AIHWKit skips those updates too) when a training step is captured in a CUDA graph."""
+        the host's decision gives), for good. A layer does this itself once ``init_from_data`` training forwards
+        have not finished its initialisation (some tile's inputs had no spread, e.g. a convolution fed only by a
+        cell's zero edges; AIHWKit skips those updates too), so such a layer does not synchronise a GPU on every
+        step, and its step can be captured in a CUDA graph."""
         if self.initialising_ranges:
             self._ranges_on_device = True
 
@@ -456,6 +465,10 @@ class AnalogLayer(nn.Module):
         ir = self.config.input_range
         if not ir.enable or (not force and not self.initialising_ranges):
             return
+        if not force and not self._ranges_on_device:
+            self._host_init_forwards += 1
+            if self._host_init_forwards > ir.init_from_data:
+                self.keep_initialising_on_device()
         s1, s2, n = self._unfolded_moments(xg)
         std = ((s2 - s1 * s1 / n) / (n - 1)).clamp(min=0).sqrt().to(self.input_range.dtype)
         if self._ranges_on_device and not force:
@@ -521,6 +534,7 @@ class AnalogLayer(nn.Module):
         if self._calibrating:
             self._init_ranges_from_data(xg.detach(), force=True)
         if self.training:
+            self.training_forwards += 1
             self._init_ranges_from_data(xg.detach())
             conv_w, in_scale, out_scale = self._effective(True)  # ranges may have just been initialised
         ir = self.config.input_range

@@ -10,7 +10,7 @@ What capture needs, and how it is met:
 
 - a step that reads nothing back to the host: the analog layers' input-range initialisation does for its first
   ``init_from_data`` steps, so those (and a few more, to warm up) run eagerly and capture waits for
-  :attr:`~analognasbench.analog.layers.AnalogLayer.initialising_ranges` to clear (a layer whose initialisation
+  :attr:`~analognasbench.analog.layers.AnalogLayer.reads_back_in_training` to clear (a layer whose initialisation
   has not finished by then goes on with it on the device: ``keep_initialising_on_device``);
 - tensors at fixed addresses: each batch is copied into a static input; an epoch's last, smaller batch runs eagerly;
 - an update without host numbers: ``torch.optim.SGD`` turns a tensor learning rate into a host number, so the
@@ -184,21 +184,14 @@ class GraphedStep(TrainStep):
         return None
 
     def _ready(self) -> bool:
-        """Capture once the eager warm-up is done and every analog layer's input ranges are initialised, or, for
-        layers whose initialisation did not finish in its ``init_from_data`` steps (a tile fed only zeros), once
-        those steps are past: such layers go on initialising on the device, inside the graph."""
+        """Capture once the eager warm-up is done and no analog layer that trains reads back to the host any more
+        (its input ranges initialised, or, where ``init_from_data`` steps did not finish that, initialising on the
+        device); layers on a cell's pruned edges never run."""
         from analognasbench.analog.convert import analog_layers
 
         if self.eager_steps < self.warmup_steps:
             return False
-        pending = [layer for layer in analog_layers(self.model) if layer.initialising_ranges]
-        if not pending:
-            return True
-        if self.eager_steps < self.warmup_steps + max(layer.config.input_range.init_from_data for layer in pending):
-            return False
-        for layer in pending:
-            layer.keep_initialising_on_device()
-        return True
+        return not any(layer.reads_back_in_training for layer in analog_layers(self.model) if layer.training_forwards)
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> None:
         full = x.shape[0] == self.batch_size
