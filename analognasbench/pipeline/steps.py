@@ -76,7 +76,8 @@ class TrainStep:
             raise ValueError("the training set is empty")
         return float(self.loss_sum) / self.seen, 100.0 * int(self.correct) / self.seen
 
-    def _eager(self, x: torch.Tensor, y: torch.Tensor) -> None:
+    def _gradients(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward, loss, backward, clipping and ``before_update``: the gradients the update takes."""
         self.optimizer.zero_grad(set_to_none=True)
         logits = self.model(x)
         loss = self.criterion(logits, y)
@@ -85,6 +86,10 @@ class TrainStep:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
         if self.before_update is not None:
             self.before_update()
+        return loss, logits
+
+    def _eager(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        loss, logits = self._gradients(x, y)
         self.optimizer.step()
         if self.after_step is not None:
             self.after_step()
@@ -230,14 +235,7 @@ class GraphedStep(TrainStep):
         static_x, static_y = self._static
 
         def body() -> None:
-            self.optimizer.zero_grad(set_to_none=True)
-            logits = self.model(static_x)
-            loss = self.criterion(logits, static_y)
-            loss.backward()
-            if self.grad_clip_norm is not None:
-                nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
-            if self.before_update is not None:
-                self.before_update()
+            loss, logits = self._gradients(static_x, static_y)
             if not isinstance(self.optimizer, torch.optim.SGD):
                 self.optimizer.step()  # capturable: its state and learning rate live on the device
             else:
