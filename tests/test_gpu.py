@@ -140,7 +140,8 @@ def _graph_training(hardware_changes: dict, graphs: bool, epochs: int = 3):
     gen, states = torch.Generator().manual_seed(2), []
     for _ in range(epochs):
         _epoch(step, data, 16, True, gen, None, 0)
-        states.append([layer.noise.torch_generator.get_state() for layer in analog_layers(model)])
+        states.append([layer.noise.torch_generator.get_state() for layer in analog_layers(model)
+                       if layer.training_forwards])  # (the cell's pruned edges never run)
     return model, step, states
 
 
@@ -150,7 +151,7 @@ def test_hwt_steps_are_captured_in_a_cuda_graph_that_draws_fresh_noise():
     assert step.replays >= 8 and step.replays + step.eager_steps == 16
     # epochs 3 and 4 are replays only: each moved every noise stream on (a graph without its generators registered
     # would draw the capture's numbers again and again)
-    assert all(not torch.equal(a, b) for a, b in zip(states[2], states[3]))
+    assert states[3] and all(not torch.equal(a, b) for a, b in zip(states[2], states[3]))
     assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
