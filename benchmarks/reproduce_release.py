@@ -14,7 +14,8 @@ lent GPU's minutes ended inside HWT) are compared on the stages they finished
 (``analognasbench.pipeline.partial``); a class with a whole row in the store is taken from the store. ``--probe``
 also reads the networks of digital trainings still in progress on the clean test set and on the unprogrammed chip
 (a few passes, on the CPU): kind ``probe``, an early sign, never a dataset value. ``--export`` writes the table to
-``analognasbench/fidelity/reproduce-paper-original.csv`` (the report's calibration section shows it).
+``analognasbench/fidelity/reproduce-paper-original.csv`` (the report's calibration section shows it), merged with
+what is shipped: a class's rows come from one run, a new run's once it has measured all the shipped run did.
 The measurements run on a GPU (``scripts/gpu-reproduce.sh``); on one CPU core a cell without convolutions takes
 about a day (measured: 130 s per digital epoch, 430 s per QAT epoch, about an hour of chip readings).
 """
@@ -31,6 +32,7 @@ from analognasbench.bench.registry import load
 from analognasbench.fidelity.reproduce import (
     SHIPPED_REPRODUCTION,
     compare_with_members,
+    merge_reproduction,
     reproduction_summary,
     shipped_reproduction,
 )
@@ -186,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         print("nothing measured yet")
         return 0
     if args.export:
+        cmp, kept = merge_reproduction(shipped_reproduction(), cmp)
+        for cls, missing in kept.items():
+            print(f"class {cls}: kept the shipped run's values (the new run has not measured {', '.join(missing)})")
         cmp.to_csv(SHIPPED_REPRODUCTION, index=False, float_format="%.4f")
         print(f"wrote {len(cmp)} comparisons to {SHIPPED_REPRODUCTION}")
     from analognasbench.report.calibration import reproduction_columns

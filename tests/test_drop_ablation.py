@@ -203,3 +203,27 @@ def test_compare_with_members_judges_each_metric_within_three_spreads():
     assert summary.loc[7, "reproduced"] == 2 and summary.loc[9, "measured"] == 1 and summary.loc[9, "reproduced"] == 0
     with pytest.raises(ValueError, match="canonical_index"):
         compare_with_members(ours.drop(columns="canonical_index"), members)
+
+
+def test_an_export_keeps_an_earlier_runs_values_until_a_new_run_has_measured_as_much():
+    """Session 14 lost the checkpoints of sessions 11-13: a run started again must not erase their shipped values
+    with its first, partial export, and no class may mix two runs."""
+    from analognasbench.fidelity.reproduce import merge_reproduction
+
+    def rows(cls, metrics, source, kind="measured", value=1.0):
+        return pd.DataFrame({"canonical_index": cls, "metric": list(metrics), "kind": kind, "source": source,
+                             "ours": [value if m != "unmeasured" else float("nan") for m in metrics]})
+
+    shipped = pd.concat([rows(6, ["baseline_accuracy", "noisy_accuracy", "unmeasured"], "old"),
+                         rows(21, ["baseline_accuracy"], "old"), rows(6, ["baseline_accuracy"], "old", "probe")])
+    new = pd.concat([rows(6, ["baseline_accuracy", "unmeasured"], "new"),  # not yet as far: the old run stays
+                     rows(21, ["baseline_accuracy", "noisy_accuracy"], "new"),  # further along: replaces
+                     rows(146, ["baseline_accuracy"], "new")])  # a class only the new run has
+    merged, kept = merge_reproduction(shipped, new)
+    sources = merged.groupby(["canonical_index", "kind"])["source"].agg(set).to_dict()
+    assert sources == {(6, "measured"): {"old"}, (6, "probe"): {"old"}, (21, "measured"): {"new"},
+                       (146, "measured"): {"new"}}
+    assert kept == {6: ["noisy_accuracy"]}
+    assert len(merged) == 3 + 1 + 2 + 1
+    assert merge_reproduction(pd.DataFrame(), new)[0].equals(new)
+    assert merge_reproduction(shipped, pd.DataFrame())[0].equals(shipped)

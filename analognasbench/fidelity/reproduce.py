@@ -80,5 +80,33 @@ def shipped_reproduction() -> pd.DataFrame:
     return pd.read_csv(SHIPPED_REPRODUCTION) if SHIPPED_REPRODUCTION.is_file() else pd.DataFrame()
 
 
-__all__ = ["RELEASE_METRICS", "SHIPPED_REPRODUCTION", "binomial_se", "compare_with_members", "reproduction_summary",
-           "shipped_reproduction"]
+def merge_reproduction(shipped: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, list[str]]]:
+    """The shipped comparison updated with a new measurement's, one run per class and kind: a class's new rows
+    replace its shipped ones when the new run measured every metric the shipped run did (it is as far along), else
+    the shipped rows stay (their ``source`` names their run) and the class is returned with the metrics the new run
+    still lacks. Classes only one side has are kept as they are. So an export from a run started again (the earlier
+    run's checkpoints lost, say) never drops values an earlier run measured, and no class mixes two runs."""
+    if shipped.empty:
+        return new.copy(), {}
+    if new.empty:
+        return shipped.copy(), {}
+
+    def measured(frame: pd.DataFrame) -> set[str]:
+        return set(frame.loc[frame["ours"].notna(), "metric"])
+
+    kept: dict[int, list[str]] = {}
+    parts = []
+    for (cls, kind), old in shipped.groupby(["canonical_index", "kind"], sort=False):
+        fresh = new[(new["canonical_index"] == cls) & (new["kind"] == kind)]
+        missing = sorted(measured(old) - measured(fresh)) if len(fresh) else []
+        if len(fresh) and missing:
+            kept[int(cls)] = missing
+        parts.append(old if (fresh.empty or missing) else fresh)
+    shipped_keys = set(zip(shipped["canonical_index"], shipped["kind"]))
+    parts.append(new[[key not in shipped_keys for key in zip(new["canonical_index"], new["kind"])]])
+    merged = pd.concat(parts, ignore_index=True)
+    return merged.sort_values(["canonical_index", "kind"], kind="stable", ignore_index=True), kept
+
+
+__all__ = ["RELEASE_METRICS", "SHIPPED_REPRODUCTION", "binomial_se", "compare_with_members", "merge_reproduction",
+           "reproduction_summary", "shipped_reproduction"]
