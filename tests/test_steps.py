@@ -328,3 +328,13 @@ def test_a_measurement_whose_hwt_replays_its_steps_stops_and_resumes_to_the_eage
     for column, value in expected.items():
         if column not in VOLATILE_COLUMNS and column != "software":
             assert row[column] == value or (value != value and row[column] != row[column]), column
+
+
+def test_a_bad_cuda_graphs_setting_is_one_clear_error_before_anything_runs(monkeypatch, tmp_path, capsys):
+    from analognasbench.cli import main
+
+    monkeypatch.setenv("ANB_CUDA_GRAPHS", "on")
+    store = tmp_path / "runs.sqlite"
+    assert main(["generate", "--profile", "smoke", "--archs", "sample:1", "--store", str(store), "--no-progress"]) == 2
+    assert "ANB_CUDA_GRAPHS must be 0 or 1, got 'on'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -42,6 +42,7 @@ from analognasbench.pipeline.sweep import (
     plan_sweep,
     run_sweep,
 )
+from analognasbench.pipeline.training import cuda_graphs_wanted
 from analognasbench.space import NUM_CLASSES
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         raise CLIError(f"--time-budget must be a positive number of seconds, got {args.time_budget}")
     data_path = _check_data_path(profile, args.data)
     checkpoints = _check_checkpoints(args.checkpoints, args.checkpoint_interval)
+    cuda_graphs_wanted()  # a bad ANB_CUDA_GRAPHS is one error here, not a failure in every measurement
     if args.slurm:
         cluster = ClusterSpec(ClusterKind.SLURM, slurm=SlurmOptions(
             partition=args.slurm_partition, account=args.slurm_account, cores=args.slurm_cores,
