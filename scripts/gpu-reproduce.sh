@@ -55,8 +55,8 @@ if [ -d .whl ] && ! python3 -c "import distributed" 2>/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-compile --target "$site" .whl/*.whl
 fi
 export PYTHONPATH="$PWD:$site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-# the training stages' steps replayed from CUDA graphs (analognasbench/pipeline/steps.py; tests/test_gpu.py checks them
-# first, under this setting too); ANB_CUDA_GRAPHS=0 in the call's command turns them off
+# the training stages' steps replayed from CUDA graphs (analognasbench/pipeline/steps.py; step 0b tests them on the
+# device first); ANB_CUDA_GRAPHS=0 in the call's command turns them off
 export ANB_CUDA_GRAPHS=${ANB_CUDA_GRAPHS:-1}
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0))"
 
