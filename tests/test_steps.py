@@ -24,7 +24,7 @@ from analognasbench.analog import (
 )
 from analognasbench.datasets import synthetic
 from analognasbench.nets import build_network
-from analognasbench.pipeline.steps import GraphedStep, TrainStep, sgd_step, sgd_update_
+from analognasbench.pipeline.steps import GraphedStep, TrainStep, make_step, sgd_update_
 from analognasbench.pipeline.training import DeviceData, _epoch, cosine_lr, cuda_graphs_wanted
 
 CPU = torch.device("cpu")
@@ -195,7 +195,7 @@ def test_a_failed_capture_trains_on_eagerly_and_says_why(caplog):
 def test_steps_are_captured_only_on_cuda_and_can_be_turned_off(monkeypatch):
     model = build_network((0, 0, 0, 0, 0, 0), C=4, N=1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    assert type(sgd_step(model, optimizer, CPU, 16, varying_lr=False, graphs=True)) is TrainStep
+    assert type(make_step(model, optimizer, CPU, 16, graphs=True)) is TrainStep
     assert device_data().training_steps == "eager"
     monkeypatch.delenv("ANB_CUDA_GRAPHS", raising=False)
     assert cuda_graphs_wanted() is False  # off until measured on a GPU
@@ -305,15 +305,16 @@ def test_a_measurement_whose_hwt_replays_its_steps_stops_and_resumes_to_the_eage
     data = load_profile_data(profile)
     expected = evaluate_architecture((0, 3, 1, 0, 4, 1), profile, data, 0, device="cpu")
     steps = []
-    eager_step = training.sgd_step
+    eager_step = training.make_step
 
-    def replaying(model, optimizer, device, batch_size, *, varying_lr, graphs, **hooks):
-        if varying_lr:  # the digital stage's cosine: eager, so the HWT starts from the same weights
-            return eager_step(model, optimizer, device, batch_size, varying_lr=True, graphs=graphs, **hooks)
-        steps.append(GraphedStep(model, optimizer, device, batch_size, varying_lr=False, recorder=rerun, **hooks))
+    def replaying(model, optimizer, device, batch_size, *, graphs, varying_lr=False, **hooks):
+        # the digital stage's cosine and QAT stay eager, so HWT starts from the eager run's weights
+        if varying_lr or not isinstance(optimizer, torch.optim.SGD):
+            return eager_step(model, optimizer, device, batch_size, graphs=graphs, varying_lr=varying_lr, **hooks)
+        steps.append(GraphedStep(model, optimizer, device, batch_size, recorder=rerun, **hooks))
         return steps[-1]
 
-    monkeypatch.setattr(training, "sgd_step", replaying)
+    monkeypatch.setattr(training, "make_step", replaying)
     checkpoint = MeasurementCheckpoint(tmp_path / "ck", interval_s=0)
 
     def stop(name: str, k: int, total: int) -> None:

@@ -123,9 +123,10 @@ def _chunks(t: torch.Tensor) -> list[tuple[int, int]]:
     """Batch ranges [a, b) of ``t`` of about ``_CHUNK_ELEMENTS`` elements each, every chunk but the last a multiple
     of 4 elements (the fast noise source draws 4 numbers per 64-bit word, so chunked draws equal one draw).
 
-    Off the CPU, one range: a GPU has no such cache to keep the chain in, and every chunk costs its element-wise
-    chain's kernel launches again, which bound the chip readings there (at the release's evaluation batch of 1,000
-    the all-conv3x3 network's 98 layers made 3,556 chunks per forward, about 14,000 launches instead of 800)."""
+    Off the CPU, one range: a GPU has no such cache to keep the chain in, and every chunk launches its element-wise
+    chain's kernels again, which bound the chip readings there (at the release's evaluation batch of 1,000 the
+    all-conv3x3 network's 98 layers made 3,556 chunks per forward, counted; at about four kernels a chunk some
+    14,000 launches where 98 ranges need about 800)."""
     batch = t.shape[0]
     if t.device.type != "cpu":
         return [(0, batch)]
@@ -257,8 +258,7 @@ class AnalogLayer(nn.Module):
         self.register_buffer("input_range_updates", torch.zeros((), device=device, dtype=torch.long))
         self._updates_read: tuple[torch.Tensor, int, int] | None = None  # see _range_updates
         self._ranges_on_device = False  # see keep_initialising_on_device
-        self._host_init_forwards = 0  # training forwards that initialised the ranges on the host (not saved)
-        #: Training forwards of this layer object (a cell's pruned edges never run).
+        #: Training forwards of this layer object (a cell's pruned edges never run; not saved).
         self.training_forwards = 0
         self.noise = GaussianSource(noise_seed, device)
         self._state: devices.ProgrammedState | None = None
@@ -465,10 +465,8 @@ class AnalogLayer(nn.Module):
         ir = self.config.input_range
         if not ir.enable or (not force and not self.initialising_ranges):
             return
-        if not force and not self._ranges_on_device:
-            self._host_init_forwards += 1
-            if self._host_init_forwards > ir.init_from_data:
-                self.keep_initialising_on_device()
+        if not force and self.training_forwards > ir.init_from_data:
+            self.keep_initialising_on_device()  # still initialising after its init_from_data forwards
         s1, s2, n = self._unfolded_moments(xg)
         std = ((s2 - s1 * s1 / n) / (n - 1)).clamp(min=0).sqrt().to(self.input_range.dtype)
         if self._ranges_on_device and not force:

@@ -288,11 +288,12 @@ class _SideStream:
         torch.cuda.current_stream(self.device).wait_stream(self.stream)
 
 
-def sgd_step(model: nn.Module, optimizer: torch.optim.SGD, device: torch.device, batch_size: int, *,
-             varying_lr: bool, graphs: bool, before_update: Callable[[], None] | None = None,
-             after_step: Callable[[], None] | None = None, name: str = "training") -> TrainStep:
-    """The step an SGD stage trains with: graphed on CUDA when ``graphs``, else eager."""
+def make_step(model: nn.Module, optimizer: torch.optim.Optimizer, device: torch.device, batch_size: int, *,
+              graphs: bool, varying_lr: bool = False, grad_clip_norm: float | None = None,
+              before_update: Callable[[], None] | None = None, after_step: Callable[[], None] | None = None,
+              name: str = "training") -> TrainStep:
+    """The step a training stage trains with: graphed on CUDA when ``graphs``, else eager."""
+    hooks = {"before_update": before_update, "after_step": after_step, "grad_clip_norm": grad_clip_norm}
     if graphs and device.type == "cuda":
-        return GraphedStep(model, optimizer, device, batch_size, varying_lr=varying_lr,
-                           before_update=before_update, after_step=after_step, name=name)
-    return TrainStep(model, optimizer, device, before_update=before_update, after_step=after_step)
+        return GraphedStep(model, optimizer, device, batch_size, varying_lr=varying_lr, name=name, **hooks)
+    return TrainStep(model, optimizer, device, **hooks)

@@ -24,7 +24,7 @@ from analognasbench.datasets import batches
 from analognasbench.datasets.augment import CIFAR10_MEAN, CIFAR10_STD
 from analognasbench.pipeline.profiles import QATStage, SGDStage
 from analognasbench.pipeline.resume import StageCheckpoint
-from analognasbench.pipeline.steps import GraphedStep, TrainStep, sgd_step
+from analognasbench.pipeline.steps import TrainStep, make_step
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +144,8 @@ def train_sgd(model: nn.Module, data: DeviceData, stage: SGDStage, *, batch_size
 
     resumed = _Resumable(checkpoint, model, optimizer, generator)
     records, step = resumed.records, resumed.step
-    runner = sgd_step(model, optimizer, data.device, batch_size, varying_lr=schedule == "cosine",
-                      graphs=data.graphs, before_update=before_update, after_step=after_step, name=name)
+    runner = make_step(model, optimizer, data.device, batch_size, graphs=data.graphs, varying_lr=schedule == "cosine",
+                       before_update=before_update, after_step=after_step, name=name)
     for epoch in range(resumed.epoch + 1, stage.epochs + 1):
         loss, acc, steps = _epoch(runner, data, batch_size, augment, generator,
                                   set_lr if schedule == "cosine" else None, step)
@@ -173,8 +173,8 @@ def train_qat(qmodel: nn.Module, data: DeviceData, stage: QATStage, *, batch_siz
                                                            patience=stage.plateau_patience)
     resumed = _Resumable(checkpoint, qmodel, optimizer, generator, scheduler)
     records = resumed.records
-    runner = (GraphedStep(qmodel, optimizer, data.device, batch_size, grad_clip_norm=stage.grad_clip_norm, name="qat")
-              if graphed else TrainStep(qmodel, optimizer, data.device, grad_clip_norm=stage.grad_clip_norm))
+    runner = make_step(qmodel, optimizer, data.device, batch_size, graphs=graphed, grad_clip_norm=stage.grad_clip_norm,
+                       name="qat")
     for epoch in range(resumed.epoch + 1, stage.epochs + 1):
         loss, acc, _ = _epoch(runner, data, batch_size, augment, generator, None, 0)
         records.append(EpochRecord(epoch, loss, acc, float(optimizer.param_groups[0]["lr"])))
