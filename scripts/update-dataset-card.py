@@ -4,7 +4,7 @@
 
 Replaces the blocks between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` (coverage, cost, quality, fidelity,
 seeds, and the published release's: release_reliability, release_table3, release_agreement, calibration,
-drop_ablation, calibration_limits, reproduction);
+drop_ablation, calibration_limits, reproduction, jpeg_generations);
 the prose around them is written by hand. Run it after each export (``scripts/export-sweep.sh`` does).
 """
 
@@ -143,7 +143,26 @@ def release_blocks(lowcost: pd.DataFrame) -> dict[str, str]:
     out["drop_ablation"] = drop_ablation_block(rel_df)
     out["calibration_limits"] = calibration_limits_block(rel_df)
     out["reproduction"] = reproduction_block()
+    out["jpeg_generations"] = jpeg_generations_block(rel_df)
     return out
+
+
+def jpeg_generations_block(release: pd.DataFrame) -> str:
+    """What the JPEG source costs the digital accuracy (the report's table and finding, from the shipped records)."""
+    from analognasbench.fidelity.jpeg_generations import generation_table, shipped_generation_records
+    from analognasbench.fidelity.reproduce import shipped_reproduction
+    from analognasbench.report.calibration import jpeg_finding
+    from analognasbench.report.render import markdown_table
+
+    records = shipped_generation_records()
+    if records.empty:
+        return "No JPEG-generation records are shipped."
+    table = generation_table(records, release)
+    lines, _ = markdown_table(table.round(2))
+    return ("Per reproduce cell: digital accuracy and the unprogrammed chip's drop after +G further JPEG generations, "
+            "the accuracy lost per generation and the release members' mean digital accuracy "
+            "(`python benchmarks/jpeg_generations.py --markdown`).\n\n" + "\n".join(lines) + "\n\n"
+            + jpeg_finding(table, shipped_reproduction()))
 
 
 def reproduction_block() -> str:

@@ -227,3 +227,31 @@ def test_the_reproduction_table_and_its_findings_per_kind():
     empty = Section("calibration", "t", "s", "d")
     add_reproduction(empty, pd.DataFrame())
     assert not empty.tables and not empty.findings
+
+
+def test_the_jpeg_table_sets_the_loss_per_generation_beside_the_digital_gap():
+    """What the JPEG source costs (issue 23, step 3): the table, and the finding that weighs the loss per
+    generation against paper-original's digital gap on the same classes."""
+    from analognasbench.analysis.registry import Section
+    from analognasbench.fidelity.reproduce import compare_with_members
+    from analognasbench.report.calibration import add_jpeg_generations
+    from analognasbench.space import parse
+
+    members = pd.DataFrame({"canonical_index": [6, 6, 21, 21], "arch_index": [6, 6, 21, 21],
+                            "baseline_accuracy": [86.0, 87.0, 80.0, 80.0], "noisy_accuracy": [70.0] * 4})
+    reproduction = compare_with_members(pd.DataFrame({"canonical_index": [6, 21], "baseline_accuracy": [83.5, 78.0]}),
+                                        members, metrics=["baseline_accuracy"]).assign(kind="measured")
+    records = [{"canonical_index": c, "arch": parse(c).short, "seed": 0, "jpeg_generations": g,
+                "baseline_accuracy": 70.0 - loss * g, "noisy_drop": 20.0, "profile_hash": "h" + (f"+jpeg{g}" if g else "")}
+               for c, loss in ((6, 1.0), (21, 0.5)) for g in (0, 1, 2)]
+    sec = Section("calibration", "t", "s", "d")
+    add_jpeg_generations(sec, pd.DataFrame(records), members, reproduction)
+    shown = sec.tables["jpeg_generations"][1].set_index("canonical_index")
+    assert shown.loc[6, "loss_per_generation"] == pytest.approx(1.0) and shown.loc[21, "release_baseline"] == 80.0
+    (finding,) = sec.findings
+    assert "costs the digital accuracy 0.75 points on average" in finding
+    assert "class 6: 1.00 points per generation against paper-original's digital gap to the release of 3.0" in finding
+    assert "about 0.75 of the 2.0-3.0 points" in finding
+    empty = Section("calibration", "t", "s", "d")
+    add_jpeg_generations(empty, pd.DataFrame(), members, reproduction)
+    assert not empty.tables and not empty.findings

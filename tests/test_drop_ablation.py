@@ -227,3 +227,51 @@ def test_an_export_keeps_an_earlier_runs_values_until_a_new_run_has_measured_as_
     assert len(merged) == 3 + 1 + 2 + 1
     assert merge_reproduction(pd.DataFrame(), new)[0].equals(new)
     assert merge_reproduction(shipped, pd.DataFrame())[0].equals(shipped)
+
+
+def test_jpeg_settings_train_on_images_compressed_again():
+    """The JPEG factor trains and reads the base's network on images sent through more JPEG generations: the same
+    records as the base's setting given the re-encoded data itself."""
+    from analognasbench.datasets.recompress import recompressed
+
+    smoke = get_profile("smoke")
+    settings = ablation_settings(smoke, depths=(), widths=(), image_sizes=(), epochs=(), eval_factors=(),
+                                 eval_at_depth=None, jpeg_generations=(0, 1, 2))
+    assert [s.key for s in settings][1:] == ["jpeg=+1", "jpeg=+2"]
+    assert len({s.training_key for s in settings}) == 3 and all(s.profile == smoke for s in settings)
+    data = load_profile_data(smoke)
+    once = measure_drops("(2, 0, 3, 0, 4, 2)", [settings[1]], data, seed=1, reads=1)[0]
+    direct = measure_drops("(2, 0, 3, 0, 4, 2)", [settings[0]], recompressed(data, 1), seed=1, reads=1)[0]
+    plain = measure_drops("(2, 0, 3, 0, 4, 2)", [settings[0]], data, seed=1, reads=1)[0]
+    assert once["jpeg_generations"] == 1 and plain["jpeg_generations"] == 0
+    assert (once["baseline_accuracy"], once["noisy_reads"]) == (direct["baseline_accuracy"], direct["noisy_reads"])
+    assert (once["baseline_accuracy"], once["noisy_reads"]) != (plain["baseline_accuracy"], plain["noisy_reads"])
+
+
+def test_generation_table_reads_the_loss_per_generation_beside_the_release():
+    from analognasbench.fidelity.jpeg_generations import generation_table
+
+    release = _fake_release()
+    classes = list(release_drop(release).index[:2])
+    records = []
+    for cls, loss in zip(classes, (1.5, 0.5)):
+        for g in (0, 1, 2):
+            for seed, wobble in ((0, 0.1), (1, -0.1)):
+                records.append({"canonical_index": cls, "arch": parse(int(cls)).short, "seed": seed,
+                                "jpeg_generations": g, "baseline_accuracy": 80.0 - loss * g + wobble,
+                                "noisy_drop": 30.0 + g, "profile_hash": "abc" + (f"+jpeg{g}" if g else "")})
+    table = generation_table(records, release).set_index("canonical_index")
+    assert list(table.index) == classes
+    assert table.loc[classes[0], "loss_per_generation"] == pytest.approx(1.5)
+    assert table.loc[classes[1], "loss_per_generation"] == pytest.approx(0.5)
+    assert table.loc[classes[0], "baseline_+0"] == pytest.approx(80.0) and table.loc[classes[0], "drop_+2"] == 32.0
+    assert table.loc[classes[0], "seeds"] == 2
+    from analognasbench.fidelity.calibration import release_by_class
+
+    assert table.loc[classes[0], "release_baseline"] == pytest.approx(
+        release_by_class(release)["baseline_accuracy"][classes[0]])
+    with pytest.raises(ValueError, match="more than one profile"):
+        generation_table(records + [{**records[0], "profile_hash": "other"}], release)
+    with pytest.raises(ValueError, match="lack the columns"):
+        generation_table([{"canonical_index": 1}], release)
+    assert generation_table([], release).empty

@@ -140,11 +140,12 @@ def _calibration_sections(choice: str) -> list:
         return []
     from analognasbench.fidelity.calibration import CHOSEN_PROFILE
     from analognasbench.fidelity.drop_ablation import shipped_records
+    from analognasbench.fidelity.jpeg_generations import shipped_generation_records
     from analognasbench.fidelity.reproduce import shipped_reproduction
     from analognasbench.report.calibration import calibration_section, shipped_candidates
 
     return [calibration_section(shipped_candidates(), load(release)[0], CHOSEN_PROFILE, ablation=shipped_records(),
-                                reproduction=shipped_reproduction())]
+                                reproduction=shipped_reproduction(), jpeg=shipped_generation_records())]
 
 
 def _companion(choice: str, shipped, name: str) -> str | None:

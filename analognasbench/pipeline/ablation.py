@@ -71,12 +71,17 @@ class EvalVariant:
 
 @dataclass(frozen=True)
 class AblationSetting:
-    """One setting of the ablation: ``factor`` set to ``value`` (a label), everything else the base's."""
+    """One setting of the ablation: ``factor`` set to ``value`` (a label), everything else the base's.
+
+    ``jpeg_generations`` re-encodes the images that many more times the way the shipped ones were encoded
+    (:mod:`analognasbench.datasets.recompress`) before training and testing: what the source's lossy
+    compression costs."""
 
     factor: str
     value: str
     profile: Profile
     variant: EvalVariant = field(default_factory=EvalVariant)
+    jpeg_generations: int = 0
 
     @property
     def key(self) -> str:
@@ -86,7 +91,7 @@ class AblationSetting:
     @property
     def training_key(self) -> str:
         """Settings with the same training key read the same trained network (one training, several reads)."""
-        return self.profile.hash()
+        return self.profile.hash() + (f"+jpeg{self.jpeg_generations}" if self.jpeg_generations else "")
 
 
 #: Evaluation-only factors: (factor, value label, variant). Read on the networks of the base and of the deepest N.
@@ -104,13 +109,15 @@ def ablation_settings(base: Profile, *, depths: Sequence[int] = (2, 3, 5), width
                       image_sizes: Sequence[int] = (32,), epochs: Sequence[int] = (12, 20),
                       normalisation: bool = True, eval_factors: Sequence[tuple[str, str, EvalVariant]] = EVAL_FACTORS,
                       eval_at_depth: int | None = 5,
-                      combined: Sequence[dict[str, Any]] = ()) -> list[AblationSetting]:
+                      combined: Sequence[dict[str, Any]] = (),
+                      jpeg_generations: Sequence[int] = ()) -> list[AblationSetting]:
     """The one-factor-at-a-time grid from ``base``: the base itself (factor ``base``), then each training factor
     (``N``, ``C``, ``image_size``, ``epochs``, ``normalisation``: the base's one value changed), then each
     evaluation-only factor read on the base's networks and, with ``eval_at_depth``, on the networks of that depth
     (factor name suffixed ``@N5``: whether a hardware factor matters can depend on how deep the network is), then
     each of ``combined``: several profile overrides at once (factor ``combined``, value e.g. ``N5 32px``), to see
-    whether the factors that move the drop alone add up.
+    whether the factors that move the drop alone add up; then each of ``jpeg_generations`` (factor ``jpeg``, value
+    e.g. ``+1``): the base trained and tested on images compressed that many more times.
 
     Values equal to the base's are left out (they are the base). Raises ``ValueError`` for an invalid value (the
     profile's own validation, e.g. an image size not a multiple of 4)."""
@@ -138,6 +145,9 @@ def ablation_settings(base: Profile, *, depths: Sequence[int] = (2, 3, 5), width
     for overrides in combined:
         profile = base.with_overrides(dict(overrides))
         settings.append(AblationSetting("combined", _describe(profile, changed_from=base), profile))
+    for g in jpeg_generations:
+        if g:
+            settings.append(AblationSetting("jpeg", f"+{g}", base, jpeg_generations=g))
     keys = [s.key for s in settings]
     if len(set(keys)) != len(keys):
         raise ValueError(f"duplicate ablation settings: {sorted(k for k in keys if keys.count(k) > 1)}")
@@ -173,7 +183,7 @@ def _unprogrammed_reads(net: nn.Module, setting: AblationSetting, ddata: Any, te
 def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageData, seed: int, *,
                   reads: int = 3, device: str | torch.device = "cpu") -> list[dict[str, Any]]:
     """One architecture under ``settings`` that share one training (same :attr:`~AblationSetting.training_key`):
-    trains once on ``device``, then per setting the baseline and ``reads`` unprogrammed chip reads. Returns one
+    re-encodes ``data`` as the settings say, trains once on ``device``, then per setting the baseline and ``reads`` unprogrammed chip reads. Returns one
     record per setting (accuracies in percent, the drop, the training and reading seconds, the thread count, the
     device)."""
     from analognasbench.nets import build_network
@@ -190,6 +200,10 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
     keys = {s.training_key for s in settings}
     if len(keys) != 1:
         raise ValueError("measure_drops needs settings that share one training (one training_key)")
+    if settings[0].jpeg_generations:  # seconds per generation for 60,000 images: nothing beside a training
+        from analognasbench.datasets.recompress import recompressed
+
+        data = recompressed(data, settings[0].jpeg_generations)
     architecture = parse(arch)
     profile = settings[0].profile
     check_data(profile, data)
@@ -219,6 +233,7 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
             "setting": setting.key, "factor": setting.factor, "value": setting.value,
             "arch": architecture.short, "arch_index": architecture.index,
             "canonical_index": canonical_index(architecture), "seed": seed,
+            "jpeg_generations": setting.jpeg_generations,
             "baseline_accuracy": baseline, "noisy_accuracy": float(np.mean(values)),
             "noisy_reads": [float(v) for v in values], "noisy_drop": baseline - float(np.mean(values)),
             "train_s": train_s, "eval_s": time.perf_counter() - start, "threads": torch.get_num_threads(),
