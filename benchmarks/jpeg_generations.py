@@ -3,6 +3,7 @@ network and data, once on the shipped images and once on each number of further 
 
     python benchmarks/jpeg_generations.py --run --store /work/runs/jpeg.jsonl [--archs FILE] [--epochs 12]
     python benchmarks/jpeg_generations.py [--store /work/runs/jpeg.jsonl] [--markdown] [--export]
+    python benchmarks/jpeg_generations.py --psnr 500     # signal lost per further generation, shipped test images
 
 At ``paper-original``'s protocol our digital networks are 2-3.6 points below the release's members on the three
 reproduce cells; the shipped images are JPEG (quality 75, 4:2:0), the release's were lossless. The first
@@ -48,6 +49,21 @@ def settings(epochs: int):
                              eval_factors=(), eval_at_depth=None, jpeg_generations=GENERATIONS)
 
 
+def print_psnr(p: argparse.ArgumentParser, data: str, n: int) -> int:
+    """The premise of the estimate, measured: each moved generation loses about as much as the one before."""
+    from analognasbench.datasets import load_cifar10
+    from analognasbench.datasets.recompress import GRID_OFFSETS, generation_psnr
+
+    if not 10 <= n <= 10000:
+        p.error(f"--psnr must be between 10 and 10000 test images, got {n}")
+    if not Path(data).exists():
+        p.error(f"--data {data}: no such file; expected the CIFAR-10 archive")
+    images = load_cifar10(data, image_size=32, train_subset=10, test_subset=n, seed=0).test_x
+    for g, db in enumerate(generation_psnr(images, len(GRID_OFFSETS)), start=1):
+        print(f"+{g} (grid offset {GRID_OFFSETS[g - 1]}): {db:.2f} dB against +{g - 1}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", action="store_true", help="measure what the store lacks (resumable)")
@@ -58,9 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=12, help="with --run: digital epochs (default 12)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown (DATASET.md's)")
     p.add_argument("--export", action="store_true", help="copy the store's records into the shipped CSV")
+    p.add_argument("--psnr", type=int, metavar="N", help="print the peak signal-to-noise ratio of generations "
+                                                          "+1..+4 against their input on N test images and exit")
     args = p.parse_args(argv)
     if args.epochs < 1:
         p.error(f"--epochs must be at least 1, got {args.epochs}")
+    if args.psnr is not None:
+        return print_psnr(p, args.data, args.psnr)
     if args.run:
         if not args.store:
             p.error("--run needs --store")

@@ -9,12 +9,7 @@ import pytest
 from PIL import Image
 
 from analognasbench.datasets import synthetic
-from analognasbench.datasets.recompress import QUALITY, recompress_images, recompressed
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(float) - b.astype(float)) ** 2)
-    return float(10 * np.log10(255.0**2 / mse)) if mse else float("inf")
+from analognasbench.datasets.recompress import QUALITY, generation_psnr, psnr, recompress_images, recompressed
 
 
 def _encode(img: np.ndarray) -> np.ndarray:
@@ -38,16 +33,17 @@ def _once_encoded(n: int = 24) -> np.ndarray:
 
 def test_each_moved_generation_loses_signal_where_the_same_grid_would_not():
     once = _once_encoded()
-    unmoved = _psnr(once, np.stack([_encode(img) for img in once.transpose(0, 2, 3, 1)]).transpose(0, 3, 1, 2))
+    unmoved = psnr(once, np.stack([_encode(img) for img in once.transpose(0, 2, 3, 1)]).transpose(0, 3, 1, 2))
     twice = recompress_images(once, 1)
     thrice = recompress_images(once, 2)
     assert twice.shape == once.shape and twice.dtype == np.uint8
-    moved, next_moved = _psnr(once, twice), _psnr(twice, thrice)
+    moved, next_moved = psnr(once, twice), psnr(twice, thrice)
+    assert generation_psnr(once, 2) == [moved, next_moved]
     # The unmoved grid re-quantises what is already quantised; the moved one loses about a generation's worth,
     # and the next moved generation about as much again.
     assert unmoved > moved + 10 and 28 < moved < 38
     assert abs(next_moved - moved) < 2
-    assert _psnr(once, thrice) < moved
+    assert psnr(once, thrice) < moved
     np.testing.assert_array_equal(recompress_images(once, 0), once)
     np.testing.assert_array_equal(thrice, recompress_images(once, 2))  # deterministic
 
