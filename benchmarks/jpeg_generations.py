@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--archs", type=Path, default=ARCHS, help="with --run: architectures, one per line "
                                                              "(default: the three reproduce cells)")
     p.add_argument("--epochs", type=int, default=12, help="with --run: digital epochs (default 12)")
+    p.add_argument("--seed", type=int, default=0, help="with --run: the training seed (default 0; the same for "
+                                                       "every generation)")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown (DATASET.md's)")
     p.add_argument("--export", action="store_true", help="copy the store's records into the shipped CSV")
     p.add_argument("--psnr", type=int, metavar="N", help="print the peak signal-to-noise ratio of generations "
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.epochs < 1:
         p.error(f"--epochs must be at least 1, got {args.epochs}")
+    if args.seed < 0:
+        p.error(f"--seed must be a non-negative integer, got {args.seed}")
     if args.psnr is not None:
         return print_psnr(p, args.data, args.psnr)
     if args.run:
@@ -89,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(args.data).exists():
             p.error(f"--data {args.data}: no such file; expected the CIFAR-10 archive")
         added = run_ablation(read_arch_file(args.archs), settings(args.epochs), DropStore(args.store), args.data,
-                             log=lambda s: print(s, flush=True))
+                             seed=args.seed, log=lambda s: print(s, flush=True))
         print(f"added {added} records")
         return 0
     if args.export and not args.store:

@@ -265,7 +265,11 @@ def test_generation_table_reads_the_loss_per_generation_beside_the_release():
     assert table.loc[classes[0], "loss_per_generation"] == pytest.approx(1.5)
     assert table.loc[classes[1], "loss_per_generation"] == pytest.approx(0.5)
     assert table.loc[classes[0], "baseline_+0"] == pytest.approx(80.0) and table.loc[classes[0], "drop_+2"] == 32.0
-    assert table.loc[classes[0], "seeds"] == 2
+    assert table.loc[classes[0], "seeds"] == 2 and table.loc[classes[0], "loss_sd_over_seeds"] == pytest.approx(0)
+    # A seed that has not measured every generation is left out: the differences stay paired.
+    partial = records + [{**records[0], "seed": 2, "baseline_accuracy": 10.0}]
+    assert generation_table(partial, release).set_index("canonical_index").loc[classes[0], "seeds"] == 2
+    assert generation_table(partial, release).set_index("canonical_index").loc[classes[0], "baseline_+0"] == 80.0
     from analognasbench.fidelity.calibration import release_by_class
 
     assert table.loc[classes[0], "release_baseline"] == pytest.approx(

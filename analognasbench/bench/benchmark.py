@@ -1,9 +1,10 @@
 """The benchmark object: load a dataset once, answer queries fast, typed or in the original release's style.
 
-Isomorphism: the dataset measures one architecture per isomorphism class (6,466 classes of the 15,625 cells). Any cell
-whose class is measured is answered from that measurement -- the typed :meth:`AnalogNASBench.query` says so in
-``resolved_by_isomorphism``; the compatibility methods answer silently, which is what keeps scripts of the original
-release (whose table listed all 15,625 tuples) working. Only cells whose whole class is unmeasured are "not found".
+Isomorphism: a pipeline dataset measures one architecture per isomorphism class (6,466 classes of the 15,625
+cells; the published release has every cell as its own row). A cell without its own row is answered from a measured
+cell of its class -- the typed :meth:`AnalogNASBench.query` says so in ``resolved_by_isomorphism``; the
+compatibility methods answer silently, which is what keeps scripts of the original release (whose table listed all
+15,625 tuples) working. Only cells whose whole class is unmeasured are "not found".
 """
 
 from __future__ import annotations

@@ -106,10 +106,10 @@ def cost_record(costs: pd.DataFrame, row: int) -> dict[str, float | int | bool]:
 
 
 def describe(meta: DatasetMeta | Mapping[str, Any] | None, chip: hardware.ChipPreset | str = hardware.DEFAULT_CHIP) -> str:
-    """One line for ``anb info``: which chip and network size the ``hw_*`` estimates assume."""
+    """Which chip and network size the ``hw_*`` estimates assume (callers say they are model estimates)."""
     net = cost_network(meta)
     preset = hardware.get_chip(chip)
-    return (f"hardware cost: model estimates on chip preset {preset.name} ({preset.crossbar.rows}x"
+    return (f"chip preset {preset.name} ({preset.crossbar.rows}x"
             f"{preset.crossbar.cols} crossbars, {preset.crossbar.cores} cores), network C={net.C} N={net.N} "
             f"{net.image_size}x{net.image_size}")
 

@@ -31,7 +31,12 @@ from typing import Any
 import pandas as pd
 
 from analognasbench.bench import strict_json
-from analognasbench.bench.errors import DatasetExistsError, DatasetIntegrityError, DatasetNotFoundError
+from analognasbench.bench.errors import (
+    DatasetError,
+    DatasetExistsError,
+    DatasetIntegrityError,
+    DatasetNotFoundError,
+)
 from analognasbench.bench.migrate import migrate
 from analognasbench.bench.validate import OnInvalid, validate_frame
 from analognasbench.pipeline.schema import (
@@ -219,12 +224,21 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> Path:
 
 
 def existing_pair_member(path: str | os.PathLike[str]) -> tuple[Path, Path] | None:
-    """``(parquet, json)`` of the dataset ``path`` belongs to when either file of that pair exists, else None."""
+    """``(parquet, json)`` of the dataset ``path`` belongs to when that dataset exists (its table, or a JSON file
+    that reads as a dataset sidecar), else None: a lone ``e.json`` of an earlier JSON export is no dataset."""
     p = Path(path)
     if p.suffix not in (PARQUET_SUFFIX, META_SUFFIX, ""):
         return None
     parquet, meta = dataset_paths(p)
-    return (parquet, meta) if parquet.exists() or meta.exists() else None
+    if parquet.exists():
+        return parquet, meta
+    if not meta.is_file():
+        return None
+    try:
+        read_meta(meta)
+    except (DatasetError, OSError):
+        return None
+    return parquet, meta
 
 
 def file_sha256(path: Path) -> str:

@@ -71,6 +71,24 @@ def _dataset_names(listing: tuple[str, tuple[tuple[str, int, int], ...]]) -> tup
     return tuple(out)
 
 
+def datasets_holding(column: str) -> list[str]:
+    """The embedded datasets that hold at least one value of ``column`` (for "measured in ..." hints in errors:
+    reads only that column of each table, unverified; a table that cannot be read is left out)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    out = []
+    for name in available_datasets():
+        try:
+            values = pq.read_table(dataset_paths(DATASETS_DIR / name)[0], columns=[column]).column(column)
+            if pc.sum(pc.invert(pc.is_nan(values.drop_null()))).as_py():
+                out.append(name)
+        except (OSError, ValueError, pa.ArrowException):  # a hint only: no such column, or a damaged file
+            continue
+    return out
+
+
 def fidelity_reference(name: str) -> str | None:
     """The embedded fidelity-check dataset of the embedded dataset ``name``, if it is shipped."""
     return _shipped(FIDELITY_REFERENCES.get(name))
@@ -90,35 +108,59 @@ def _shipped(name: str | None) -> str | None:
     return name if name in available_datasets() else None
 
 
+#: What a dataset argument may be, for error messages.
+_EXPECTED = ("expected a dataset path (name.parquet next to its name.json sidecar, or an original-release data.anb) "
+             "or an embedded name")
+
+
 def resolve_dataset(spec: str | os.PathLike[str] | None = None) -> Path:
-    """The file behind ``spec``: None (env var, then the default), an embedded name, or a path."""
-    if spec is None:
-        spec = os.environ.get(ENV_VAR) or DEFAULT_DATASET
-        origin = f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "the default dataset"
-    else:
-        origin = "the requested dataset"
-    text = os.fspath(spec)
+    """The file behind ``spec``: None (env var, then the default), an embedded name, or a path. Errors say what was
+    given, where it came from (``$ANB_DATASET`` when that is what is wrong) and what is expected."""
+    env = os.environ.get(ENV_VAR) if spec is None else None
+    if env:
+        return _resolve(env, f"${ENV_VAR}={env}", f"set ${ENV_VAR} to a dataset path (name.parquet next to its "
+                        f"name.json sidecar, or an original-release data.anb) or an embedded name, or unset it to "
+                        f"load the default ({DEFAULT_DATASET})")
+    text = DEFAULT_DATASET if spec is None else os.fspath(spec)
+    return _resolve(text, "", _EXPECTED)
+
+
+def _resolve(text: str, origin: str, expected: str) -> Path:
+    """:func:`resolve_dataset` of ``text``; errors start with ``origin`` (where ``text`` came from) and end with
+    ``expected``."""
+    prefix = f"{origin}: " if origin else ""
+    if not text.strip():
+        raise DatasetNotFoundError(f"the dataset name is empty; {expected} ({_embedded_names()})")
     text = ALIASES.get(text, text) if not Path(text).exists() else text
     if os.sep not in text and "/" not in text and Path(text).suffix == "":
         embedded = DATASETS_DIR / text
         if dataset_paths(embedded)[1].is_file():
             return embedded
         if not Path(text).exists() and not dataset_paths(text)[1].is_file():
-            names = available_datasets()
-            shipped = f"embedded datasets: {', '.join(names)}" if names else (
-                "no embedded dataset is shipped yet (the pipeline has not produced one)")
-            raise DatasetNotFoundError(
-                f"{origin} {text!r} is not an embedded dataset; {shipped}. Pass a dataset path "
-                f"(AnalogNASBench('path/to/name.parquet'), an original 'data.anb') or set ${ENV_VAR}")
+            raise DatasetNotFoundError(f"{origin or repr(text)} is not a known dataset: no such embedded dataset or "
+                                       f"file ({_embedded_names()}); {expected}")
     path = Path(text).expanduser()
+    if path.is_dir():
+        raise DatasetNotFoundError(f"{prefix}{path} is a directory; {expected}")
     if path.suffix in ORIGINAL_SUFFIXES:
         if not path.is_file():
-            raise DatasetNotFoundError(f"original-release pickle {path} does not exist")
+            raise DatasetNotFoundError(f"{prefix}original-release pickle {path} does not exist")
         return path
     parquet, meta = dataset_paths(path)
+    if path.is_file() and path not in (parquet, meta) and not meta.is_file():
+        raise DatasetNotFoundError(f"{prefix}{path} is not a dataset file; {expected}")
     if not meta.is_file():
-        raise DatasetNotFoundError(f"dataset {parquet} has no metadata sidecar {meta} (or does not exist)")
+        if not parquet.exists():
+            raise DatasetNotFoundError(f"{prefix}dataset {parquet} does not exist; {expected}")
+        raise DatasetNotFoundError(f"{prefix}dataset {parquet} has no metadata sidecar {meta}; a table without its "
+                                   "sidecar is not a dataset")
     return parquet.with_suffix("")
+
+
+def _embedded_names() -> str:
+    names = available_datasets()
+    return (f"embedded: {', '.join(names)}" if names
+            else f"no embedded dataset is shipped yet; pass a path or set ${ENV_VAR}")
 
 
 def load(spec: str | os.PathLike[str] | None = None, *, verify: bool = True,

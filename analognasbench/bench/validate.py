@@ -55,7 +55,14 @@ class Violation:
     expected: str
 
     def __str__(self) -> str:
-        return f"architecture {self.arch} column {self.column} = {self.value!r} (expected {self.expected})"
+        return f"architecture {self.arch} column {self.column} = {_shown(self.value)} (expected {self.expected})"
+
+
+def _shown(value: Any) -> str:
+    """A stored value as the user would write it: ``150.0``, not ``np.float64(150.0)``; text stays quoted."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        value = value.tolist()
+    return f"{value!r:.120}"
 
 
 def _arch_labels(df: pd.DataFrame) -> list[str]:

@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the subcommand's parser, with its usage ("anb info: error: ...")
+        _parser_of(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     logging.basicConfig(
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
         format="%(levelname)s %(name)s: %(message)s",
@@ -60,6 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CLIError, ValueError, KeyError, OSError, sqlite3.Error, RecursionError, MissingExtraError) as exc:
         print(f"anb {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _parser_of(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
+    """The sub-parser of ``command`` (the top-level parser when no command was given)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser
 
 
 def _one_line(exc: BaseException) -> str:

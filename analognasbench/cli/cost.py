@@ -64,7 +64,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.all and args.arch:
         raise CLIError("give an architecture or --all, not both")
     if not args.all and not args.arch:
-        raise CLIError("give an architecture (e.g. 222222, a 6-tuple or a NAS-Bench-201 string) or --all")
+        raise CLIError("give an architecture (e.g. 222222, an index 0..15624, a 6-tuple or a NAS-Bench-201 string) "
+                       "or --all")
     chip = hardware.get_chip(args.chip)
     net = _network(args)
     arch = None if args.all else space.parse(args.arch)
@@ -115,7 +116,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Analytic cost of weight-stationary AIMC inference (README 'Hardware cost'): crossbar tiles, "
                     "MVMs, DAC/ADC conversions, digital operations, energy, latency, throughput and whether the "
                     "network fits one chip. Model estimates, not measurements.")
-    p.add_argument("arch", nargs="?", help="architecture: 6 digits (e.g. 222222), a 6-tuple or a NAS-Bench-201 string")
+    p.add_argument("arch", nargs="?", metavar="ARCH",
+                   help="architecture: 6 digits (e.g. 222222), an index 0..15624 (e.g. 7562), a 6-tuple or a "
+                        "NAS-Bench-201 string")
     p.add_argument("--chip", default=hardware.DEFAULT_CHIP.value,
                    help=f"chip preset: {', '.join(hardware.chip_names())}, or a .json/.yaml preset file "
                         f"(default {hardware.DEFAULT_CHIP.value})")

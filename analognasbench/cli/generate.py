@@ -1,6 +1,6 @@
-"""``anb generate``: measure architectures into a run store on a Dask cluster, and export the store as a dataset.
+"""anb generate: measure architectures into a run store on a Dask cluster, and export the store as a dataset.
 
-Examples::
+Examples:
 
     anb generate --profile smoke --archs sample:8 --store runs/smoke.sqlite --workers 2
     anb generate --profile cifar_lowcost --archs unique --limit 500 --data ../shared/data/cifar10-jpeg.tar.gz \\
@@ -38,6 +38,7 @@ from analognasbench.pipeline.sweep import (
     ClusterSpec,
     LocalOptions,
     SlurmOptions,
+    check_memory,
     open_cluster,
     plan_sweep,
     run_sweep,
@@ -107,12 +108,7 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         raise CLIError(f"unknown profile {args.profile!r}; valid profiles: {', '.join(profile_names())}") from None
     archset = parse_archset(args.archs)
     archs = resolve_archset(archset)
-    if args.limit is not None and args.limit < 0:
-        raise CLIError(f"--limit must be 0 or more, got {args.limit}")
-    if args.seed is not None and args.seed < 0:
-        raise CLIError(f"--seed must be 0 or more, got {args.seed}")
-    if args.time_budget is not None and args.time_budget <= 0:
-        raise CLIError(f"--time-budget must be a positive number of seconds, got {args.time_budget}")
+    _check_numbers(args)
     data_path = _check_data_path(profile, args.data)
     checkpoints = _check_checkpoints(args.checkpoints, args.checkpoint_interval)
     cuda_graphs_wanted()  # a bad ANB_CUDA_GRAPHS is one error here, not a failure in every measurement
@@ -143,8 +139,23 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
                            args.force, checkpoints)
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Counts, seconds and memory sizes, by option name: Dask reads the memory sizes only when the cluster starts,
+    after the store exists, and the cluster options' own errors do not name the option."""
+    for option, value, least in (("--limit", args.limit, 0), ("--seed", args.seed, 0), ("--workers", args.workers, 1),
+                                 ("--slurm-cores", args.slurm_cores, 1), ("--slurm-processes", args.slurm_processes, 1),
+                                 ("--slurm-jobs", args.slurm_jobs, 1), ("--slurm-gpus", args.slurm_gpus, 0)):
+        if value is not None and value < least:
+            raise CLIError(f"{option} must be {least} or more, got {value}")
+    if args.time_budget is not None and not args.time_budget > 0:  # NaN too
+        raise CLIError(f"--time-budget must be a positive number of seconds, got {args.time_budget}")
+    check_memory("--memory-per-worker", args.memory_per_worker, auto=True)
+    check_memory("--slurm-memory", args.slurm_memory)
+
+
 def _check_checkpoints(directory: str | None, interval_s: float) -> Checkpoints | None:
-    """``--checkpoints DIR``: a directory that exists or can be made, and writable; a sane interval."""
+    """``--checkpoints DIR``: a directory that exists or can be made, and writable; a sane interval. Nothing is
+    created here: a later check may still refuse the command (``_run`` makes the directory)."""
     try:
         check_interval(interval_s)
     except ValueError:
@@ -152,15 +163,13 @@ def _check_checkpoints(directory: str | None, interval_s: float) -> Checkpoints 
     if directory is None:
         return None
     root = Path(directory).expanduser()
-    if root.exists() and not root.is_dir():
-        raise CLIError(f"--checkpoints {directory}: not a directory; expected a directory to keep the "
-                       "checkpoints of measurements in progress (created if absent)")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CLIError(f"--checkpoints {directory}: cannot create it ({exc.strerror or exc})") from None
-    if not os.access(root, os.W_OK | os.X_OK):
-        raise CLIError(f"--checkpoints {directory}: not writable")
+    base = next((p for p in (root, *root.parents) if p.exists()), Path("."))
+    if not base.is_dir():
+        raise CLIError(f"--checkpoints {directory}: {'not' if base == root else f'{base} is not'} a directory; "
+                       "expected a directory to keep the checkpoints of measurements in progress (created if absent)")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise CLIError(f"--checkpoints {directory}: " + ("not writable" if base == root else
+                                                          f"cannot create it ({base} is not writable)"))
     return Checkpoints(root.resolve(), interval_s)
 
 
@@ -267,6 +276,8 @@ def _run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         raise CLIError(str(exc)) from None
     with store:
+        if request.checkpoints is not None:
+            request.checkpoints.root.mkdir(parents=True, exist_ok=True)
         summary = None
         pending, plan = plan_sweep(store, request.archs, request.seed, limit=request.limit,
                                    retry_failed=request.retry_failed)

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         f"file          {bench.path}",
         f"sha256        {meta.sha256 or '-'}",
     ]
-    lines.append(f"cost          {describe(meta)} (hw_* columns, anb cost)")
+    lines.append(f"cost          hw_* columns: model estimates (not measured) on {describe(meta)}; anb cost")
     if meta.notes:
         lines.append(f"notes         {meta.notes}")
     lines.extend(_agreement_lines(meta.release_agreement))

@@ -20,8 +20,10 @@ from analognasbench.cli import CLIError
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "list", help="list measured architectures",
-        description="List the measured architectures (one per measured isomorphism class), optionally filtered and "
-                    "sorted by metrics.")
+        description="List the measured architectures, one row per measured cell, optionally filtered and sorted "
+                    "by metrics. A dataset of class representatives has one row per measured isomorphism class; "
+                    "the published release (analognas-original) has all 15,625 cells, each its own row. The last "
+                    "line counts the rows shown, matching the filters, and measured.")
     parser.add_argument("--filter", "-f", action="append", default=[], metavar="EXPR",
                         help="keep rows where EXPR holds, e.g. 'analog_accuracy>=80', 'params<500000' (repeatable)")
     parser.add_argument("--sort", "-s", default=None, metavar="COLUMN", help="sort by this column (descending)")
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             if not np.isnan(f.value) and np.isnan(values).any():
                 unknown[f.column] = int(np.isnan(values).sum())
         rows = np.flatnonzero(keep)
+        matching = len(rows)
         if args.sort:
             values = column_values(bench, args.sort)[rows]
             order = np.argsort(values if args.ascending else -values, kind="stable")  # NaN (no value) last
@@ -66,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
         cells = "  ".join(_cell(c, data[c][r]) for c in columns)
         print(f"{indices[r]:>5}  {str(archs[r]):<18}  {cells}")
     note = "".join(f"; {n} without a value for {c} (not compared)" for c, n in unknown.items())
-    print(f"# {len(rows)} of {len(bench)} measured architectures{note}")
+    counts = f"{len(rows)} of {matching} matching, {len(bench)} measured" if filters else \
+        f"{len(rows)} of {len(bench)} measured architectures"
+    print(f"# {counts}{note}")
     return 0
 
 

@@ -1,13 +1,14 @@
-"""``anb predict``: few-label surrogates and the zero-cost proxies' agreement with the release.
+"""anb predict: few-label surrogates and the zero-cost proxies' agreement with the release.
 
     anb predict --metric noisy_accuracy --labels 200 [--model gnn:graph] [--subset b80]
         train on 200 random release classes, rank the rest, print Kendall / Spearman (and the low-cost bar)
     anb predict --evaluate --out out/predict [--quick]
         every table and figure of the study (proxy agreement, learning curves, goals), CSV + Markdown + PNG
 
-The release defaults to the embedded ``analognas-original`` dataset if shipped, else ``$ANB_RELEASE`` or the
-original pickle at /tmp/orig/whl/analognasbench/data.anb. Proxies default to the embedded ``proxies-cifar10``
-table; ``--proxies`` also takes a table path or a proxy store (.sqlite).
+The release is --release, else $ANB_RELEASE, else the embedded analognas-original dataset (anb import-original
+writes it). Proxies default to the embedded proxies-cifar10 table; --proxies also takes a table path or a proxy
+store (.sqlite). The low-cost bar compares the embedded cifar10-lowcost dataset with the release; it is left out,
+in one line, where that dataset holds no values of --metric.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import numpy as np
 
 from analognasbench.cli import CLIError
 
-_ORIGINAL_PICKLE = Path("/tmp/orig/whl/analognasbench/data.anb")
+#: The low-cost dataset of the bar when --lowcost is not given (left out where it has no values of the target).
+DEFAULT_LOWCOST = "cifar10-lowcost"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,12 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "predict", help="few-label surrogates and zero-cost proxies measured against the release",
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None)
-    p.add_argument("--metric", "-m", default="noisy_accuracy", help="target (a release metric, noisy_drop or "
-                                                                     "hwt_recovery)")
+    p.add_argument("--metric", "-m", default="noisy_accuracy", help="target: a release metric (the release's "
+                   "names baseline_drift_T for noisy_drift_T work too), noisy_drop or hwt_recovery")
     p.add_argument("--labels", "-n", type=int, default=200, help="labelled release classes to train on")
     p.add_argument("--model", default="gnn:graph", help="KIND:FEATURES, e.g. ridge:onehot, xgb:onehot+zc, gnn:zc")
     p.add_argument("--subset", default="b80", choices=("all", "b80"), help="all classes, or baseline > 80 %%")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the label draw and the model (default 0)")
     p.add_argument("--evaluate", action="store_true",
                    help="run the whole study and write it to --out: about an hour on 2 CPU cores (--quick: minutes)")
     p.add_argument("--out", type=Path, default=None, help="folder of --evaluate (default out/predict)")
@@ -51,22 +53,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--full-network", default="proxies-cifar10-c16n5-sample",
                    help="--evaluate: proxies of the release's network (C=16, N=5) on a sample, compared with the "
                         "table's settings ('' for none)")
-    p.add_argument("--lowcost", default="cifar10-lowcost", help="the low-cost dataset of the bar ('' for none)")
+    p.add_argument("--lowcost", default=None, help=f"the low-cost dataset of the bar (default {DEFAULT_LOWCOST}, left "
+                   "out where it has no values of --metric; given, a bar of nothing is an error; '' for none)")
     p.set_defaults(func=run)
 
 
 def _release(spec: str | None):
-    from analognasbench.bench.registry import available_datasets, load
+    """The release's table: --release, else $ANB_RELEASE, else the embedded analognas-original."""
+    from analognasbench.bench.registry import load, shipped_release
 
     if spec is None:
         spec = os.environ.get("ANB_RELEASE")
     if spec is None:
-        if "analognas-original" in available_datasets():
-            spec = "analognas-original"
-        elif _ORIGINAL_PICKLE.is_file():
-            spec = str(_ORIGINAL_PICKLE)
-        else:
-            raise CLIError("no release found: pass --release (the original data.anb or a dataset name/path)")
+        spec = shipped_release()
+    if spec is None:
+        raise CLIError("no release found: pass --release (the original data.anb or a dataset name/path), set "
+                       "$ANB_RELEASE, or run anb import-original")
     return load(spec)[0]
 
 
@@ -104,12 +106,12 @@ def _full_network(spec: str):
         return None
 
 
-def _lowcost(spec: str):
-    if not spec:
+def _lowcost(spec: str | None):
+    if spec == "":
         return None
     from analognasbench.bench.registry import load
 
-    return load(spec)[0]
+    return load(DEFAULT_LOWCOST if spec is None else spec)[0]
 
 
 #: Options that only ``--evaluate`` reads (given without it they would be silently ignored).
@@ -153,15 +155,20 @@ def _single(args: argparse.Namespace) -> int:
                        "(e.g. xgb:onehot+zc, gnn:zc) or drop --proxies")
     if args.labels < 2:
         raise CLIError(f"--labels must be at least 2; got {args.labels}")
+    if args.seed < 0:  # numpy's own error would not name the option
+        raise CLIError(f"--seed must be >= 0; got {args.seed}")
     targets = class_targets(_release(args.release))
     bar, notes = None, []
     low = _lowcost(args.lowcost)
-    if low is not None:  # before training: a bar of nothing is an error, not "Kendall tau nan over 0 classes"
-        bar, notes = _bar(targets, low, target, args.subset, args.lowcost)
-        if bar.empty:
-            raise CLIError(f"--lowcost {args.lowcost}: no low-cost bar for {target} ({args.subset}): "
+    lowcost = args.lowcost or DEFAULT_LOWCOST
+    if low is not None:  # before training: a bar of nothing is never printed as "Kendall tau nan over 0 classes"
+        bar, notes = _bar(targets, low, target, args.subset, lowcost)
+        if bar.empty and args.lowcost is not None:  # asked for by name: an error, as any option not honoured
+            raise CLIError(f"--lowcost {lowcost}: no low-cost bar for {target} ({args.subset}): "
                            + "; ".join(n.split(": ", 2)[-1] for n in notes or ["no column to compare"])
                            + " (pass --lowcost '' to leave the bar out)")
+        if bar.empty:  # the default dataset: left out, saying why, as for one row of the bar
+            bar, notes = None, notes or [f"  bar: {lowcost} left out: no column to compare with {target}"]
     proxies = None
     if spec.uses_proxies:
         proxies = _proxies(args.proxies)[0]
@@ -179,12 +186,10 @@ def _single(args: argparse.Namespace) -> int:
     print(f"{spec.label} trained on {args.labels} release classes ({args.subset}), ranking {len(test)} held-out "
           f"classes on {target}:")
     print(f"  Kendall tau {stats.kendalltau(pred, truth)[0]:.3f}   Spearman {stats.spearmanr(pred, truth)[0]:.3f}")
-    if bar is not None:
-        for _, r in bar.iterrows():
-            print(f"  bar: {args.lowcost} {r.lowcost_column} vs release, Kendall tau {r.kendall:.3f} "
-                  f"over {r.n} shared classes")
-        for note in notes:
-            print(note)
+    for _, r in bar.iterrows() if bar is not None else []:
+        print(f"  bar: {lowcost} {r.lowcost_column} vs release, Kendall tau {r.kendall:.3f} over {r.n} shared classes")
+    for note in notes:
+        print(note)
     return 0
 
 

@@ -68,9 +68,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _config(args: argparse.Namespace):
+    """The proxy settings; a bad size is refused by its option's name (ProxyConfig's own error names its field)."""
     from analognasbench.predict import ProxyConfig
 
     given = {"batch_size": args.batch_size, "n_batches": args.n_batches, "C": args.C, "N": args.N}
+    for (key, value), least in zip(given.items(), (2, 1, 1, 1), strict=True):
+        if value is not None and value < least:
+            raise CLIError(f"--{key.replace('_', '-')} must be >= {least}"
+                           f"{' (jacov and nwot compare images)' if key == 'batch_size' else ''}; got {value}")
     return ProxyConfig(seed=args.seed, **{k: v for k, v in given.items() if v is not None})
 
 
@@ -218,6 +223,10 @@ def _check_arguments(args: argparse.Namespace, config) -> None:
         check_output_file(args.pack, "--pack", force=args.force, refuse_existing=True)
     if args.store is not None and args.store.is_dir():
         raise CLIError(f"--store {args.store} is a directory; expected a .sqlite file")
+    if args.pending and (args.store is None or not args.store.exists()):  # a reader: never an empty answer
+        raise CLIError("--pending lists the classes missing from a proxy store: "
+                       + ("pass --store PATH" if args.store is None else f"--store {args.store}: no such proxy store")
+                       + " (anb proxies --all --store PATH creates one)")
     if args.arch is not None or args.all or args.archs is not None:
         _check_device(args.device)
 

@@ -1,4 +1,4 @@
-"""``anb quality``: is a measured dataset good enough? Cost, distinguishability, fidelity, cross-device agreement.
+"""anb quality: is a measured dataset good enough? Cost, distinguishability, fidelity, cross-device agreement.
 
     anb quality runs/cifar_lowcost.sqlite
     anb quality analognasbench/bench/datasets/cifar10-lowcost.parquet --reference runs/cifar_highfid.sqlite
@@ -8,7 +8,7 @@
     anb quality cifar10-lowcost --reference original      # against the published release
     anb quality cifar10-lowcost --reference original --record   # ... and write it into the dataset's card
 
-DATASET and the other datasets may also be embedded names (``original``: the published release). Against the
+DATASET and the other datasets may also be embedded names (original: the published release). Against the
 release (or any dataset that measured several members of a class), each side's class mean is compared. The release
 itself, which has no repetitions, gets the repeatability of its separately trained isomorphic cells.
 """
@@ -98,12 +98,13 @@ def run(args: argparse.Namespace) -> int:
     if args.record:
         _check_record(args)
     df, profile = _load(args.dataset)
-    print(f"{args.dataset}: {len(df)} architectures, profile {profile.get('name')}")
+    header = f"{args.dataset}: {len(df)} architectures, profile {profile.get('name')}"
     if args.sample is not None:
         try:
             archs = q.spread_sample(df, args.sample)
         except ValueError as exc:
             raise CLIError(str(exc)) from None
+        print(header)
         atomic_write_text(
             args.out,
             f"# {len(archs)} of the {len(df)} architectures measured with {profile.get('name')}, evenly spaced over "
@@ -111,61 +112,73 @@ def run(args: argparse.Namespace) -> int:
             "the range). Written by `anb quality --sample`.\n" + "\n".join(archs) + "\n")
         print(f"wrote {len(archs)} architectures to {args.out}")
         return 0
-    n_test = profile.get("test_subset")
-    out: dict = {"n": len(df), "profile": profile.get("name")}
-    if "time_total_s" in df.columns and df["time_total_s"].notna().any():
-        costs = q.stage_costs(df)
-        print(q.format_costs(costs))
-        out["costs"] = costs
-    dist = q.distinguishability(df, n_test)
-    if len(dist):
-        print("\nDistinguishability (spread across architectures vs the error of one architecture's value, points):")
-        print(_table(dist))
-        out["distinguishability"] = dist.to_dict("records")
-    if df["canonical_index"].duplicated().any():
-        rel = q.member_reliability(df)
-        print(f"\nRepeatability from separately measured isomorphic cells ({int(rel.classes.max())} classes with "
-              "several members): the std of one value within a class, IQR over it, reliability, and Kendall's tau "
-              "between two members across classes")
-        print(_table(rel))
-        out["member_reliability"] = rel.to_dict("records")
-    if args.reference:
-        ref, ref_profile = _load(args.reference)
-        fid = q.rank_fidelity(df, ref)
-        print(f"\nRank agreement with {args.reference} (profile {ref_profile.get('name')}, {len(ref)} rows): over the "
-              "classes both hold (class means where several members were measured): Kendall's tau, Spearman's rho, "
-              "top-10 % overlap")
-        print(_table(fid))
-        out["reference"] = {"profile": ref_profile.get("name"), "n": len(ref)}
-        out["fidelity"] = fid.to_dict("records")
-    if args.agreement:
-        other = _load_same_profile(args.agreement, args.dataset, profile, "agreement compares one profile measured in "
-                                   "two places")
-        agree = q.agreement(df, other, n_test)
-        print(f"\nAgreement with {args.agreement} ({', '.join(sorted(set(other['device'])))}): diff = other - this, "
-              "z in units of the combined standard error")
-        print(_table(agree))
-        out["agreement"] = agree.to_dict("records")
-    if args.seeds:
-        other = _load_same_profile(args.seeds, args.dataset, profile, "a seed check compares one profile trained "
-                                   "from two seeds")
-        shared = set(df.seed) & set(other.seed)
-        if shared:
-            raise CLIError(f"{args.dataset} and {args.seeds} both hold training seed {sorted(shared)}: a seed check "
-                           "needs rows of another seed (anb generate --seed); --agreement compares the same seed")
-        try:
-            seeds = q.seed_variation(df, other, n_test)
-        except ValueError as exc:
-            raise CLIError(str(exc)) from None
-        print(f"\nTraining seeds {sorted(set(df.seed))} vs {sorted(set(other.seed))}: std of one architecture's "
-              "value across seeds, the error the rows report, IQR / seed std, Kendall's tau between the seeds")
-        print(_table(seeds))
-        out["seeds"] = seeds.to_dict("records")
+    sections, out = _analyses(args, df, profile)  # every input read and every table computed before one is printed
+    for text in (header, *sections):
+        print(text)
     if args.record:
         _record(args.dataset, df)
     if args.json:
         atomic_write_text(args.json, strict_json.dumps(out, indent=2) + "\n")
     return 0
+
+
+def _analyses(args: argparse.Namespace, df, profile: dict) -> tuple[list[str], dict]:
+    """The printed sections and the JSON of every analysis asked for. Nothing is printed here, so an input that
+    cannot be read (--reference nosuch) or compared is one error line, not an error after pages of tables."""
+    from analognasbench.fidelity import quality as q
+
+    ref, ref_profile = _load(args.reference) if args.reference else (None, {})
+    other = seeds = None
+    if args.agreement:
+        other = _load_same_profile(args.agreement, args.dataset, profile, "agreement compares one profile measured in "
+                                   "two places")
+    if args.seeds:
+        seeds = _load_same_profile(args.seeds, args.dataset, profile, "a seed check compares one profile trained "
+                                   "from two seeds")
+        shared = set(df.seed) & set(seeds.seed)
+        if shared:
+            raise CLIError(f"{args.dataset} and {args.seeds} both hold training seed {sorted(shared)}: a seed check "
+                           "needs rows of another seed (anb generate --seed); --agreement compares the same seed")
+    n_test = profile.get("test_subset")
+    sections: list[str] = []
+    out: dict = {"n": len(df), "profile": profile.get("name")}
+    if "time_total_s" in df.columns and df["time_total_s"].notna().any():
+        costs = q.stage_costs(df)
+        sections.append(q.format_costs(costs))
+        out["costs"] = costs
+    dist = q.distinguishability(df, n_test)
+    if len(dist):
+        sections.append("\nDistinguishability (spread across architectures vs the error of one architecture's value, "
+                        f"points):\n{_table(dist)}")
+        out["distinguishability"] = dist.to_dict("records")
+    if df["canonical_index"].duplicated().any():
+        rel = q.member_reliability(df)
+        sections.append(f"\nRepeatability from separately measured isomorphic cells ({int(rel.classes.max())} classes "
+                        "with several members): the std of one value within a class, IQR over it, reliability, and "
+                        f"Kendall's tau between two members across classes\n{_table(rel)}")
+        out["member_reliability"] = rel.to_dict("records")
+    if ref is not None:
+        fid = q.rank_fidelity(df, ref)
+        sections.append(f"\nRank agreement with {args.reference} (profile {ref_profile.get('name')}, {len(ref)} rows): "
+                        "over the classes both hold (class means where several members were measured): Kendall's tau, "
+                        f"Spearman's rho, top-10 % overlap\n{_table(fid)}")
+        out["reference"] = {"profile": ref_profile.get("name"), "n": len(ref)}
+        out["fidelity"] = fid.to_dict("records")
+    if other is not None:
+        agree = q.agreement(df, other, n_test)
+        sections.append(f"\nAgreement with {args.agreement} ({', '.join(sorted(set(other['device'])))}): diff = other "
+                        f"- this, z in units of the combined standard error\n{_table(agree)}")
+        out["agreement"] = agree.to_dict("records")
+    if seeds is not None:
+        try:
+            variation = q.seed_variation(df, seeds, n_test)
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
+        sections.append(f"\nTraining seeds {sorted(set(df.seed))} vs {sorted(set(seeds.seed))}: std of one "
+                        "architecture's value across seeds, the error the rows report, IQR / seed std, Kendall's tau "
+                        f"between the seeds\n{_table(variation)}")
+        out["seeds"] = variation.to_dict("records")
+    return sections, out
 
 
 def _check_record(args: argparse.Namespace) -> None:

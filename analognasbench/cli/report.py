@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from analognasbench.bench.cliutil import CLIError, add_dataset_argument, check_output_dir, load_options
 
@@ -16,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run every analysis of the AnalogNAS-Bench paper (distributions, noise robustness, HWT, drift, "
                     "graph features, the three key claims) on a dataset and write index.html, report.md, "
                     "figures/*.png and tables/*.csv.")
-    p.add_argument("--dataset", default="default",
+    p.add_argument("--dataset", "-d", default="default",
                    help="'default' (the embedded dataset or $ANB_DATASET), an embedded dataset name, a dataset "
                         "path (name.parquet + name.json) or the original release's data.anb")
     p.add_argument("--reference", default="auto",
@@ -51,10 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="evaluations per search run (default: 100, or a fifth of the measured architectures when "
                         "the dataset is small, so that the search is not exhaustive)")
     p.add_argument("--baseline-quantile", type=float, default=None,
-                   help="quantile of baseline accuracy above which architectures count as accurate (default 0.5)")
+                   help="quantile of baseline accuracy above which architectures count as accurate, in [0, 1) "
+                        "(default 0.5)")
     p.add_argument("--robust-quantile", type=float, default=None,
-                   help="quantile of the accuracy drop below which architectures count as robust (default 0.25)")
-    p.add_argument("--alpha", type=float, default=None, help="family-wise significance level (default 0.05)")
+                   help="quantile of the accuracy drop below which architectures count as robust, strictly between "
+                        "0 and 1 (default 0.25)")
+    p.add_argument("--alpha", type=float, default=None,
+                   help="family-wise significance level, strictly between 0 and 1 (default 0.05)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     add_dataset_argument(p, dataset=False)
     p.set_defaults(func=run)
@@ -68,14 +73,11 @@ def run(args: argparse.Namespace) -> int:
     from analognasbench.report.nas import run_nas_comparison
     from analognasbench.report.source import load_source
 
-    if args.nas_budget is not None and args.nas_budget < 1:
-        raise CLIError(f"--nas-budget must be at least 1 evaluation per search run, got {args.nas_budget}")
-    if args.nas_seeds < 1:
-        raise CLIError(f"--nas-seeds must be at least 1, got {args.nas_seeds}")
+    # Every input is checked (datasets read, the study and the NAS directory loaded) before --out is created, so
+    # that bad input leaves no directory behind; the output directory is proven writable before the long work.
+    overrides = _check_numbers(args)
     if args.nas is not None and not args.nas.is_dir():
         raise CLIError(f"--nas {args.nas}: expected a directory written by 'anb compare' (table1.csv, anytime.csv)")
-    overrides = {k: v for k, v in (("baseline_quantile", args.baseline_quantile),
-                                   ("robust_quantile", args.robust_quantile), ("alpha", args.alpha)) if v is not None}
     if args.only:
         from analognasbench.report.build import check_analysis_names
 
@@ -83,15 +85,17 @@ def run(args: argparse.Namespace) -> int:
             check_analysis_names(args.only)
         except ValueError as exc:
             raise CLIError(str(exc)) from None
-    check_output_dir(args.out, "--out")  # before the analyses, not after them
     start = time.perf_counter()
     dataset = load_source(AnalogNASBench(None if args.dataset == "default" else args.dataset, **load_options(args)))
     params = AnalysisParams.for_dataset(dataset.meta, **overrides)
-    if args.nas:
-        nas = load_nas_comparison(args.nas)
-    elif args.no_nas:
-        nas = None
-    else:
+    needed = not args.only  # the data-quality section, the only reader of the check datasets, runs without --only
+    reference = _companion(args.reference, fidelity_reference, dataset.name, "--reference", needed)
+    seeds = _companion(args.seed_check, seed_check, dataset.name, "--seed-check", needed)
+    release = _companion(args.release, lambda _: shipped_release(), dataset.name, "--release", needed)
+    predict = _predict_sections(args.predict, dataset.meta)
+    nas = load_nas_comparison(args.nas) if args.nas else None
+    check_output_dir(args.out, "--out")  # before the analyses, not after them
+    if not args.nas and not args.no_nas:
         budget = args.nas_budget if args.nas_budget is not None else max(5, min(100, len(dataset.df) // 5))
         if not args.quiet:
             print(f"[0] running the NAS comparison ({args.nas_seeds} seeds x {budget} evaluations)",
@@ -102,18 +106,37 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"[{step}/{total}] {time.perf_counter() - start:5.1f} s  {message}", file=sys.stderr, flush=True)
 
-    out = build_report(dataset, args.out, params=params, only=args.only, nas=nas,
-                       reference=_companion(args.reference, fidelity_reference, dataset.name),
-                       seed_check=_companion(args.seed_check, seed_check, dataset.name),
-                       release=_companion(args.release, lambda _: shipped_release(), dataset.name),
-                       extra_sections=_calibration_sections(args.calibration)
-                       + _predict_sections(args.predict, dataset.meta),
-                       progress=progress)
+    out = build_report(dataset, args.out, params=params, only=args.only, nas=nas, reference=reference,
+                       seed_check=seeds, release=release,
+                       extra_sections=_calibration_sections(args.calibration) + predict, progress=progress)
     for line in out.summary:
         print("- " + line.replace("**", ""))
     print(f"{len(out.figures)} figures, {len(out.tables)} tables in {out.timings['total']:.1f} s")
     print(f"report: {out.html.resolve()}")
     return 0
+
+
+def _check_numbers(args: argparse.Namespace) -> dict[str, float]:
+    """The numeric options, each refused with its valid range; returns the analysis thresholds given. A quantile
+    of 1 (or 0 for the robust one) and alpha 0 or 1 are accepted by the formulas but leave one group empty or
+    every test significant or none, so the report would state findings about nothing."""
+    if args.nas_budget is not None and args.nas_budget < 1:
+        raise CLIError(f"--nas-budget must be at least 1 evaluation per search run, got {args.nas_budget}")
+    if args.nas_seeds < 1:
+        raise CLIError(f"--nas-seeds must be at least 1, got {args.nas_seeds}")
+    checks = (("--baseline-quantile", "baseline_quantile", args.baseline_quantile, True,
+               "a quantile in [0, 1) (0 counts every architecture as accurate; 1 would leave only the best)"),
+              ("--robust-quantile", "robust_quantile", args.robust_quantile, False,
+               "a quantile strictly between 0 and 1 (0 or 1 leaves no contrast between robust and not)"),
+              ("--alpha", "alpha", args.alpha, False, "a significance level strictly between 0 and 1, e.g. 0.05"))
+    overrides = {}
+    for option, name, value, zero_ok, expected in checks:
+        if value is None:
+            continue
+        if not (0.0 <= value < 1.0 if zero_ok else 0.0 < value < 1.0):
+            raise CLIError(f"{option} {value:g}: expected {expected}")
+        overrides[name] = value
+    return overrides
 
 
 def _predict_sections(choice: str, meta: dict) -> list:
@@ -148,8 +171,19 @@ def _calibration_sections(choice: str) -> list:
                                 reproduction=shipped_reproduction(), jpeg=shipped_generation_records())]
 
 
-def _companion(choice: str, shipped, name: str) -> str | None:
-    """A check dataset from its option: 'auto' (the embedded dataset's own, if shipped), 'none', or a path/name."""
-    if choice == "auto":
-        return shipped(name)
-    return None if choice == "none" else choice
+def _companion(choice: str, shipped: Callable[[str], str | None], name: str, option: str, needed: bool) -> Any:
+    """A check dataset from its option, read now so that a bad path or name fails before --out exists: 'auto' (the
+    embedded dataset's own, if shipped), 'none', or a path/name. Only resolved, not read, when not ``needed``."""
+    from analognasbench.bench.registry import resolve_dataset
+    from analognasbench.report.source import load_source
+
+    spec = shipped(name) if choice == "auto" else None if choice == "none" else choice
+    if spec is None:
+        return None
+    try:
+        if not needed:
+            resolve_dataset(spec)  # unused under --only, but a name or path that does not exist is still refused
+            return None
+        return load_source(spec)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"{option} {choice}: {' '.join(str(exc).split())}") from None

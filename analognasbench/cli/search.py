@@ -17,6 +17,7 @@ from analognasbench.hardware import DEFAULT_CHIP, chip_names
 from analognasbench.pipeline.schema import Metric
 from analognasbench.search import Budget, Objective, from_bench, get_method, method_names
 from analognasbench.search.base import DEFAULT_METRIC, NUM_ARCHITECTURES, avm_metrics
+from analognasbench.search.compare import hypervolume_reference
 from analognasbench.search.multiobjective import parse_objective
 
 #: Evaluations of a method whose --budget is not given (exhaustive search: every candidate, see search_budget).
@@ -41,21 +42,29 @@ def check_budget(evaluations: int | None, seconds: float | None) -> None:
         raise CLIError(f"--seconds must be a positive number of seconds; got {seconds}")
 
 
+def check_surrogate_samples(args: argparse.Namespace) -> None:
+    """One line for a surrogate training set no regressor can be fitted on, before the dataset is read."""
+    if args.surrogate_samples < 2:
+        raise CLIError(f"--surrogate-samples must be at least 2 architectures; got {args.surrogate_samples}")
+
+
 def _run(args: argparse.Namespace) -> int:
     cls = get_method(args.method)
     budget = search_budget(cls, args.budget, args.seconds)
     if args.seed < 0:
         raise CLIError(f"--seed must be >= 0; got {args.seed}")
+    check_surrogate_samples(args)
     bench = open_searchable(args)
     objective = make_objective(args, bench)
     options = {} if args.evaluator == "tabular" else {"n_train": args.surrogate_samples}
     evaluator = from_bench(bench, args.evaluator, seed=args.seed, **options)
+    hv_reference = hypervolume_reference(evaluator, objective)  # a degenerate --hv-reference fails before the run
     result = cls().run(evaluator, objective, budget, seed=args.seed)
     if result.final is None:  # e.g. a --params-cap below the smallest network: the request cannot be met
         raise CLIError(f"{args.method}: no architecture evaluated ({result.stop_reason}); expected a --params-cap, "
                        "--budget and --seconds that leave at least one architecture to evaluate")
     final = result.final
-    hv = _hypervolume(evaluator, objective, result)
+    hv = _hypervolume(evaluator, objective, result, hv_reference)
     if args.json:
         print(strict_json.dumps({"method": result.method, "seed": result.seed, "evaluator": result.evaluator,
                           "objective": objective.metric.value, "evaluations": result.evaluations,
@@ -70,9 +79,11 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  evaluator       {result.evaluator}, seed {result.seed}")
     print(f"  evaluations     {result.evaluations} ({result.stop_reason}; {result.repeats} free repeats)")
     if cls.uses_full_space and args.budget is None:
-        done = result.stop_reason == "every candidate class evaluated"
-        print(f"  {result.method}: " + (f"evaluated all {result.evaluations:,} candidates" if done else
-                                          f"stopped after {result.evaluations:,} candidates ({result.stop_reason})"))
+        done = result.stop_reason == f"every candidate {result.unit} evaluated"
+        what = f"{result.evaluations:,} candidates, one per " + (
+            "cell (the dataset measured isomorphic cells separately)" if result.unit == "cell" else "isomorphism class")
+        print(f"  {result.method}: " + (f"evaluated all {what}" if done else
+                                          f"stopped after {what} ({result.stop_reason})"))
     print(f"  search time     {result.wall_time_s:.3f} s")
     print(f"  best            {tuple(final.arch)}  {final.arch.nb201_str}")
     print(f"  objective       {objective.metric.value} = {final[objective.metric]:.2f} % (measured)")
@@ -93,19 +104,13 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _hypervolume(evaluator: object, objective: Objective, result: object) -> dict:
-    """Hypervolume of a two-objective run's front, its reference point and its ratio to the exhaustive front's;
-    empty for a single objective (``--hv-reference`` is refused there) or more than two objectives."""
-    from analognasbench.search.multiobjective import (
-        MultiObjective,
-        exhaustive_hypervolume,
-        reference_point,
-        run_hypervolume,
-    )
+def _hypervolume(evaluator: object, objective: Objective, result: object, ref: tuple[float, ...] | None) -> dict:
+    """Hypervolume of a two-objective run's front, its reference point ``ref`` and its ratio to the exhaustive
+    front's; empty without a reference (a single objective, or more than two objectives)."""
+    from analognasbench.search.multiobjective import exhaustive_hypervolume, run_hypervolume
 
-    if not isinstance(objective, MultiObjective) or len(objective.terms) != 2:
+    if ref is None:
         return {}
-    ref = reference_point(evaluator, objective)  # type: ignore[arg-type]
     hv, best = run_hypervolume(result, ref), exhaustive_hypervolume(evaluator, objective, ref)  # type: ignore[arg-type]
     return {"hypervolume": hv, "hv_reference": list(ref), "hv_exhaustive": best,
             "hv_ratio": hv / best if best > 0 else float("nan")}
@@ -173,7 +178,10 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("search", help="run one NAS method on the benchmark and print what it finds")
+    p = subparsers.add_parser(
+        "search", help="run one NAS method on the benchmark and print what it finds",
+        description="Run one search method on a dataset under a budget and print the architecture it returns, "
+                    "with its measured values (and, with --objectives, its Pareto front and hypervolume).")
     p.add_argument("method", choices=method_names(), metavar="METHOD", help=f"one of: {', '.join(method_names())}")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--evaluator", choices=["tabular", "surrogate"], default="tabular",

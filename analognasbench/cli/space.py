@@ -55,8 +55,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("space", help="search-space counts and one architecture in every encoding")
-    p.add_argument("arch", nargs="?", default=_DEFAULT,
-                   help="architecture: 6-tuple '(2,2,0,2,2,2)', NB201 string, index 0..15624 or 6-digit short form")
+    p = subparsers.add_parser(
+        "space", help="search-space counts and one architecture in every encoding",
+        description="Show the NAS-Bench-201 cell search space (operations, edges, counts of architectures, "
+                    "isomorphism classes and degenerate cells) and ARCH in every encoding this package accepts: "
+                    "6-tuple, NAS-Bench-201 string, index, short form, operation matrix, class representative. "
+                    "Reads no dataset.")
+    p.add_argument("arch", nargs="?", default=_DEFAULT, metavar="ARCH",
+                   help="architecture: 6-tuple '(2,2,0,2,2,2)', NB201 string, index 0..15624 or 6-digit short form "
+                        "(default 220222)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_run)

@@ -31,14 +31,16 @@ def shipped_generation_records() -> pd.DataFrame:
 
 def generation_table(records: pd.DataFrame | Iterable[dict], release: pd.DataFrame) -> pd.DataFrame:
     """One row per class of the records: the digital accuracy (``baseline_+G``) and the unprogrammed chip's drop
-    (``drop_+G``) after G further JPEG generations (mean over seeds), the accuracy lost per generation (minus the
-    least-squares slope over the generations measured; ``NaN`` with fewer than two) and the release members' mean
-    digital accuracy. Records of several profiles (e.g. training lengths) are refused: their accuracies do not
-    compare."""
+    (``drop_+G``) after G further JPEG generations (means over the seeds that measured every generation of the class,
+    so that the differences stay paired), the accuracy lost per generation (minus the least-squares slope over the
+    generations, the mean over those seeds; ``NaN`` with fewer than two generations), its standard deviation over
+    seeds (with two or more) and the release members' mean digital accuracy. Records of several profiles (e.g.
+    training lengths) are refused: their accuracies do not compare."""
     frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
     if frame.empty:
         return pd.DataFrame()
-    missing = {"canonical_index", "arch", "jpeg_generations", "baseline_accuracy", "noisy_drop", "profile_hash"} - set(frame)
+    missing = {"canonical_index", "arch", "seed", "jpeg_generations", "baseline_accuracy", "noisy_drop",
+               "profile_hash"} - set(frame)
     if missing:
         raise ValueError(f"records lack the columns {sorted(missing)}: expected benchmarks/jpeg_generations.py's")
     trainings = frame.groupby("jpeg_generations")["profile_hash"].nunique()
@@ -47,16 +49,19 @@ def generation_table(records: pd.DataFrame | Iterable[dict], release: pd.DataFra
     release_baseline = release_by_class(release)[Metric.BASELINE.value]
     rows = []
     for cls, part in frame.groupby("canonical_index", sort=False):
+        per_seed = part.groupby("seed")["jpeg_generations"].nunique()
+        complete = per_seed.index[per_seed == part["jpeg_generations"].nunique()]
+        part = part[part["seed"].isin(complete)]
         means = part.groupby("jpeg_generations")[["baseline_accuracy", "noisy_drop"]].mean().sort_index()
-        gens = means.index.to_numpy(float)
         row: dict[str, object] = {"canonical_index": int(cls), "arch": parse(part["arch"].iloc[0]).short,
-                                  "seeds": int(part["seed"].nunique()) if "seed" in part else 1}
-        for g, values in means.iterrows():
-            row[f"baseline_+{g}"] = float(values["baseline_accuracy"])
-        for g, values in means.iterrows():
-            row[f"drop_+{g}"] = float(values["noisy_drop"])
-        slope = np.polyfit(gens, means["baseline_accuracy"].to_numpy(float), 1)[0] if len(gens) >= 2 else np.nan
-        row["loss_per_generation"] = float(-slope)
+                                  "seeds": len(complete)}
+        for column, prefix in (("baseline_accuracy", "baseline"), ("noisy_drop", "drop")):
+            for g, value in means[column].items():
+                row[f"{prefix}_+{g}"] = float(value)
+        losses = [-np.polyfit(s["jpeg_generations"].to_numpy(float), s["baseline_accuracy"].to_numpy(float), 1)[0]
+                  for _, s in part.groupby("seed") if len(means) >= 2]
+        row["loss_per_generation"] = float(np.mean(losses)) if losses else np.nan
+        row["loss_sd_over_seeds"] = float(np.std(losses, ddof=1)) if len(losses) >= 2 else np.nan
         row["release_baseline"] = float(release_baseline.get(int(cls), np.nan))
         rows.append(row)
     return pd.DataFrame(rows)

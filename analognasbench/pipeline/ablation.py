@@ -200,7 +200,7 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
     keys = {s.training_key for s in settings}
     if len(keys) != 1:
         raise ValueError("measure_drops needs settings that share one training (one training_key)")
-    if settings[0].jpeg_generations:  # seconds per generation for 60,000 images: nothing beside a training
+    if settings[0].jpeg_generations:  # about a minute per generation for 60,000 images on one core
         from analognasbench.datasets.recompress import recompressed
 
         data = recompressed(data, settings[0].jpeg_generations)

@@ -70,6 +70,7 @@ class LocalOptions:
         if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
                                          or self.workers < 1):
             raise ValueError(f"workers must be a positive integer, got {self.workers!r}")
+        check_memory("memory_per_worker", self.memory_per_worker, auto=True)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,23 @@ class SlurmOptions:
             raise ValueError(f"slurm processes ({self.processes}) cannot exceed cores ({self.cores})")
         if not re.fullmatch(r"(\d+-)?\d+(:\d\d){0,2}", self.walltime):
             raise ValueError(f"slurm walltime must look like HH:MM:SS or D-HH:MM:SS, got {self.walltime!r}")
+        check_memory("slurm memory", self.memory)
+
+
+def check_memory(name: str, size: object, *, auto: bool = False) -> None:
+    """Refuse a memory size Dask cannot read (``4GiB``, ``8GB``; ``"auto"`` where allowed) when the options are
+    made: Dask itself reads it only when the cluster starts, after the run store was created."""
+    from dask.utils import parse_bytes
+
+    if not isinstance(size, str) or (auto and size == "auto"):
+        return  # a number of bytes (or Dask's own value) passed from Python
+    try:
+        n_bytes = parse_bytes(size) if size.strip()[:1].isdigit() else 0
+    except (ValueError, OverflowError):
+        n_bytes = 0
+    if n_bytes < 1:
+        raise ValueError(f"{name} must be a memory size such as 4GiB or 8GB{', or auto' if auto else ''}; "
+                         f"got {size!r}")
 
 
 @dataclass(frozen=True)

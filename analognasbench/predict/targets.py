@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analognasbench.pipeline.schema import METRIC_ALIASES
+
 #: Measured metrics scored, in table order (release metric names).
 MEASURED_TARGETS: tuple[str, ...] = (
     "baseline_accuracy", "noisy_accuracy", "analog_accuracy",
@@ -33,8 +35,12 @@ BASELINE_SUBSET = 80.0
 
 
 def parse_target(name: str) -> str:
+    """A target's name; the release's metric names (``baseline_drift_T``) give this project's (``noisy_drift_T``),
+    as in query and search, so a name copied from the release works everywhere."""
+    name = METRIC_ALIASES.get(name, name)
     if name not in TARGETS:
-        raise ValueError(f"unknown target {name!r}; valid targets: {', '.join(TARGETS)}")
+        raise ValueError(f"unknown target {name!r}; valid targets: {', '.join(TARGETS)} (also the release's names "
+                         f"{', '.join(METRIC_ALIASES)})")
     return name
 
 

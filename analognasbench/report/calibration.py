@@ -228,7 +228,7 @@ def add_jpeg_generations(sec: Section, records: pd.DataFrame, release: pd.DataFr
         return
     sec.tables["jpeg_generations"] = (
         "What the JPEG source costs: the reproduce cells at the release's network and data (paper-original's digital "
-        "training, shortened; one seed, the same for every generation), trained and tested on the shipped images "
+        "training, shortened; each seed the same for every generation), trained and tested on the shipped images "
         "(+0) and on one and two further JPEG generations at the shipped setting with the block grid moved; digital "
         "accuracy, the unprogrammed chip's drop, the accuracy lost per generation and the release members' mean "
         "digital accuracy (at 200 epochs)", table.round(2))
@@ -242,6 +242,7 @@ def jpeg_finding(table: pd.DataFrame, reproduction: pd.DataFrame | None) -> str:
         digital = reproduction[reproduction.metric == "baseline_accuracy"].dropna(subset=["ours"])
         gaps = {int(r.canonical_index): r.release_mean - r.ours for r in digital.itertuples()}
     parts = [f"class {int(r.canonical_index)}: {r.loss_per_generation:.2f} points per generation"
+             + (f" (sd {r.loss_sd_over_seeds:.2f} over {r.seeds} seeds)" if r.seeds >= 2 else "")
              + (f" against paper-original's digital gap to the release of {gaps[int(r.canonical_index)]:.1f}"
                 if int(r.canonical_index) in gaps else "") for r in table.itertuples()]
     mean = table.loss_per_generation.mean()

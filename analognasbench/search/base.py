@@ -4,9 +4,11 @@ A method is one subclass of :class:`SearchMethod` that implements ``_search(ctx,
 to ``ctx.evaluate`` until the context raises :class:`BudgetExhausted`. Everything a fair comparison needs is done
 once, here, for every method:
 
-* **Budget.** Only the first evaluation of an isomorphism class is charged (one evaluation = one trained and
-  measured network). Repeats and isomorphic proposals return the cached value for free, as a real search would
-  reuse a network it already trained; they are counted (``Result.repeats``). A method that keeps proposing only
+* **Budget.** Only the first evaluation of a table row is charged (one evaluation = one trained and measured
+  network): a row is an isomorphism class, or a cell where the table holds separately measured members of a class
+  (the published release; then isomorphic cells are distinct candidates). Repeats and proposals of an evaluated
+  row return the cached value for free, as a real search would reuse a network it already trained; they are
+  counted (``Result.repeats``). A method that keeps proposing only
   known classes is stopped after ``Budget.max_stale`` consecutive free proposals, and every method stops once all
   candidates are evaluated.
 * **Unmeasured and infeasible proposals.** An architecture whose class the dataset does not hold (the outcome
@@ -46,6 +48,7 @@ from analognasbench.space import (
     from_index,
     parse,
 )
+from analognasbench.space.features import cell_canonical
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +199,8 @@ class Result:
     config: dict[str, Any] = field(default_factory=dict)
     #: Multi-objective runs: the Pareto front of the evaluated architectures (reported values); else None.
     pareto: pd.DataFrame | None = None
+    #: What one evaluation was: "class", or "cell" where the table measured isomorphic cells separately.
+    unit: str = "class"
 
     @property
     def evaluations(self) -> int:
@@ -232,7 +237,11 @@ class SearchContext:
             ok_row &= self._params <= objective.params_cap
         self._ok_cell = (self._row >= 0) & ok_row[np.maximum(self._row, 0)]
         self._candidates = np.flatnonzero(self._ok_cell)
+        #: Distinct candidates, one table row each: what an exhaustive search evaluates.
         self.n_candidate_classes = int(np.unique(self._row[self._candidates]).size)
+        #: What one candidate is, for honest labels: "cell" where the table measured isomorphic cells separately
+        #: (each its own row, as in the published release), else "class" (one row per isomorphism class).
+        self.unit = candidate_unit(self._row, self._candidates)
         self._cache: dict[int, float] = {}  # row -> observed value
         self._done_row = np.zeros(len(self._obs) + 1, dtype=bool)  # last slot: row -1 (unmeasured), never done
         self.trajectory: list[Evaluation] = []
@@ -385,7 +394,7 @@ class SearchContext:
         self.trajectory.append(Evaluation(self.evaluations + 1, self.elapsed_s, a, canonical_index(a),
                                           value, measured, best_arch, best_obs, best_meas))
         if len(self._cache) >= self.n_candidate_classes:
-            raise BudgetExhausted("every candidate class evaluated")
+            raise BudgetExhausted(f"every candidate {self.unit} evaluated")
         return value
 
     def _check_time(self) -> None:
@@ -404,6 +413,13 @@ class SearchContext:
     def pareto_frame(self) -> pd.DataFrame | None:
         """The run's Pareto front (multi-objective contexts only)."""
         return None
+
+
+def candidate_unit(row_of_cells: np.ndarray, cells: np.ndarray) -> str:
+    """What a candidate among ``cells`` is: "cell" when they hold several table rows of one isomorphism class
+    (members measured separately, each its own candidate), else "class"; labels say it, not always "class"."""
+    rows = np.unique(row_of_cells[cells]).size
+    return "cell" if rows > np.unique(cell_canonical()[cells]).size else "class"
 
 
 _PLACE = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)
@@ -510,7 +526,8 @@ class SearchMethod(ABC):
                  None if final is None else final.short)
         return Result(self.name, int(seed), evaluator.kind, objective, budget, ctx.trajectory, measurement, wall,
                       ctx.repeats, ctx.unmeasured, ctx.infeasible, reason,
-                      {f.name: getattr(self.config, f.name) for f in fields(self.config)}, ctx.pareto_frame())
+                      {f.name: getattr(self.config, f.name) for f in fields(self.config)}, ctx.pareto_frame(),
+                      unit=ctx.unit)
 
 
 def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:

@@ -10,7 +10,9 @@ optimum of the objective minus the measured objective of the returned architectu
 wall time on this machine (surrogate training excluded; predictor training inside a method included).
 
 Evaluator modes: ``tabular`` and ``surrogate`` apply to every method; ``paper`` follows the paper (surrogate for
-all methods but BANANAS, NAS4RRAM, NACIM and Gibbon). Exhaustive search always gets a budget of every class.
+all methods but BANANAS, NAS4RRAM, NACIM and Gibbon). Exhaustive search always gets a budget of every candidate:
+every isomorphism class in a table of class representatives, every cell in a table whose isomorphic cells were
+measured separately (the published release; :attr:`Comparison.unit` says which).
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ import pandas as pd
 
 from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import Metric
-from analognasbench.search.base import Budget, Objective, Result, avm_metrics, get_method, method_names
+from analognasbench.search.base import (
+    Budget,
+    Objective,
+    Result,
+    SearchContext,
+    avm_metrics,
+    get_method,
+    method_names,
+)
 from analognasbench.search.evaluators import PAPER_SURROGATE_SAMPLES, SurrogateEvaluator, TabularEvaluator
 from analognasbench.search.multiobjective import (
     MultiObjective,
@@ -72,7 +82,7 @@ def unavailable_methods() -> dict[str, str]:
 class CompareConfig:
     methods: tuple[str, ...] = field(default_factory=default_methods)
     seeds: int = 10
-    #: Evaluations per run (exhaustive search: every class).
+    #: Evaluations per run (exhaustive search: every candidate).
     budget: int = 100
     objective: Objective = field(default_factory=Objective)
     evaluator: EvaluatorMode = EvaluatorMode.TABULAR
@@ -106,6 +116,10 @@ class Comparison:
     #: Multi-objective comparisons: the hypervolume's reference point and the exhaustive front's hypervolume.
     hv_reference: tuple[float, ...] | None = None
     hv_optimum: float | None = None
+    #: What was searched: the number of candidates and what one is ("class", or "cell" where the table measured
+    #: isomorphic cells separately; then ``optimum_canonical_index`` is the optimum cell's index, not its class's).
+    candidates: int | None = None
+    unit: str = "class"
 
     def table1(self, formatted: bool = False) -> pd.DataFrame:
         return table1(self.results, self.optimum, formatted=formatted, hv_reference=self.hv_reference,
@@ -123,6 +137,8 @@ def run_comparison(df: pd.DataFrame, config: CompareConfig | None = None) -> Com
     config = config or CompareConfig()
     reference = TabularEvaluator(df)
     canon, optimum = reference.optimum(config.objective.metric, config.objective.params_cap)
+    hv_ref = hypervolume_reference(reference, config.objective)  # a degenerate reference fails before the runs
+    space = SearchContext(reference, config.objective, Budget(), np.random.default_rng(0))
     seeds = list(range(config.seeds))
     if config.workers == 1:
         per_seed = [_run_seed(df, config, s, reference) for s in seeds]
@@ -131,10 +147,16 @@ def run_comparison(df: pd.DataFrame, config: CompareConfig | None = None) -> Com
     results = [r for rs in per_seed for r in rs]
     order = {m: i for i, m in enumerate(config.methods)}
     results.sort(key=lambda r: (order[r.method], r.seed))
-    if isinstance(config.objective, MultiObjective) and len(config.objective.terms) == 2:
-        ref = reference_point(reference, config.objective)
-        return Comparison(config, results, optimum, canon, ref, exhaustive_hypervolume(reference, config.objective, ref))
-    return Comparison(config, results, optimum, canon)
+    hv_optimum = None if hv_ref is None else exhaustive_hypervolume(reference, config.objective, hv_ref)  # type: ignore[arg-type]
+    return Comparison(config, results, optimum, canon, hv_ref, hv_optimum, space.n_candidate_classes, space.unit)
+
+
+def hypervolume_reference(evaluator: TabularEvaluator, objective: Objective) -> tuple[float, ...] | None:
+    """The hypervolume's reference point of a two-objective comparison (None otherwise), checked: callers ask
+    before the runs so that a reference no candidate dominates is refused before any work."""
+    if isinstance(objective, MultiObjective) and len(objective.terms) == 2:
+        return reference_point(evaluator, objective)
+    return None
 
 
 def _parallel(df: pd.DataFrame, config: CompareConfig, seeds: list[int]) -> list[list[Result]]:
@@ -309,16 +331,20 @@ def plot_anytime(curves: pd.DataFrame, optimum: float | None = None,
 def write_outputs(comparison: Comparison, out_dir: str | Path) -> dict[str, Path]:
     """Write table1.csv (numbers), table1.md (printed layout), anytime.csv, anytime.png and runs.csv (one row per
     method x seed: final architecture and measured values) under ``out_dir``; multi-objective runs also fronts.csv
-    (every run's Pareto front, with method and seed)."""
+    (every run's Pareto front, with method and seed). No anytime files when only exhaustive search ran: it has no
+    curve (its optimum is the reference line)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {k: out / v for k, v in (("table1", "table1.csv"), ("table1_md", "table1.md"), ("anytime", "anytime.csv"),
-                                      ("figure", "anytime.png"), ("runs", "runs.csv"))}
+    curves = any(not get_method(m).uses_full_space for m in comparison.config.methods)
+    names = (("table1", "table1.csv"), ("table1_md", "table1.md"),
+             *((("anytime", "anytime.csv"), ("figure", "anytime.png")) if curves else ()), ("runs", "runs.csv"))
+    paths = {k: out / v for k, v in names}
     comparison.table1().to_csv(paths["table1"], index=False)
     formatted = comparison.table1(formatted=True)
     paths["table1_md"].write_text(_markdown(formatted) + f"\n\n{formatted.attrs.get('avm', '')}\n", encoding="utf-8")
-    comparison.anytime().to_csv(paths["anytime"], index=False)
-    comparison.figure(paths["figure"])
+    if curves:
+        comparison.anytime().to_csv(paths["anytime"], index=False)
+        comparison.figure(paths["figure"])
     runs_frame(comparison.results).to_csv(paths["runs"], index=False)
     fronts = [r.pareto.assign(method=r.method, seed=r.seed) for r in comparison.results if r.pareto is not None]
     if fronts:

@@ -15,7 +15,8 @@ models that scalar). The others optimise the first metric term and still report 
 
 Hypervolume (:func:`run_hypervolume`) is measured against a reference point of the dataset: per term the worst
 value of any candidate row, so the exhaustive front's hypervolume (:func:`exhaustive_hypervolume`) is the best a
-run can reach and ``hv_ratio`` = run / exhaustive lies in [0, 1].
+run can reach and ``hv_ratio`` = run / exhaustive lies in [0, 1]. A reference point given instead must be worse than
+some candidate in every term (:func:`check_reference`), else every hypervolume is 0.
 """
 
 from __future__ import annotations
@@ -245,11 +246,30 @@ class MultiObjectiveContext(SearchContext):
 def reference_point(evaluator: Evaluator, objective: MultiObjective) -> tuple[float, ...]:
     """The hypervolume's reference point: the objective's own ``reference``, else per term the worst reported
     value over the rows a search may evaluate (finite values, within the parameter cap)."""
-    if objective.reference is not None:
-        return objective.reference
     points = _candidate_points(evaluator, objective)
+    if objective.reference is not None:
+        check_reference(objective.reference, points, objective)
+        return objective.reference
     worst = np.where(np.asarray(objective.maximize), np.nanmin(points, axis=0), np.nanmax(points, axis=0))
     return tuple(float(v) for v in worst)
+
+
+def check_reference(reference: Sequence[float], points: np.ndarray, objective: MultiObjective) -> None:
+    """Refuse a reference point that no candidate is strictly better than in every term: it bounds no area, so
+    every hypervolume would be 0 and the HV ratio undefined. The reference must be worse than the candidates'
+    values: below them for a maximised term, above them for a minimised one."""
+    sign = np.where(np.asarray(objective.maximize), 1.0, -1.0)
+    signed, ref = points * sign, np.asarray(reference, dtype=np.float64) * sign
+    bad = [f"{value:g} for {t} is not {'below' if t.maximize else 'above'} any candidate's value (best "
+           f"{best * s:g}; expected a value {'below' if t.maximize else 'above'} it)"
+           for t, value, best, r, s in zip(objective.terms, reference, signed.max(axis=0), ref, sign) if best <= r]
+    if bad:
+        raise ValueError("the hypervolume's reference point must be worse than some candidate in every objective; "
+                         + "; ".join(bad))
+    if not (signed > ref).all(axis=1).any():
+        raise ValueError(f"reference point {' '.join(f'{v:g}' for v in reference)}: no candidate is better than it in "
+                         "every objective at once, so every hypervolume would be 0; expected a point worse than some "
+                         "candidate in every objective (default: the worst value of each)")
 
 
 def _candidate_points(evaluator: Evaluator, objective: MultiObjective) -> np.ndarray:
@@ -309,7 +329,7 @@ def parse_objective(terms: Sequence[str] | None, metric: str | Metric = DEFAULT_
                           reference=None if reference is None else tuple(reference), **(network or {}))
 
 
-__all__ = ["Direction", "MultiObjective", "MultiObjectiveContext", "ObjectiveTerm", "exhaustive_front",
+__all__ = ["Direction", "MultiObjective", "MultiObjectiveContext", "ObjectiveTerm", "check_reference", "exhaustive_front",
            "exhaustive_hypervolume", "parse_objective", "reference_point", "row_archs", "run_hypervolume",
            "term_arrays"]
 

@@ -1,0 +1,164 @@
+"""Input checks of generate, proxies, export, predict and quality, as users meet them on the command line.
+
+Each test runs the real ``anb`` in-process, in an empty working directory: bad input is one line naming the option,
+exit status 2, before any work (no cluster, no store, no file); a reader creates nothing; help is plain text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from analognasbench.bench.registry import resolve_dataset
+from analognasbench.cli import build_parser, main
+
+SMOKE = str(resolve_dataset("synthetic-smoke"))
+
+
+def anb(*argv: object) -> tuple[int, str, str]:
+    """Exit status, stdout and stderr of ``anb argv`` (argparse's exits included)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 2
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_error(argv: list[object], *needles: str) -> str:
+    """A command that must fail: exit 2, nothing on stdout, one line on stderr holding every needle."""
+    code, out, err = anb(*argv)
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(("WARNING", "INFO"))]
+    assert code == 2 and len(lines) == 1 and "Traceback" not in err, (argv, code, err[-800:])
+    assert not out, (argv, out[:300])
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+@pytest.fixture
+def cwd(tmp_path, monkeypatch) -> Path:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+# --- generate: every option checked before the store or the cluster exists -----------------------------------------
+@pytest.fixture
+def no_cluster(monkeypatch) -> None:
+    import analognasbench.cli.generate as generate
+
+    monkeypatch.setattr(generate, "open_cluster", lambda *a, **k: pytest.fail("a cluster was started"))
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--memory-per-worker", "lots"), ("--memory-per-worker", "-1GB"), ("--memory-per-worker", "0"),
+    ("--slurm-memory", "lots"), ("--workers", "0"), ("--time-budget", "nan"),
+])
+def test_generate_refuses_a_bad_cluster_option_before_creating_the_store(cwd, no_cluster, option, value):
+    extra = ["--slurm"] if option.startswith("--slurm") else []
+    line = one_error(["generate", "--profile", "smoke", "--archs", "sample:2", "--store", "g.sqlite", *extra,
+                      f"{option}={value}"], option)
+    assert "cluster" not in line
+    assert list(cwd.iterdir()) == []
+
+
+def test_generate_accepts_auto_and_byte_sizes(cwd, no_cluster):
+    from analognasbench.pipeline.sweep import LocalOptions, SlurmOptions
+
+    LocalOptions(memory_per_worker="auto")
+    LocalOptions(memory_per_worker="4GiB")
+    SlurmOptions(memory="8 GB")
+    with pytest.raises(ValueError, match="memory size"):
+        SlurmOptions(memory="auto")  # a Slurm job needs a size
+
+
+def test_generate_leaves_no_checkpoint_directory_when_a_later_check_fails(cwd, no_cluster):
+    Path("out.parquet").write_bytes(b"not yours to replace")
+    one_error(["generate", "--profile", "smoke", "--archs", "sample:2", "--store", "g.sqlite", "--checkpoints", "ck",
+               "--export", "out"], "--export")
+    assert sorted(p.name for p in cwd.iterdir()) == ["out.parquet"]
+
+
+# --- proxies --pending only reads -----------------------------------------------------------------------------------
+def test_proxies_pending_on_a_missing_store_is_an_error_naming_it(cwd):
+    one_error(["proxies", "--pending", "--store", "nothere.sqlite"], "nothere.sqlite", "no such proxy store")
+    one_error(["proxies", "--pending"], "--store")
+    assert list(cwd.iterdir()) == []
+
+
+@pytest.mark.parametrize(("option", "value"), [("--batch-size", "1"), ("--n-batches", "0"), ("--C", "0"),
+                                               ("--N", "-1")])
+def test_proxies_sizes_are_refused_by_their_option_name(cwd, option, value):
+    line = one_error(["proxies", "--pending", "--store", "p.sqlite", option, value], option)
+    assert "ProxyConfig" not in line
+
+
+# --- export: an existing file is refused for what it is -------------------------------------------------------------
+def test_export_calls_an_earlier_json_export_an_existing_file_not_a_dataset(cwd):
+    assert anb("export", "-d", SMOKE, "-F", "json", "-o", "e.json")[0] == 0
+    before = Path("e.json").read_bytes()
+    line = one_error(["export", "-d", SMOKE, "-F", "parquet", "-o", "e"], "e.json already exists", "--force")
+    assert "part of the dataset" not in line
+    one_error(["export", "-d", SMOKE, "-F", "json", "-o", "e.json"], "already exists")
+    assert Path("e.json").read_bytes() == before and not Path("e.parquet").exists()
+    assert anb("export", "-d", SMOKE, "-F", "parquet", "-o", "e", "--force")[0] == 0
+    # now e.parquet + e.json is a dataset: replacing either file of it is refused as such
+    one_error(["export", "-d", SMOKE, "-F", "json", "-o", "e.json"], "part of the dataset e.parquet + e.json")
+    one_error(["export", "-d", SMOKE, "-F", "parquet", "-o", "e"], "part of the dataset")
+
+
+# --- predict --------------------------------------------------------------------------------------------------------
+def test_predict_names_the_seed_option(cwd):
+    one_error(["predict", "--model", "ridge:onehot", "--seed", "-1", "--lowcost", ""], "--seed", "-1")
+
+
+def test_predict_accepts_the_release_metric_names(cwd):
+    from analognasbench.predict.targets import parse_target
+
+    assert parse_target("baseline_drift_86400") == "noisy_drift_86400"
+    code, out, err = anb("predict", "--release", SMOKE, "--metric", "baseline_drift_86400", "--model", "ridge:onehot",
+                         "--labels", "20", "--subset", "all", "--lowcost", "")
+    assert code == 0, err[-600:]
+    assert "on noisy_drift_86400" in out
+
+
+def test_predict_leaves_out_a_default_bar_of_nothing_in_one_line(cwd):
+    argv = ["predict", "--release", SMOKE, "--metric", "hwt_recovery", "--model", "ridge:onehot", "--labels", "20",
+            "--subset", "all"]
+    code, out, err = anb(*argv)
+    assert code == 0, err[-600:]
+    bar = [line for line in out.splitlines() if "bar:" in line]
+    assert len(bar) == 1 and "cifar10-lowcost" in bar[0] and "left out" in bar[0], out
+    assert "Kendall tau" in out
+    # named explicitly, a bar that cannot be drawn is an error (before training)
+    one_error([*argv, "--lowcost", "cifar10-lowcost"], "--lowcost cifar10-lowcost", "hwt_recovery")
+
+
+# --- quality --------------------------------------------------------------------------------------------------------
+def test_quality_refuses_an_unknown_reference_before_printing_any_table(cwd):
+    one_error(["quality", "synthetic-smoke", "--reference", "nosuch"], "nosuch")
+    one_error(["quality", "synthetic-smoke", "--agreement", "nothere.sqlite"], "nothere.sqlite")
+    assert list(cwd.iterdir()) == []
+
+
+def test_quality_still_prints_its_tables_and_json(cwd):
+    code, out, err = anb("quality", "synthetic-smoke", "--reference", "synthetic-smoke", "--json", "q.json")
+    assert code == 0, err[-600:]
+    assert out.startswith("synthetic-smoke: ") and "Rank agreement with synthetic-smoke" in out
+    assert "fidelity" in json.loads(Path("q.json").read_text())
+
+
+# --- help is plain text and the same on every host ------------------------------------------------------------------
+@pytest.mark.parametrize("command", ["predict", "generate", "quality", "proxies", "export"])
+def test_help_has_no_markup_and_no_host_paths(command):
+    action = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    text = action.choices[command].format_help()
+    assert "``" not in text and "::" not in text
+    assert "/tmp/" not in text
