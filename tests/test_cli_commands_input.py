@@ -143,7 +143,8 @@ def test_predict_leaves_out_a_default_bar_of_nothing_in_one_line(cwd):
 
 # --- quality --------------------------------------------------------------------------------------------------------
 def test_quality_refuses_an_unknown_reference_before_printing_any_table(cwd):
-    one_error(["quality", "synthetic-smoke", "--reference", "nosuch"], "nosuch")
+    err = one_error(["quality", "synthetic-smoke", "--reference", "nosuch"], "nosuch")
+    assert err.count("expected") == 1 and "run store" in err  # quality's own list of what it reads, said once
     one_error(["quality", "synthetic-smoke", "--agreement", "nothere.sqlite"], "nothere.sqlite")
     assert list(cwd.iterdir()) == []
 

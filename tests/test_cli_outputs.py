@@ -120,6 +120,10 @@ def test_exhaustive_search_of_the_release_evaluates_its_15625_cells(capsys) -> N
     assert main(["search", "exhaustive", "-d", shipped_release()]) == 0
     out = capsys.readouterr().out
     assert "15625 (every candidate cell evaluated;" in out and "evaluated all 15,625 candidates, one per cell (" in out
+    # The measured metrics line up and leave out those the release does not measure (no 'nan' rows).
+    rows = out.split("  measured metrics\n")[1].splitlines()
+    rows = rows[:next((i for i, r in enumerate(rows) if not r.startswith("    ")), len(rows))]
+    assert len(rows) == 13 and "nan" not in out and len({r.rindex(" ") for r in rows}) == 1
 
 
 def test_report_nas_section_names_cells_on_a_dataset_of_separately_measured_cells(members) -> None:

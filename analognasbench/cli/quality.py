@@ -53,8 +53,9 @@ def _load(path: Path):
     try:
         df, profile = load_rows(path)
     except DatasetNotFoundError as exc:
-        raise CLIError(f"{path}: {exc} (expected a run store .sqlite, a dataset name.parquet or an embedded "
-                       "dataset's name)") from None
+        problem = str(exc).split("; expected")[0]  # quality also reads run stores: its own list of what is expected
+        raise CLIError(f"{path}: {problem}; expected a run store .sqlite, a dataset name.parquet or an embedded "
+                       "dataset's name") from None
     if df.empty:
         raise CLIError(f"{path} holds no finished architectures yet")
     return df, profile

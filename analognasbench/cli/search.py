@@ -90,9 +90,10 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  AVM             {final.avm(objective.metric):.2f} % ({start.value} - {end.value})")
     print(f"  params          {final.params / 1e3:.1f} K" if final.params is not None else "  params          unknown")
     print("  measured metrics")
-    for m in Metric:
-        if m.value in final.values:
-            print(f"    {m.value:<22s} {final.values[m.value]:7.2f}")
+    shown = [m.value for m in Metric if m.value in final.values and final.values[m.value] == final.values[m.value]]
+    width = max(map(len, shown), default=0)  # NaN: a metric this dataset does not measure, left out
+    for name in shown:
+        print(f"    {name:<{width}s} {final.values[name]:7.2f}")
     if result.pareto is not None:
         print(f"  Pareto front    {len(result.pareto)} architectures ({objective.describe()}; hw_* are model "
               f"estimates on chip {objective.chip})")
