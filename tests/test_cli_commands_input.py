@@ -6,39 +6,16 @@ exit status 2, before any work (no cluster, no store, no file); a reader creates
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
 import pytest
+from test_hardening_commands import anb, one_error
 
 from analognasbench.bench.registry import resolve_dataset
-from analognasbench.cli import build_parser, main
+from analognasbench.cli import build_parser
 
 SMOKE = str(resolve_dataset("synthetic-smoke"))
-
-
-def anb(*argv: object) -> tuple[int, str, str]:
-    """Exit status, stdout and stderr of ``anb argv`` (argparse's exits included)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 2
-    return code, out.getvalue(), err.getvalue()
-
-
-def one_error(argv: list[object], *needles: str) -> str:
-    """A command that must fail: exit 2, nothing on stdout, one line on stderr holding every needle."""
-    code, out, err = anb(*argv)
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(("WARNING", "INFO"))]
-    assert code == 2 and len(lines) == 1 and "Traceback" not in err, (argv, code, err[-800:])
-    assert not out, (argv, out[:300])
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 @pytest.fixture
@@ -84,6 +61,78 @@ def test_generate_leaves_no_checkpoint_directory_when_a_later_check_fails(cwd, n
     one_error(["generate", "--profile", "smoke", "--archs", "sample:2", "--store", "g.sqlite", "--checkpoints", "ck",
                "--export", "out"], "--export")
     assert sorted(p.name for p in cwd.iterdir()) == ["out.parquet"]
+
+
+# options of another kind of cluster than the one chosen are refused by name, not ignored
+GENERATE = ["generate", "--profile", "smoke", "--archs", "sample:2", "--store", "g.sqlite", "--no-progress"]
+NO_SCHEDULER = "tcp://127.0.0.1:1"  # never reached: the options are refused first
+
+
+@pytest.mark.parametrize(("extra", "needles"), [
+    (["--slurm-jobs", "4"], ("--slurm-jobs: used only with --slurm", "local cluster")),
+    (["--slurm-cores", "1", "--slurm-directive=--qos=long"], ("--slurm-cores, --slurm-directive", "drop them")),
+    (["--slurm-interface", "lo", "--workers", "2"], ("--slurm-interface", "--slurm")),
+    (["--scheduler", NO_SCHEDULER, "--slurm-memory", "8GB"], ("--slurm-memory", "not with --scheduler")),
+    (["--slurm", "--memory-per-worker", "4GiB"], ("--memory-per-worker", "local cluster", "--slurm-memory")),
+    (["--scheduler", NO_SCHEDULER, "--memory-per-worker", "auto"], ("--memory-per-worker", "--scheduler")),
+])
+def test_generate_refuses_options_of_another_kind_of_cluster(cwd, no_cluster, extra, needles):
+    one_error([*GENERATE, *extra], *needles)  # a value equal to the default is given all the same
+    assert list(cwd.iterdir()) == []
+
+
+def test_generate_refuses_workers_with_slurm_or_a_scheduler(cwd, no_cluster):
+    for mode in (["--slurm"], ["--scheduler", NO_SCHEDULER]):
+        code, out, err = anb(*GENERATE, *mode, "--workers", "2")
+        lines = [line for line in err.splitlines() if line.startswith("anb generate: error:")]
+        assert code == 2 and len(lines) == 1 and "--workers" in lines[0] and "Traceback" not in err, err
+    assert list(cwd.iterdir()) == []
+
+
+def _an_interface(ipv4: bool) -> str | None:
+    import socket
+
+    import psutil
+
+    return next((name for name, addresses in psutil.net_if_addrs().items()
+                 if any(a.family == socket.AF_INET for a in addresses) == ipv4), None)
+
+
+def test_generate_checks_the_slurm_interface_where_the_scheduler_runs(cwd, no_cluster, monkeypatch):
+    line = one_error([*GENERATE, "--slurm", "--slurm-interface", "nosuch0"], "--slurm-interface nosuch0",
+                     "no such network interface", "--slurm-scheduler-host")
+    assert _an_interface(True) in line  # the expected names are this machine's
+    import psutil
+
+    monkeypatch.setattr(psutil, "net_if_addrs", lambda: {"ib0": []})
+    one_error([*GENERATE, "--slurm", "--slurm-interface", "ib0"], "--slurm-interface ib0", "no IPv4 address")
+    assert list(cwd.iterdir()) == []
+
+
+def test_generate_gives_each_cluster_the_options_given_and_defaults_for_the_rest(cwd, monkeypatch):
+    import analognasbench.cli.generate as generate
+    from analognasbench.pipeline.sweep import LocalOptions, SlurmOptions
+
+    specs = []
+
+    def started(spec):
+        specs.append(spec)
+        raise OSError("stopped here")
+
+    monkeypatch.setattr(generate, "open_cluster", started)
+    runs = [[], ["--memory-per-worker", "3GiB"], ["--slurm"],
+            ["--slurm", "--slurm-cores", "4", "--slurm-processes", "2", "--slurm-directive=--qos=long",
+             "--slurm-interface", _an_interface(True)],
+            # with --slurm-scheduler-host the interface is the workers' only, on the compute nodes: not checked here
+            ["--slurm", "--slurm-interface", "nosuch0", "--slurm-scheduler-host", "127.0.0.1"]]
+    for extra in runs:
+        code, _, err = anb(*GENERATE, *extra)
+        assert code == 2 and err.endswith("stopped here\n"), err[-600:]
+    assert [spec.local for spec in specs[:2]] == [LocalOptions(), LocalOptions(memory_per_worker="3GiB")]
+    assert [spec.slurm for spec in specs[2:]] == [
+        SlurmOptions(),
+        SlurmOptions(cores=4, processes=2, extra_directives=("--qos=long",), interface=_an_interface(True)),
+        SlurmOptions(interface="nosuch0", scheduler_host="127.0.0.1")]
 
 
 # --- proxies --pending only reads -----------------------------------------------------------------------------------
@@ -141,6 +190,18 @@ def test_predict_leaves_out_a_default_bar_of_nothing_in_one_line(cwd):
     one_error([*argv, "--lowcost", "cifar10-lowcost"], "--lowcost cifar10-lowcost", "hwt_recovery")
 
 
+@pytest.mark.parametrize(("option", "value"), [("--metric", "noisy_accuracy"), ("--labels", "200"),
+                                               ("--model", "gnn:graph"), ("--subset", "b80"), ("--seed", "0")])
+def test_predict_evaluate_refuses_the_options_of_one_fit(cwd, monkeypatch, option, value):
+    import analognasbench.predict.study as study
+
+    monkeypatch.setattr(study, "run_study", lambda *a, **k: pytest.fail("the study started"))
+    one_error(["predict", "--evaluate", "--no-proxies", "--lowcost", "", option, value], option,
+              "not used with --evaluate", "--models")
+    one_error(["predict", "--evaluate", "--seeds", "2", "--seed", "1", "--labels", "20"], "--labels, --seed")
+    assert list(cwd.iterdir()) == []  # not even out/predict
+
+
 # --- quality --------------------------------------------------------------------------------------------------------
 def test_quality_refuses_an_unknown_reference_before_printing_any_table(cwd):
     err = one_error(["quality", "synthetic-smoke", "--reference", "nosuch"], "nosuch")
@@ -154,6 +215,15 @@ def test_quality_still_prints_its_tables_and_json(cwd):
     assert code == 0, err[-600:]
     assert out.startswith("synthetic-smoke: ") and "Rank agreement with synthetic-smoke" in out
     assert "fidelity" in json.loads(Path("q.json").read_text())
+
+
+@pytest.mark.parametrize("extra", [["--reference", "synthetic-smoke"], ["--agreement", SMOKE], ["--seeds", SMOKE],
+                                   ["--json", "q.json"], ["--reference", "original", "--record"]])
+def test_quality_sample_refuses_the_options_of_the_tables(cwd, extra):
+    option = extra[-1] if extra[-1] == "--record" else extra[0]
+    one_error(["quality", "synthetic-smoke", "--sample", "3", "--out", "s.txt", *extra], option,
+              "not used with --sample")
+    assert list(cwd.iterdir()) == []
 
 
 # --- help is plain text and the same on every host ------------------------------------------------------------------

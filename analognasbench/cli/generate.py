@@ -106,6 +106,7 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         profile = resolve_profile(args.profile, args.set or None)
     except KeyError:
         raise CLIError(f"unknown profile {args.profile!r}; valid profiles: {', '.join(profile_names())}") from None
+    _check_cluster_options(args)
     archset = parse_archset(args.archs)
     archs = resolve_archset(archset)
     _check_numbers(args)
@@ -113,18 +114,18 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
     checkpoints = _check_checkpoints(args.checkpoints, args.checkpoint_interval)
     cuda_graphs_wanted()  # a bad ANB_CUDA_GRAPHS is one error here, not a failure in every measurement
     if args.slurm:
-        cluster = ClusterSpec(ClusterKind.SLURM, slurm=SlurmOptions(
-            partition=args.slurm_partition, account=args.slurm_account, cores=args.slurm_cores,
-            processes=args.slurm_processes, memory=args.slurm_memory, walltime=args.slurm_walltime,
-            jobs=args.slurm_jobs, gpus=args.slurm_gpus, scheduler_host=args.slurm_scheduler_host,
-            interface=args.slurm_interface, extra_directives=tuple(args.slurm_directive or ()),
-            log_directory=args.slurm_log_dir,
-        ))
+        if args.slurm_interface is not None and args.slurm_scheduler_host is None:
+            check_interface(args.slurm_interface)  # the scheduler listens on it, here
+        given = {field: getattr(args, dest) for field, dest in _SLURM_FIELDS.items() if getattr(args, dest) is not None}
+        if "extra_directives" in given:
+            given["extra_directives"] = tuple(given["extra_directives"])
+        cluster = ClusterSpec(ClusterKind.SLURM, slurm=SlurmOptions(**given))
     elif args.scheduler:
         check_scheduler(args.scheduler)
         cluster = ClusterSpec(ClusterKind.SCHEDULER, address=args.scheduler)
     else:
-        cluster = ClusterSpec(ClusterKind.LOCAL, local=LocalOptions(args.workers, args.memory_per_worker))
+        cluster = ClusterSpec(ClusterKind.LOCAL, local=LocalOptions(
+            args.workers, LocalOptions.memory_per_worker if args.memory_per_worker is None else args.memory_per_worker))
     store_path = check_output_file(args.store, "--store", force=True)  # a directory, under a file, unwritable
     if store_path.exists():  # a store of another profile is refused here, before the cluster starts
         with RunStore(store_path, read_only=True) as store:
@@ -137,6 +138,47 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
                            profile.seed if args.seed is None else args.seed, args.limit, args.retry_failed, export,
                            args.expand_isomorphs, not args.no_progress, args.time_budget, archset, args.notes or "",
                            args.force, checkpoints)
+
+
+#: ``SlurmOptions`` field -> ``anb generate`` argument. Every ``--slurm-*`` option (and ``--memory-per-worker``)
+#: defaults to None, "not given", so that one given to another kind of cluster is refused, not ignored; the help
+#: says the dataclasses' defaults, which a dataclass keeps as class attributes.
+_SLURM_FIELDS = {"partition": "slurm_partition", "account": "slurm_account", "cores": "slurm_cores",
+                 "processes": "slurm_processes", "memory": "slurm_memory", "walltime": "slurm_walltime",
+                 "jobs": "slurm_jobs", "gpus": "slurm_gpus", "scheduler_host": "slurm_scheduler_host",
+                 "interface": "slurm_interface", "extra_directives": "slurm_directive", "log_directory": "slurm_log_dir"}
+
+
+def _check_cluster_options(args: argparse.Namespace) -> None:
+    """Options of another kind of cluster than the one chosen would be ignored: refuse them by name.
+    (``--workers`` with ``--slurm`` or ``--scheduler`` is argparse's own error: they are mutually exclusive.)"""
+    mode = "--slurm" if args.slurm else "--scheduler" if args.scheduler else None
+    if mode != "--slurm":
+        given = [f"--{dest.replace('_', '-')}" for dest in _SLURM_FIELDS.values() if getattr(args, dest) is not None]
+        if given:
+            raise CLIError(f"{', '.join(given)}: used only with --slurm (workers started as Slurm jobs), not "
+                           f"{'with --scheduler' if mode else 'on the local cluster'}; add --slurm or drop "
+                           f"{'it' if len(given) == 1 else 'them'}")
+    if mode is not None and args.memory_per_worker is not None:
+        instead = ("size the Slurm jobs with --slurm-memory" if mode == "--slurm" else
+                   "the scheduler's workers keep the memory limits they were started with")
+        raise CLIError(f"--memory-per-worker: used only by the local cluster, not with {mode}; {instead}")
+
+
+def check_interface(name: str) -> None:
+    """``--slurm-interface`` names an interface of this machine with an IPv4 address: the scheduler listens on it
+    here (without ``--slurm-scheduler-host``), and Dask would find it missing only when the cluster starts."""
+    import socket
+
+    import psutil
+
+    interfaces = psutil.net_if_addrs()
+    if name not in interfaces:
+        raise CLIError(f"--slurm-interface {name}: no such network interface on this machine, where the scheduler "
+                       f"runs; expected one of {', '.join(sorted(interfaces))} (or pass --slurm-scheduler-host)")
+    if not any(address.family == socket.AF_INET for address in interfaces[name]):
+        raise CLIError(f"--slurm-interface {name}: the interface has no IPv4 address for the scheduler to listen "
+                       "on; expected an interface with one (or pass --slurm-scheduler-host)")
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
@@ -341,18 +383,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--workers", type=int, help="local cluster: worker processes (default: one per GPU or core)")
     where.add_argument("--slurm", action="store_true", help="start the workers as Slurm jobs (dask-jobqueue)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
-    p.add_argument("--memory-per-worker", default="auto", help="local cluster: memory limit per worker (e.g. 4GiB)")
+    p.add_argument("--memory-per-worker",
+                   help=f"local cluster: memory limit per worker (e.g. 4GiB; default {LocalOptions.memory_per_worker})")
     s = p.add_argument_group("Slurm (with --slurm)")
     s.add_argument("--slurm-partition", help="partition (default: the cluster's default)")
     s.add_argument("--slurm-account", help="account")
-    s.add_argument("--slurm-cores", type=int, default=1, help="CPU cores per job (default 1)")
-    s.add_argument("--slurm-processes", type=int, default=1, help="worker processes per job (default 1)")
-    s.add_argument("--slurm-memory", default="4GB", help="memory per job (default 4GB)")
-    s.add_argument("--slurm-walltime", default="24:00:00", help="time limit per job (default 24:00:00)")
-    s.add_argument("--slurm-jobs", type=int, default=1, help="number of jobs (default 1)")
-    s.add_argument("--slurm-gpus", type=int, default=0, help="GPUs per job (default 0)")
+    s.add_argument("--slurm-cores", type=int, help=f"CPU cores per job (default {SlurmOptions.cores})")
+    s.add_argument("--slurm-processes", type=int, help=f"worker processes per job (default {SlurmOptions.processes})")
+    s.add_argument("--slurm-memory", help=f"memory per job (default {SlurmOptions.memory})")
+    s.add_argument("--slurm-walltime", help=f"time limit per job (default {SlurmOptions.walltime})")
+    s.add_argument("--slurm-jobs", type=int, help=f"number of jobs (default {SlurmOptions.jobs})")
+    s.add_argument("--slurm-gpus", type=int, help=f"GPUs per job (default {SlurmOptions.gpus})")
     s.add_argument("--slurm-scheduler-host", help="address the scheduler listens on, reachable from the nodes")
-    s.add_argument("--slurm-interface", help="network interface for scheduler and workers (e.g. ib0)")
+    s.add_argument("--slurm-interface", help="network interface for scheduler and workers (e.g. ib0); the scheduler "
+                                             "runs here, so this machine needs it too, unless --slurm-scheduler-host")
     s.add_argument("--slurm-directive", action="append", help="extra #SBATCH option (repeatable), e.g. --qos=long")
     s.add_argument("--slurm-log-dir", help="directory for the jobs' output files")
     p.set_defaults(func=_run)

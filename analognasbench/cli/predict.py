@@ -26,17 +26,23 @@ from analognasbench.cli import CLIError
 DEFAULT_LOWCOST = "cifar10-lowcost"
 
 
+#: The options of one surrogate fit and their values when not given (the parser's defaults are None, "not given":
+#: --evaluate runs its own grid of targets, models, label counts, subsets and seeds, and refuses them).
+_SINGLE_DEFAULTS = {"metric": "noisy_accuracy", "labels": 200, "model": "gnn:graph", "subset": "b80", "seed": 0}
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "predict", help="few-label surrogates and zero-cost proxies measured against the release",
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None)
-    p.add_argument("--metric", "-m", default="noisy_accuracy", help="target: a release metric (the release's "
-                   "names baseline_drift_T for noisy_drift_T work too), noisy_drop or hwt_recovery")
-    p.add_argument("--labels", "-n", type=int, default=200, help="labelled release classes to train on")
-    p.add_argument("--model", default="gnn:graph", help="KIND:FEATURES, e.g. ridge:onehot, xgb:onehot+zc, gnn:zc")
-    p.add_argument("--subset", default="b80", choices=("all", "b80"), help="all classes, or baseline > 80 %%")
-    p.add_argument("--seed", type=int, default=0, help="seed of the label draw and the model (default 0)")
+    d = _SINGLE_DEFAULTS
+    p.add_argument("--metric", "-m", help="target: a release metric (the release's names baseline_drift_T for "
+                   f"noisy_drift_T work too), noisy_drop or hwt_recovery (default {d['metric']})")
+    p.add_argument("--labels", "-n", type=int, help=f"labelled release classes to train on (default {d['labels']})")
+    p.add_argument("--model", help=f"KIND:FEATURES, e.g. ridge:onehot, xgb:onehot+zc, gnn:zc (default {d['model']})")
+    p.add_argument("--subset", choices=("all", "b80"), help=f"all classes, or baseline > 80 %% (default {d['subset']})")
+    p.add_argument("--seed", type=int, help=f"seed of the label draw and the model (default {d['seed']})")
     p.add_argument("--evaluate", action="store_true",
                    help="run the whole study and write it to --out: about an hour on 2 CPU cores (--quick: minutes)")
     p.add_argument("--out", type=Path, default=None, help="folder of --evaluate (default out/predict)")
@@ -148,6 +154,9 @@ def _single(args: argparse.Namespace) -> int:
     given = [option for option, key in _EVALUATE_ONLY if getattr(args, key)]
     if given:
         raise CLIError(f"{', '.join(given)}: used only with --evaluate; add --evaluate or drop it")
+    for key, default in _SINGLE_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, default)
     target = parse_target(args.metric)
     spec = ModelSpec.parse(args.model)
     if args.proxies is not None and not spec.uses_proxies:
@@ -199,6 +208,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     from analognasbench.predict.targets import TARGETS, parse_target
     from analognasbench.report.predict import write_study_report
 
+    given = [f"--{key}" for key in _SINGLE_DEFAULTS if getattr(args, key) is not None]
+    if given:
+        raise CLIError(f"{', '.join(given)}: not used with --evaluate, which runs its own grid of targets, models, "
+                       "label counts, subsets and seeds (see --models, --seeds, --curve-targets); drop "
+                       f"{'it' if len(given) == 1 else 'them'}")
     if args.seeds is not None and args.seeds < 1:
         raise CLIError(f"--seeds must be >= 1; got {args.seeds}")
     args.out = check_output_dir(args.out or Path("out/predict"), "--out")  # before the hour of work, not after

@@ -81,6 +81,12 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--sample N and --out FILE go together")
     if args.sample is not None and args.sample < 1:
         raise CLIError(f"--sample must be >= 1; got {args.sample}")
+    tables = (("--reference", args.reference), ("--agreement", args.agreement), ("--seeds", args.seeds),
+              ("--json", args.json), ("--record", args.record))
+    ignored = [option for option, value in tables if value]
+    if args.sample is not None and ignored:  # --sample writes its list and stops: it prints no table
+        raise CLIError(f"{', '.join(ignored)}: not used with --sample, which only writes a spread of architectures to "
+                       "--out; run the tables as a separate command")
     for option, path in (("DATASET", args.dataset), ("--reference", args.reference), ("--agreement", args.agreement),
                          ("--seeds", args.seeds)):
         if path is not None and str(path) in ("", "."):
