@@ -298,8 +298,8 @@ def _connected(cluster: ClusterSpec) -> Any:
     try:
         client_cm = open_cluster(cluster)
         client = client_cm.__enter__()
-    except (OSError, TimeoutError) as exc:
-        raise CLIError(f"cannot connect to the {cluster.describe()}: {exc or type(exc).__name__}") from None
+    except (OSError, TimeoutError, RuntimeError) as exc:  # RuntimeError: Dask's "Cluster failed to start"
+        raise CLIError(f"cannot start or connect to the {cluster.describe()}: {exc or type(exc).__name__}") from None
     try:
         yield client
     except BaseException:
