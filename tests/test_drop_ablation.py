@@ -279,3 +279,8 @@ def test_generation_table_reads_the_loss_per_generation_beside_the_release():
     with pytest.raises(ValueError, match="lack the columns"):
         generation_table([{"canonical_index": 1}], release)
     assert generation_table([], release).empty
+    # The shipped CSV's short forms come back as numbers ("000011" -> 11): the table names the cell by its index.
+    identity = {"canonical_index": 6, "arch": 11, "arch_index": 6, "seed": 0, "noisy_drop": 1.0, "profile_hash": "h"}
+    rows = [{**identity, "jpeg_generations": 0, "baseline_accuracy": 75.0},
+            {**identity, "jpeg_generations": 1, "baseline_accuracy": 74.0, "profile_hash": "h+jpeg1"}]
+    assert generation_table(rows, release)["arch"].tolist() == ["000011"]

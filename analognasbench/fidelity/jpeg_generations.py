@@ -26,7 +26,7 @@ SHIPPED_RECORDS = Path(__file__).resolve().parent / "jpeg-generations.csv"
 
 def shipped_generation_records() -> pd.DataFrame:
     """The shipped records (empty when none are shipped)."""
-    return pd.read_csv(SHIPPED_RECORDS) if SHIPPED_RECORDS.is_file() else pd.DataFrame()
+    return pd.read_csv(SHIPPED_RECORDS, dtype={"arch": str}) if SHIPPED_RECORDS.is_file() else pd.DataFrame()
 
 
 def generation_table(records: pd.DataFrame | Iterable[dict], release: pd.DataFrame) -> pd.DataFrame:
@@ -53,7 +53,8 @@ def generation_table(records: pd.DataFrame | Iterable[dict], release: pd.DataFra
         complete = per_seed.index[per_seed == part["jpeg_generations"].nunique()]
         part = part[part["seed"].isin(complete)]
         means = part.groupby("jpeg_generations")[["baseline_accuracy", "noisy_drop"]].mean().sort_index()
-        row: dict[str, object] = {"canonical_index": int(cls), "arch": parse(part["arch"].iloc[0]).short,
+        arch = parse(int(part["arch_index"].iloc[0])) if "arch_index" in part else parse(str(part["arch"].iloc[0]))
+        row: dict[str, object] = {"canonical_index": int(cls), "arch": arch.short,  # a CSV reads "000011" as 11
                                   "seeds": len(complete)}
         for column, prefix in (("baseline_accuracy", "baseline"), ("noisy_drop", "drop")):
             for g, value in means[column].items():
