@@ -20,6 +20,7 @@ import time
 import torch
 
 from analognasbench.analog import clip_weights_, scale_grads_by_input_range_, to_analog
+from analognasbench.bench.cliutil import architecture_type
 from analognasbench.nets import build_network
 from analognasbench.pipeline.measure import chip_hardware
 from analognasbench.pipeline.profiles import get_profile
@@ -60,16 +61,14 @@ def seconds_per_step(model: torch.nn.Module, analog: bool, graphed: bool, steps:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--archs", nargs="+", default=["(0,0,0,0,4,1)", "(3,3,3,3,3,3)"],
+    parser.add_argument("--archs", nargs="+", type=architecture_type, default=[parse("(0,0,0,0,4,1)"),
+                                                                           parse("(3,3,3,3,3,3)")],
                         help="cells as op-index tuples or NAS-Bench-201 strings (default: one pooling edge, all conv3x3)")
     parser.add_argument("--steps", type=int, default=40, help="timed steps per measurement (default 40)")
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error(f"--steps must be a positive whole number, got {args.steps}")
-    try:
-        archs = [parse(a) for a in args.archs]
-    except ValueError as exc:
-        parser.error(str(exc))
+    archs = args.archs
     if not torch.cuda.is_available():
         parser.error("needs a CUDA device (CUDA graphs exist only there); this machine has none")
     hardware = chip_hardware(get_profile("paper-original"))

@@ -38,6 +38,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from analognasbench.analog import analog_layers, clip_weights_, scale_grads_by_input_range_, to_analog
 from analognasbench.analog.gaussian import NoiseMethod
+from analognasbench.bench.cliutil import architecture_type
 from analognasbench.nets import build_network
 from analognasbench.pipeline.measure import chip_hardware
 from analognasbench.pipeline.profiles import get_profile
@@ -96,17 +97,15 @@ def training_step(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, anal
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--archs", nargs="+", default=["(0,0,0,0,4,1)", "(3,3,3,3,3,3)"],
+    parser.add_argument("--archs", nargs="+", type=architecture_type, default=[parse("(0,0,0,0,4,1)"),
+                                                                           parse("(3,3,3,3,3,3)")],
                         help="cells as op-index tuples or NAS-Bench-201 strings (default: one pooling edge, all conv3x3)")
     parser.add_argument("--batch", type=int, default=16,
                         help="images per step (default 16: the counts are the same at the release's 256)")
     args = parser.parse_args(argv)
     if args.batch < 1:
         parser.error(f"--batch must be a positive whole number, got {args.batch}")
-    try:
-        archs = [parse(a) for a in args.archs]
-    except ValueError as exc:
-        parser.error(str(exc))
+    archs = args.archs
     torch.set_num_threads(1)
     hardware = chip_hardware(get_profile("paper-original"))
     # the analog step is counted past the input ranges' initialisation from data (its first steps read more back)

@@ -18,14 +18,6 @@ from analognasbench.cli import build_parser
 SMOKE = str(resolve_dataset("synthetic-smoke"))
 
 
-@pytest.fixture
-def cwd(tmp_path, monkeypatch) -> Path:
-    work = tmp_path / "cwd"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
 # --- generate: every option checked before the store or the cluster exists -----------------------------------------
 @pytest.fixture
 def no_cluster(monkeypatch) -> None:
@@ -106,6 +98,19 @@ def test_generate_checks_the_slurm_interface_where_the_scheduler_runs(cwd, no_cl
 
     monkeypatch.setattr(psutil, "net_if_addrs", lambda: {"ib0": []})
     one_error([*GENERATE, "--slurm", "--slurm-interface", "ib0"], "--slurm-interface ib0", "no IPv4 address")
+    assert list(cwd.iterdir()) == []
+
+
+@pytest.mark.parametrize(("extra", "needles"), [
+    (["--slurm-walltime", "soon"], ("--slurm-walltime must look like HH:MM:SS", "'soon'")),
+    (["--slurm-processes", "3"], ("--slurm-processes (3) cannot exceed the cores per job (1)",)),
+    # the scheduler listens on this address, here: a foreign or unknown one failed only when the cluster started
+    (["--slurm-scheduler-host", "192.0.2.1"], ("--slurm-scheduler-host 192.0.2.1", "cannot listen there")),
+    (["--slurm-scheduler-host", "nosuch.invalid"], ("--slurm-scheduler-host nosuch.invalid", "cannot resolve")),
+])
+def test_generate_names_the_slurm_option_of_a_bad_value_before_creating_the_store(cwd, no_cluster, extra, needles):
+    line = one_error([*GENERATE, "--slurm", *extra], *needles)
+    assert "slurm walltime" not in line and "slurm processes" not in line  # the dataclass's field names
     assert list(cwd.iterdir()) == []
 
 
@@ -202,11 +207,27 @@ def test_predict_evaluate_refuses_the_options_of_one_fit(cwd, monkeypatch, optio
     assert list(cwd.iterdir()) == []  # not even out/predict
 
 
+def test_predict_full_network_is_an_evaluate_option_and_no_proxies_refuses_proxy_tables(cwd, monkeypatch):
+    import analognasbench.predict.study as study
+
+    monkeypatch.setattr(study, "run_study", lambda *a, **k: pytest.fail("the study started"))
+    one_error(["predict", "--full-network", "", "--lowcost", ""], "--full-network: used only with --evaluate")
+    one_error(["predict", "--evaluate", "--no-proxies", "--full-network", "proxies-cifar10-c16n5-sample"],
+              "--full-network: not used with --no-proxies", "drop it")
+    one_error(["predict", "--evaluate", "--no-proxies", "--proxies", "proxies-cifar10", "--full-network", ""],
+              "--proxies, --full-network: not used with --no-proxies", "drop them")
+    assert list(cwd.iterdir()) == []
+
+
 # --- quality --------------------------------------------------------------------------------------------------------
 def test_quality_refuses_an_unknown_reference_before_printing_any_table(cwd):
     err = one_error(["quality", "synthetic-smoke", "--reference", "nosuch"], "nosuch")
     assert err.count("expected") == 1 and "run store" in err  # quality's own list of what it reads, said once
     one_error(["quality", "synthetic-smoke", "--agreement", "nothere.sqlite"], "nothere.sqlite")
+    Path("plain.txt").write_text("not a dataset")
+    err = one_error(["quality", "synthetic-smoke", "--reference", "plain.txt"], "plain.txt is not a dataset file")
+    assert err.count("expected") == 1 and "run store" in err
+    Path("plain.txt").unlink()
     assert list(cwd.iterdir()) == []
 
 

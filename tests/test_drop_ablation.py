@@ -22,6 +22,7 @@ from analognasbench.pipeline.ablation import (
     ablation_settings,
     layer_diagnostics,
     measure_drops,
+    run_ablation,
 )
 from analognasbench.pipeline.measure import load_profile_data
 from analognasbench.pipeline.profiles import NB201_MEAN, get_profile
@@ -246,6 +247,32 @@ def test_jpeg_settings_train_on_images_compressed_again():
     assert once["jpeg_generations"] == 1 and plain["jpeg_generations"] == 0
     assert (once["baseline_accuracy"], once["noisy_reads"]) == (direct["baseline_accuracy"], direct["noisy_reads"])
     assert (once["baseline_accuracy"], once["noisy_reads"]) != (plain["baseline_accuracy"], plain["noisy_reads"])
+
+
+def test_run_ablation_resumes_from_its_store_and_reencodes_once_for_every_architecture(tmp_path, monkeypatch):
+    """Records of every (architecture, setting) not yet stored, in order; a second run (or one after a kill, its
+    torn last line ignored) measures only what is missing; the images of a JPEG setting are re-encoded once, not
+    once per architecture (about a minute per generation at CIFAR-10's size)."""
+    import analognasbench.datasets.recompress as recompress
+
+    calls = []
+    real = recompress.recompressed
+    monkeypatch.setattr(recompress, "recompressed", lambda data, g, **k: calls.append(g) or real(data, g, **k))
+    settings = ablation_settings(get_profile("smoke"), depths=(), widths=(), image_sizes=(), epochs=(),
+                                 eval_factors=(), eval_at_depth=None, jpeg_generations=(1,))
+    store = DropStore(tmp_path / "drops.jsonl")
+    archs = ["(2, 0, 3, 0, 4, 2)", "(0, 0, 0, 0, 1, 1)"]
+    lines: list[str] = []
+    assert run_ablation(archs[:1], settings, store, None, seed=1, reads=1, log=lines.append) == 2
+    with store.path.open("a") as fh:
+        fh.write('{"setting": "base"')  # a kill while appending
+    assert run_ablation(archs, settings, store, None, seed=1, reads=1, log=lines.append) == 2
+    assert calls == [1, 1]  # once per run, for its two architectures in the second
+    records = store.records()
+    assert [(r["arch"], r["setting"]) for r in records] == [
+        ("203042", "base=" + settings[0].value), ("203042", "jpeg=+1"),
+        ("000011", "base=" + settings[0].value), ("000011", "jpeg=+1")]
+    assert len(lines) == 4 and run_ablation(archs, settings, store, None, seed=1, reads=1) == 0
 
 
 def test_generation_table_reads_the_loss_per_generation_beside_the_release():

@@ -59,15 +59,6 @@ def digest(*paths: Path) -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
 
 
-@pytest.fixture
-def cwd(tmp_path, monkeypatch) -> Path:
-    """An empty working directory (commands that write into the cwd by mistake show up here)."""
-    work = tmp_path / "cwd"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
 @pytest.fixture(scope="module")
 def smoke_store(tmp_path_factory) -> Path:
     """A run store of profile smoke with a few finished rows, written by this code (method version recorded)."""

@@ -30,6 +30,17 @@ class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2, no traceback (``anb`` catches it)."""
 
 
+def architecture_type(text: str):
+    """argparse ``type`` of an architecture option (an op-index tuple, a NAS-Bench-201 string or an index): the
+    parsed :class:`~analognasbench.space.Architecture`, or argparse's one-line error naming the option."""
+    from analognasbench.space import parse
+
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_dataset_argument(parser: argparse.ArgumentParser, *, dataset: bool = True) -> None:
     """``--dataset`` (unless the command names its dataset otherwise) and the integrity options every reader has."""
     if dataset:

@@ -35,7 +35,14 @@ class DatasetError(BenchmarkError):
 
 
 class DatasetNotFoundError(DatasetError, FileNotFoundError):
-    """The dataset (or its metadata sidecar) does not exist, or no embedded dataset is shipped yet."""
+    """The dataset (or its metadata sidecar) does not exist, or no embedded dataset is shipped yet.
+
+    ``problem`` says what is wrong with what was given, ``expected`` what would do (the message is both, joined by
+    "; "): a command that also reads other kinds of input states its own ``expected`` beside ``problem``."""
+
+    def __init__(self, problem: str, expected: str | None = None) -> None:
+        super().__init__(problem if expected is None else f"{problem}; {expected}")
+        self.problem, self.expected = problem, expected
 
 
 class DatasetExistsError(DatasetError, FileExistsError):

@@ -130,7 +130,7 @@ def _resolve(text: str, origin: str, expected: str) -> Path:
     ``expected``."""
     prefix = f"{origin}: " if origin else ""
     if not text.strip():
-        raise DatasetNotFoundError(f"the dataset name is empty; {expected} ({_embedded_names()})")
+        raise DatasetNotFoundError("the dataset name is empty", f"{expected} ({_embedded_names()})")
     text = ALIASES.get(text, text) if not Path(text).exists() else text
     if os.sep not in text and "/" not in text and Path(text).suffix == "":
         embedded = DATASETS_DIR / text
@@ -138,20 +138,20 @@ def _resolve(text: str, origin: str, expected: str) -> Path:
             return embedded
         if not Path(text).exists() and not dataset_paths(text)[1].is_file():
             raise DatasetNotFoundError(f"{origin or repr(text)} is not a known dataset: no such embedded dataset or "
-                                       f"file ({_embedded_names()}); {expected}")
+                                       f"file ({_embedded_names()})", expected)
     path = Path(text).expanduser()
     if path.is_dir():
-        raise DatasetNotFoundError(f"{prefix}{path} is a directory; {expected}")
+        raise DatasetNotFoundError(f"{prefix}{path} is a directory", expected)
     if path.suffix in ORIGINAL_SUFFIXES:
         if not path.is_file():
             raise DatasetNotFoundError(f"{prefix}original-release pickle {path} does not exist")
         return path
     parquet, meta = dataset_paths(path)
     if path.is_file() and path not in (parquet, meta) and not meta.is_file():
-        raise DatasetNotFoundError(f"{prefix}{path} is not a dataset file; {expected}")
+        raise DatasetNotFoundError(f"{prefix}{path} is not a dataset file", expected)
     if not meta.is_file():
         if not parquet.exists():
-            raise DatasetNotFoundError(f"{prefix}dataset {parquet} does not exist; {expected}")
+            raise DatasetNotFoundError(f"{prefix}dataset {parquet} does not exist", expected)
         raise DatasetNotFoundError(f"{prefix}dataset {parquet} has no metadata sidecar {meta}; a table without its "
                                    "sidecar is not a dataset")
     return parquet.with_suffix("")

@@ -31,12 +31,13 @@ from analognasbench.cli import CLIError
 from analognasbench.pipeline.archsets import ArchSet, ArchSetKind, parse_archset, resolve_archset
 from analognasbench.pipeline.profiles import DatasetName, Profile, profile_names, resolve_profile
 from analognasbench.pipeline.resume import DEFAULT_INTERVAL_S, check_interval
-from analognasbench.pipeline.store import RunStatus, RunStore, StoreError
+from analognasbench.pipeline.store import RunStatus, RunStore, StoreError, sqlite_tables
 from analognasbench.pipeline.sweep import (
     Checkpoints,
     ClusterKind,
     ClusterSpec,
     LocalOptions,
+    SlurmOptionError,
     SlurmOptions,
     check_memory,
     open_cluster,
@@ -116,10 +117,16 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
     if args.slurm:
         if args.slurm_interface is not None and args.slurm_scheduler_host is None:
             check_interface(args.slurm_interface)  # the scheduler listens on it, here
+        if args.slurm_scheduler_host is not None:
+            check_scheduler_host(args.slurm_scheduler_host)
         given = {field: getattr(args, dest) for field, dest in _SLURM_FIELDS.items() if getattr(args, dest) is not None}
         if "extra_directives" in given:
             given["extra_directives"] = tuple(given["extra_directives"])
-        cluster = ClusterSpec(ClusterKind.SLURM, slurm=SlurmOptions(**given))
+        try:
+            slurm = SlurmOptions(**given)
+        except SlurmOptionError as exc:  # named by the option, not the dataclass field
+            raise CLIError(f"--{_SLURM_FIELDS[exc.field_name].replace('_', '-')} {exc.problem}") from None
+        cluster = ClusterSpec(ClusterKind.SLURM, slurm=slurm)
     elif args.scheduler:
         check_scheduler(args.scheduler)
         cluster = ClusterSpec(ClusterKind.SCHEDULER, address=args.scheduler)
@@ -127,7 +134,9 @@ def build_request(args: argparse.Namespace) -> GenerateRequest:
         cluster = ClusterSpec(ClusterKind.LOCAL, local=LocalOptions(
             args.workers, LocalOptions.memory_per_worker if args.memory_per_worker is None else args.memory_per_worker))
     store_path = check_output_file(args.store, "--store", force=True)  # a directory, under a file, unwritable
-    if store_path.exists():  # a store of another profile is refused here, before the cluster starts
+    # a store of another profile is refused here, before the cluster starts; a file without tables yet is left to
+    # the writer's checks: a concurrent sweep may be creating it right now (its schema is one transaction)
+    if store_path.exists() and sqlite_tables(store_path) != set():
         with RunStore(store_path, read_only=True) as store:
             store.check_profile(profile)
     export = Path(args.export) if args.export else None
@@ -179,6 +188,28 @@ def check_interface(name: str) -> None:
     if not any(address.family == socket.AF_INET for address in interfaces[name]):
         raise CLIError(f"--slurm-interface {name}: the interface has no IPv4 address for the scheduler to listen "
                        "on; expected an interface with one (or pass --slurm-scheduler-host)")
+
+
+def check_scheduler_host(host: str) -> None:
+    """``--slurm-scheduler-host`` is an address of this machine, where the scheduler listens (a bind to a free port
+    on it, released at once): Dask would find it foreign or unresolvable only when the cluster starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise CLIError(f"--slurm-scheduler-host {host}: cannot resolve it ({exc}); expected an address or host name "
+                       "of this machine, where the scheduler runs, reachable from the compute nodes") from None
+    errors = []
+    for family, kind, proto, _, address in infos:
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.bind(address)
+            return
+        except OSError as exc:
+            errors.append(exc.strerror or str(exc))
+    raise CLIError(f"--slurm-scheduler-host {host}: the scheduler cannot listen there ({'; '.join(dict.fromkeys(errors))}"
+                   "); expected an address of this machine, where the scheduler runs, reachable from the compute nodes")
 
 
 def _check_numbers(args: argparse.Namespace) -> None:

@@ -30,6 +30,9 @@ DEFAULT_LOWCOST = "cifar10-lowcost"
 #: --evaluate runs its own grid of targets, models, label counts, subsets and seeds, and refuses them).
 _SINGLE_DEFAULTS = {"metric": "noisy_accuracy", "labels": 200, "model": "gnn:graph", "subset": "b80", "seed": 0}
 
+#: The release network's proxies that --evaluate compares with the table's settings when --full-network is not given.
+DEFAULT_FULL_NETWORK = "proxies-cifar10-c16n5-sample"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -56,9 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-proxies", action="store_true", help="--evaluate without proxies (encodings only)")
     p.add_argument("--resume", action="store_true", help="--evaluate: keep the proxy-free learning-curve rows "
                                                          "already in --out")
-    p.add_argument("--full-network", default="proxies-cifar10-c16n5-sample",
+    p.add_argument("--full-network", default=None,
                    help="--evaluate: proxies of the release's network (C=16, N=5) on a sample, compared with the "
-                        "table's settings ('' for none)")
+                        f"table's settings (default {DEFAULT_FULL_NETWORK}; '' for none)")
     p.add_argument("--lowcost", default=None, help=f"the low-cost dataset of the bar (default {DEFAULT_LOWCOST}, left "
                    "out where it has no values of --metric; given, a bar of nothing is an error; '' for none)")
     p.set_defaults(func=run)
@@ -122,7 +125,8 @@ def _lowcost(spec: str | None):
 
 #: Options that only ``--evaluate`` reads (given without it they would be silently ignored).
 _EVALUATE_ONLY = (("--out", "out"), ("--quick", "quick"), ("--models", "models"), ("--seeds", "seeds"),
-                  ("--curve-targets", "curve_targets"), ("--no-proxies", "no_proxies"), ("--resume", "resume"))
+                  ("--curve-targets", "curve_targets"), ("--no-proxies", "no_proxies"), ("--resume", "resume"),
+                  ("--full-network", "full_network"))
 
 
 def _bar(targets, low, target: str, subset: str, name: str):
@@ -151,7 +155,7 @@ def _single(args: argparse.Namespace) -> int:
     from analognasbench.predict.surrogates import ModelSpec, fit_predict
     from analognasbench.predict.targets import class_targets, parse_target, subset_mask
 
-    given = [option for option, key in _EVALUATE_ONLY if getattr(args, key)]
+    given = [option for option, key in _EVALUATE_ONLY if getattr(args, key) not in (None, False)]
     if given:
         raise CLIError(f"{', '.join(given)}: used only with --evaluate; add --evaluate or drop it")
     for key, default in _SINGLE_DEFAULTS.items():
@@ -215,6 +219,11 @@ def _evaluate(args: argparse.Namespace) -> int:
                        f"{'it' if len(given) == 1 else 'them'}")
     if args.seeds is not None and args.seeds < 1:
         raise CLIError(f"--seeds must be >= 1; got {args.seeds}")
+    proxy_options = [option for option, value in (("--proxies", args.proxies), ("--full-network", args.full_network))
+                     if value is not None]
+    if args.no_proxies and proxy_options:
+        raise CLIError(f"{', '.join(proxy_options)}: not used with --no-proxies, which runs the study on encodings "
+                       f"only; drop {'it' if len(proxy_options) == 1 else 'them'} or --no-proxies")
     args.out = check_output_dir(args.out or Path("out/predict"), "--out")  # before the hour of work, not after
     print(f"predict --evaluate: the {'quick' if args.quick else 'whole'} study takes "
           f"{'a few minutes' if args.quick else 'about an hour'} on 2 CPU cores; writing to {args.out}",
@@ -234,7 +243,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     config.targets = TARGETS
     result = run_study(_release(args.release), proxies, args.out, lowcost=_lowcost(args.lowcost),
                        store_frame=frame, config=config, resume=args.resume,
-                       full_network_proxies=None if proxies is None else _full_network(args.full_network),
+                       full_network_proxies=None if proxies is None else _full_network(
+                           DEFAULT_FULL_NETWORK if args.full_network is None else args.full_network),
                        proxy_settings=settings)
     md = write_study_report(result)
     print(f"wrote {len(result.tables)} tables, figures and {md} under {args.out}", file=sys.stderr)

@@ -53,8 +53,8 @@ def _load(path: Path):
     try:
         df, profile = load_rows(path)
     except DatasetNotFoundError as exc:
-        problem = str(exc).split("; expected")[0]  # quality also reads run stores: its own list of what is expected
-        raise CLIError(f"{path}: {problem}; expected a run store .sqlite, a dataset name.parquet or an embedded "
+        # quality also reads run stores: its own list of what is expected
+        raise CLIError(f"{path}: {exc.problem}; expected a run store .sqlite, a dataset name.parquet or an embedded "
                        "dataset's name") from None
     if df.empty:
         raise CLIError(f"{path} holds no finished architectures yet")

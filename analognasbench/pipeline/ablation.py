@@ -183,9 +183,34 @@ def _unprogrammed_reads(net: nn.Module, setting: AblationSetting, ddata: Any, te
 def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageData, seed: int, *,
                   reads: int = 3, device: str | torch.device = "cpu") -> list[dict[str, Any]]:
     """One architecture under ``settings`` that share one training (same :attr:`~AblationSetting.training_key`):
-    re-encodes ``data`` as the settings say, trains once on ``device``, then per setting the baseline and ``reads`` unprogrammed chip reads. Returns one
-    record per setting (accuracies in percent, the drop, the training and reading seconds, the thread count, the
-    device)."""
+    re-encodes ``data`` as the settings say, trains once on ``device``, then per setting the baseline and ``reads``
+    unprogrammed chip reads. Returns one record per setting (accuracies in percent, the drop, the training and
+    reading seconds, the thread count, the device)."""
+    if not settings:
+        return []
+    _check_one_training(settings)
+    return _measure_encoded(arch, settings, _encoded(data, settings[0].jpeg_generations), seed, reads=reads,
+                            device=device)
+
+
+def _check_one_training(settings: Sequence[AblationSetting]) -> None:
+    if len({s.training_key for s in settings}) != 1:
+        raise ValueError("measure_drops needs settings that share one training (one training_key)")
+
+
+def _encoded(data: ImageData, jpeg_generations: int) -> ImageData:
+    """``data`` with the setting's further JPEG generations (about a minute per generation for 60,000 images on
+    one core)."""
+    if not jpeg_generations:
+        return data
+    from analognasbench.datasets.recompress import recompressed
+
+    return recompressed(data, jpeg_generations)
+
+
+def _measure_encoded(arch: Any, settings: Sequence[AblationSetting], data: ImageData, seed: int, *, reads: int,
+                     device: str | torch.device) -> list[dict[str, Any]]:
+    """:func:`measure_drops` on ``data`` already in the settings' encoding."""
     from analognasbench.nets import build_network
     from analognasbench.pipeline.measure import (
         EvalPasses,
@@ -195,15 +220,6 @@ def measure_drops(arch: Any, settings: Sequence[AblationSetting], data: ImageDat
     )
     from analognasbench.pipeline.training import DeviceData, calibration_inputs, train_sgd
 
-    if not settings:
-        return []
-    keys = {s.training_key for s in settings}
-    if len(keys) != 1:
-        raise ValueError("measure_drops needs settings that share one training (one training_key)")
-    if settings[0].jpeg_generations:  # about a minute per generation for 60,000 images on one core
-        from analognasbench.datasets.recompress import recompressed
-
-        data = recompressed(data, settings[0].jpeg_generations)
     architecture = parse(arch)
     profile = settings[0].profile
     check_data(profile, data)
@@ -262,6 +278,14 @@ class DropStore:
                 out.append(record)
         return out
 
+    def _torn(self) -> bool:
+        """The file's last line has no end (a write cut short)."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return False
+        with self.path.open("rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) != b"\n"
+
     def done(self) -> set[tuple[str, int, int]]:
         return {(r["setting"], int(r["arch_index"]), int(r["seed"])) for r in self.records()}
 
@@ -269,6 +293,8 @@ class DropStore:
         text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
         if not text:
             return
+        if self._torn():  # a kill mid-line: end that line, or the next record would join it and be lost with it
+            text = "\n" + text
         with self.path.open("a") as fh:
             fh.write(text)
             fh.flush()
@@ -284,7 +310,7 @@ def run_ablation(archs: Sequence[Any], settings: Sequence[AblationSetting], stor
     groups: dict[str, list[AblationSetting]] = {}
     for s in settings:
         groups.setdefault(s.training_key, []).append(s)
-    cache: dict[str, ImageData] = {}
+    cache: dict[tuple[str, int], ImageData] = {}  # (data, further JPEG generations)
     added = 0
     for arch in archs:
         architecture = parse(arch)
@@ -295,9 +321,12 @@ def run_ablation(archs: Sequence[Any], settings: Sequence[AblationSetting], stor
                 continue
             p = todo[0].profile
             data_key = f"{p.image_size}/{p.train_subset}/{p.test_subset}/{p.data_seed}"
-            if data_key not in cache:
-                cache[data_key] = load_profile_data(p, data_path)
-            records = measure_drops(architecture, todo, cache[data_key], seed, reads=reads, device=device)
+            if (data_key, 0) not in cache:
+                cache[data_key, 0] = load_profile_data(p, data_path)
+            encoding = (data_key, todo[0].jpeg_generations)
+            if encoding not in cache:  # re-encoded once for every architecture
+                cache[encoding] = _encoded(cache[data_key, 0], todo[0].jpeg_generations)
+            records = _measure_encoded(architecture, todo, cache[encoding], seed, reads=reads, device=device)
             store.append(records)
             added += len(records)
             drops = ", ".join(f"{r['setting']}: {r['noisy_drop']:.1f}" for r in records)

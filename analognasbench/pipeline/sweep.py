@@ -73,6 +73,14 @@ class LocalOptions:
         check_memory("memory_per_worker", self.memory_per_worker, auto=True)
 
 
+class SlurmOptionError(ValueError):
+    """A bad :class:`SlurmOptions` field, named (``field_name``) so a front end can name its own option for it."""
+
+    def __init__(self, field_name: str, problem: str) -> None:
+        super().__init__(f"slurm {field_name.replace('_', ' ')} {problem}")
+        self.field_name, self.problem = field_name, problem
+
+
 @dataclass(frozen=True)
 class SlurmOptions:
     """Workers submitted as Slurm batch jobs by ``dask_jobqueue.SLURMCluster``.
@@ -110,13 +118,13 @@ class SlurmOptions:
         for key in ("cores", "processes", "jobs"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"slurm {key} must be a positive integer, got {value!r}")
+                raise SlurmOptionError(key, f"must be a positive integer, got {value!r}")
         if isinstance(self.gpus, bool) or not isinstance(self.gpus, int) or self.gpus < 0:
-            raise ValueError(f"slurm gpus must be a non-negative integer, got {self.gpus!r}")
+            raise SlurmOptionError("gpus", f"must be a non-negative integer, got {self.gpus!r}")
         if self.processes > self.cores:
-            raise ValueError(f"slurm processes ({self.processes}) cannot exceed cores ({self.cores})")
+            raise SlurmOptionError("processes", f"({self.processes}) cannot exceed the cores per job ({self.cores})")
         if not re.fullmatch(r"(\d+-)?\d+(:\d\d){0,2}", self.walltime):
-            raise ValueError(f"slurm walltime must look like HH:MM:SS or D-HH:MM:SS, got {self.walltime!r}")
+            raise SlurmOptionError("walltime", f"must look like HH:MM:SS or D-HH:MM:SS, got {self.walltime!r}")
         check_memory("slurm memory", self.memory)
 
 
