@@ -25,7 +25,9 @@ Differences from the original, all in the direction of answering more:
 * ``bench.metrics`` names the digitally trained network's drift ``noisy_drift_T`` (the release's README) and adds
   ``params``; the release's own names ``baseline_drift_T`` are accepted too.
 * Any encoding of :func:`analognasbench.space.parse` is accepted (index, NAS-Bench-201 string, list).
-* ``DriftMeasurement`` is immutable and also orders/converts/does arithmetic by its mean.
+* ``DriftMeasurement`` is immutable and, beyond the original, a number by its mean (orders, converts, does
+  arithmetic), while ``==`` and its text (``"v ± u"``, also under a format spec) stay the measurement's:
+  see :mod:`analognasbench.bench.drift`.
 
 The same object offers the typed API (``query``, ``df``, ``meta``, ``metric_array``; see :mod:`analognasbench.bench`).
 """

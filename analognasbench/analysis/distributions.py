@@ -30,13 +30,16 @@ SCATTER_PAIRS: tuple[tuple[Metric, Metric], ...] = (
 )
 
 
-def available_metrics(df: pd.DataFrame, metrics: Sequence[Metric | str] | None = None) -> list[Metric]:
-    """The requested metrics (default: all) that the dataset has values for."""
+def available_metrics(df: pd.DataFrame, metrics: Sequence[Metric | str] | Metric | str | None = None) -> list[Metric]:
+    """The requested metrics (default: all) that the dataset has values for; one name alone is one metric (a
+    plain string must not be read as a sequence of one-letter names)."""
+    if isinstance(metrics, str):  # a Metric is a str too
+        metrics = [metrics]
     wanted = [Metric.parse(m) for m in metrics] if metrics is not None else list(METRICS)
     return [m for m in wanted if m.value in df.columns and df[m.value].notna().sum() >= 3]
 
 
-def summary_statistics(df: pd.DataFrame, metrics: Sequence[Metric | str] | None = None) -> pd.DataFrame:
+def summary_statistics(df: pd.DataFrame, metrics: Sequence[Metric | str] | Metric | str | None = None) -> pd.DataFrame:
     """One row per metric: n, mean, median, std, min, q25, q75, max, IQR and spread (max - min), in percent."""
     rows = []
     for m in available_metrics(df, metrics):
@@ -51,7 +54,7 @@ def summary_statistics(df: pd.DataFrame, metrics: Sequence[Metric | str] | None 
     return pd.DataFrame(rows)
 
 
-def rank_correlations(df: pd.DataFrame, metrics: Sequence[Metric | str] | None = None) -> pd.DataFrame:
+def rank_correlations(df: pd.DataFrame, metrics: Sequence[Metric | str] | Metric | str | None = None) -> pd.DataFrame:
     """Kendall's tau-b and Spearman's rho (with p-values) for every pair of metrics, on rows where both exist."""
     from scipy.stats import kendalltau, spearmanr
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from analognasbench.space import NUM_EDGES, OP_NAMES, Op, parse, path_op_sequences
+from analognasbench.space import NUM_EDGES, OP_NAMES, Op, from_index, parse, path_op_sequences, to_indices
 
 #: Ops that carry data (``none`` is the absence of an edge).
 REAL_OPS: tuple[int, ...] = (Op.SKIP_CONNECT, Op.NOR_CONV_3X3, Op.NOR_CONV_1X1, Op.AVG_POOL_3X3)
@@ -27,16 +27,19 @@ def count_column(op: int) -> str:
 
 @lru_cache(maxsize=32768)
 def _parse_cached(value: str) -> tuple[int, ...]:
-    return tuple(parse(tuple(int(d) for d in _DIGITS.findall(value)) if "|" not in value else value))
+    """One ``arch`` text as a tuple, read by :func:`parse` (so every encoding it takes); cached because every
+    analysis re-reads the same 15,625 strings of a dataset."""
+    return tuple(parse(value))
 
 
 def arch_tuples(df_or_archs: pd.DataFrame | Iterable) -> list[tuple[int, ...]]:
-    """The architectures of a dataset (its ``arch`` column: text ``"(a, b, c, d, e, f)"`` or tuples) as tuples."""
-    values = df_or_archs["arch"] if isinstance(df_or_archs, pd.DataFrame) else df_or_archs
-    out = []
-    for v in values:
-        out.append(_parse_cached(v) if isinstance(v, str) else tuple(parse(v)))
-    return out
+    """The architectures of a dataset (its ``arch`` column, or such a Series: text in any encoding, or tuples) or of
+    a sequence of architectures in any encodings, as tuples. One architecture alone is refused, not read as six
+    (see :func:`analognasbench.space.to_indices`)."""
+    if isinstance(df_or_archs, (pd.DataFrame, pd.Series)):
+        values = df_or_archs["arch"] if isinstance(df_or_archs, pd.DataFrame) else df_or_archs
+        return [_parse_cached(v) if isinstance(v, str) else tuple(parse(v)) for v in values]
+    return [tuple(from_index(i)) for i in to_indices(df_or_archs).tolist()]
 
 
 def arch_matrix(df_or_archs: pd.DataFrame | Iterable) -> np.ndarray:

@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +31,7 @@ from analognasbench.bench.errors import (
     UnknownMetricError,
     UnmeasuredArchitectureError,
 )
-from analognasbench.bench.files import DatasetMeta
+from analognasbench.bench.files import DatasetMeta, checked_frame
 from analognasbench.bench.records import ArchitectureRecord, ClassView, MetricValue, parse_metric
 from analognasbench.bench.registry import load
 from analognasbench.hardware import DEFAULT_CHIP
@@ -42,6 +42,7 @@ from analognasbench.space import (
     Architecture,
     from_index,
     parse,
+    to_indices,
 )
 from analognasbench.space.isomorphism import class_table
 from analognasbench.space.ops import NUM_EDGES, NUM_OPS
@@ -61,8 +62,18 @@ COMPAT_METRICS: tuple[str, ...] = (
 _COMPAT_SET = frozenset(COMPAT_METRICS) | frozenset(METRIC_ALIASES)
 #: Numeric per-architecture columns that are not metrics but can be read as arrays.
 EXTRA_NUMERIC = ("params", "flops")
+#: What ``params``/``flops`` mean: exact counts derived from the network, not measurements (DATASET.md).
+_DERIVED = ("derived from the architecture and the network skeleton (an exact count, not a measurement; computed by "
+            "this project where the dataset publishes none)")
+EXTRA_INFO: MappingProxyType[str, MetricInfo] = MappingProxyType({
+    "params": MetricInfo("params", "trainable parameters of the whole network", "count", "any", None, None, _DERIVED),
+    "flops": MetricInfo("flops", "multiply-accumulates of all conv and linear layers for one input image",
+                        "multiply-accumulates", "any", None, None, _DERIVED),
+})
 _POWERS = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)
-_METRIC_KINDS = tuple((m, m.value, m.is_drift) for m in METRICS)
+#: The metrics ``query_metric`` answers (the release's, through its aliases too): a newer metric is refused there.
+_COMPAT_KINDS = tuple((m, m.value, m.is_drift) for m in METRICS if m.value in _COMPAT_SET)
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
 _REPEATED_KINDS = tuple((m, m.repeated) for m in METRICS)
 
 
@@ -80,6 +91,15 @@ def _space_tables() -> tuple[list[tuple[int, ...]], np.ndarray]:
 def _arch_texts() -> np.ndarray:
     """The stored ``arch`` text of every cell, e.g. ``"(0, 0, 0, 4, 3, 2)"`` (built once per process)."""
     return np.array([str(t) for t in _space_tables()[0]], dtype=object)
+
+
+def _int_ops(arch: tuple[Any, ...]) -> bool:
+    """Whether a tuple holds six plain ints: only such a tuple (or an Architecture) may be answered from a cache keyed
+    by tuples, since ``True == 1 == 1.0`` would let a key that parse refuses hit a cached answer (unrolled: this is
+    the fast path of every query)."""
+    return (len(arch) == NUM_EDGES and arch[0].__class__ is int and arch[1].__class__ is int
+            and arch[2].__class__ is int and arch[3].__class__ is int and arch[4].__class__ is int
+            and arch[5].__class__ is int)
 
 
 def _plain_tuple_index(arch: Any) -> int:
@@ -136,6 +156,36 @@ def _float(x: Any) -> float:
     return float(x) if x is not None else math.nan
 
 
+def _handout(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of an internal frame that the caller may edit without changing any answer: shallow (about 25 us for
+    the release) under pandas' Copy-on-Write -- always on from pandas 3 -- and deep where it is off."""
+    return frame.copy(deep=not (_PANDAS_3 or pd.options.mode.copy_on_write is True))
+
+
+def _owned(values: Any) -> np.ndarray:
+    """A float array the benchmark owns, read-only: no frame handed out can share (and so change) its memory."""
+    out = np.array(values, dtype=float)
+    out.setflags(write=False)
+    return out
+
+
+def _extra_column(metric: Any) -> str | None:
+    """``metric`` when it names a derived (``params``, ``flops``) or hardware-cost (``hw_*``) column, else None."""
+    if isinstance(metric, str) and not isinstance(metric, Metric) and (
+            metric in EXTRA_NUMERIC or costs.is_cost_column(metric)):
+        return metric
+    return None
+
+
+def _parse_metric(metric: Any) -> Metric:
+    """:func:`parse_metric`, whose refusal also names the columns that the benchmark's column readers take."""
+    try:
+        return parse_metric(metric)
+    except UnknownMetricError as exc:
+        raise UnknownMetricError(f"{exc}; also the derived columns {', '.join(EXTRA_NUMERIC)} and the cost model's "
+                                 f"estimates {', '.join(costs.COST_COLUMNS)}") from None
+
+
 class AnalogNASBench:
     """A loaded benchmark dataset.
 
@@ -149,8 +199,12 @@ class AnalogNASBench:
         self._setup(df, meta, path)
 
     @classmethod
-    def from_frame(cls, df: pd.DataFrame, meta: DatasetMeta, path: Path | None = None) -> AnalogNASBench:
-        """A benchmark over an in-memory table (e.g. straight from the pipeline, before it is written)."""
+    def from_frame(cls, df: pd.DataFrame, meta: DatasetMeta, path: Path | None = None, *,
+                   on_invalid: str = "raise") -> AnalogNASBench:
+        """A benchmark over an in-memory table (e.g. straight from the pipeline, before it is written), checked as
+        :func:`~analognasbench.bench.files.read_dataset` checks a file (columns, value ranges; ``on_invalid``
+        alike), so it never serves what loading the written table would refuse."""
+        df = checked_frame(df, str(path) if path is not None else f"dataset {meta.name!r}", on_invalid)
         bench = cls.__new__(cls)
         bench._setup(df, meta, path)
         return bench
@@ -186,11 +240,10 @@ class AnalogNASBench:
         self._path = path
         self._row_tuples = row_tuples
         self._arch_cache: list[Architecture] | None = None
-        self._means = {m: df[m.value].to_numpy(dtype=float) for m in METRICS}
-        self._stds = {m: df[f"{m.value}_std"].to_numpy(dtype=float) for m in METRICS}
-        params = df["params"].to_numpy(dtype=float)
-        self._params = params
-        self._flops = df["flops"].to_numpy(dtype=float)
+        self._means = {m: _owned(df[m.value]) for m in METRICS}
+        self._stds = {m: _owned(df[f"{m.value}_std"]) for m in METRICS}
+        self._params = _owned(df["params"])
+        self._flops = _owned(df["flops"])
         self._mean_lists = _ListsOf(self._means)
         self._std_lists = _ListsOf(self._stds)
         self._reps: dict[Metric, np.ndarray] = {}
@@ -227,7 +280,7 @@ class AnalogNASBench:
             return None
         t = _space_tables()[0][index]
         values: dict[str, Any] = {"architecture": t}
-        for m, name, is_drift in _METRIC_KINDS:
+        for m, name, is_drift in _COMPAT_KINDS:
             mean = self._mean_lists[m][row]
             values[name] = DriftMeasurement(mean, self._std_lists[m][row]) if is_drift else mean
         for alias, target in METRIC_ALIASES.items():
@@ -262,40 +315,63 @@ class AnalogNASBench:
     # ------------------------------------------------------------------ typed API
     @property
     def df(self) -> pd.DataFrame:
-        """The whole table, one row per measured architecture, sorted by ``arch_index`` (do not modify in place)."""
-        return self._df
+        """The whole table, one row per measured architecture, sorted by ``arch_index``.
+
+        A fresh copy on every access (shallow under pandas' Copy-on-Write, about 25 us for the release): editing or
+        re-sorting it never changes what the benchmark answers. In a loop, read it once."""
+        return _handout(self._df)
 
     @property
     def meta(self) -> DatasetMeta:
+        """What the dataset is and how it was measured (profile, R, hardware preset, software, SHA-256): read it
+        before comparing numbers across datasets."""
         return self._meta
 
     @property
     def path(self) -> Path | None:
+        """The file the dataset was loaded from (its Parquet table or the release's pickle); None for an in-memory
+        table (:meth:`from_frame` without a path)."""
         return self._path
 
     def coverage(self) -> Coverage:
+        """How much of the space this dataset answers (rows, classes, cells): a dataset of class representatives
+        answers every cell of a measured class, so rows alone understate it."""
         return Coverage(len(self._df), len(self._class_rows), int(np.count_nonzero(self._row_of >= 0)))
 
     @staticmethod
     def metric_info(metric: str | Metric) -> MetricInfo:
         """What a metric's number means: unit, network, hardware, time after programming, aggregation. Also the
-        hardware-cost model's ``hw_*`` columns (model estimates, not measurements)."""
-        if isinstance(metric, str) and not isinstance(metric, Metric) and costs.is_cost_column(metric):
-            return costs.cost_metric_info(metric)
-        return parse_metric(metric).info
+        derived ``params``/``flops`` and the hardware-cost model's ``hw_*`` columns (not measurements; their
+        ``aggregation`` says what they are)."""
+        extra = _extra_column(metric)
+        if extra is not None:
+            return EXTRA_INFO[extra] if extra in EXTRA_INFO else costs.cost_metric_info(extra)
+        return _parse_metric(metric).info
 
     def costs(self, chip: str = DEFAULT_CHIP) -> pd.DataFrame:
         """The hardware-cost model's ``hw_*`` columns for every row of :attr:`df` (same order): MODEL ESTIMATES
         from each row's own architecture at the dataset's network size (``frame.attrs`` records chip and size),
-        computed on first use per chip, never stored as measurements (README, "Hardware cost")."""
+        computed on first use per chip, never stored as measurements (README, "Hardware cost"). A copy, like
+        :attr:`df`: editing it changes no answer."""
+        return _handout(self._cost_frame(chip))
+
+    def _cost_frame(self, chip: str = DEFAULT_CHIP) -> pd.DataFrame:
         frame = self._costs.get(chip)
         if frame is None:
             frame = self._costs[chip] = costs.cost_columns(self._df, self._meta, chip)
         return frame
 
     @staticmethod
-    def metrics_info() -> dict[str, MetricInfo]:
-        return {m.value: m.info for m in METRICS}
+    def metrics_info(*, derived: bool = False) -> dict[str, MetricInfo]:
+        """What every measured metric means, by name (:meth:`metric_info` of each): the names every record answers.
+        ``derived=True`` adds the columns that are not measurements but are read by name too (:meth:`metric_array`,
+        :meth:`value`, :meth:`query_many`): ``params``/``flops`` (derived counts) and ``hw_*`` (cost-model estimates
+        on the default chip); their ``aggregation`` says so."""
+        out = {m.value: m.info for m in METRICS}
+        if derived:
+            out.update(EXTRA_INFO)
+            out.update({name: costs.cost_metric_info(name) for name in costs.COST_COLUMNS})
+        return out
 
     @staticmethod
     def _parse(arch: Any) -> Architecture:
@@ -318,7 +394,9 @@ class AnalogNASBench:
         Raises :class:`UnknownArchitectureError` for input that is no architecture and
         :class:`UnmeasuredArchitectureError` when neither it nor any isomorphic cell is measured.
         """
-        if arch.__class__ is tuple or arch.__class__ is Architecture:  # exact types: bools never hit the cache
+        kind = arch.__class__
+        # exact types only: (True, ...) or (2.0, ...) equal a cached key but are refused by parse
+        if kind is Architecture or (kind is tuple and _int_ops(arch)):
             record = self._records.get(arch)
             if record is not None:
                 return record
@@ -357,8 +435,12 @@ class AnalogNASBench:
         return ClassView(canon, members, rows_t, MappingProxyType(values))
 
     def value(self, arch: Any, metric: str | Metric) -> float:
-        """The mean of one metric of one architecture."""
-        return self.query(arch)[metric].mean
+        """The mean of one metric of one architecture; also a derived (``params``, ``flops``) or cost (``hw_*``)
+        column's value, as :meth:`metric_array` reads it."""
+        record = self.query(arch)
+        if _extra_column(metric) is not None:
+            return float(self._column(metric)[record.row])
+        return record.values[_parse_metric(metric)].mean
 
     def resolve(self, arch: Any) -> Architecture:
         """The measured architecture that answers for ``arch`` (itself, or an isomorphic cell)."""
@@ -390,27 +472,36 @@ class AnalogNASBench:
 
     # ------------------------------------------------------------------ vectorised API
     def _indices(self, archs: Any) -> np.ndarray:
-        """Project indices of many architectures: an int array of indices, an (n, 6) array, or any encodings."""
-        if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu":
-            if archs.ndim == 2 and archs.shape[1] == NUM_EDGES:
-                if archs.size and (archs.min() < 0 or archs.max() >= NUM_OPS):
-                    raise UnknownArchitectureError(f"op indices must be 0..{NUM_OPS - 1}")
-                return archs.astype(np.int64) @ _POWERS
-            if archs.ndim == 1:
-                if archs.size and (archs.min() < 0 or archs.max() >= NUM_ARCHITECTURES):
-                    raise UnknownArchitectureError(f"architecture indices must be 0..{NUM_ARCHITECTURES - 1}")
-                return archs.astype(np.int64)
-            raise UnknownArchitectureError(f"expected an array of indices or of shape (n, 6), got shape {archs.shape}")
-        if isinstance(archs, (str, bytes)) or not isinstance(archs, Iterable):
-            raise UnknownArchitectureError(f"expected a sequence of architectures, got {archs!r}")
-        return np.fromiter((self._parse(a).index for a in archs), dtype=np.int64)
+        """Project indices of many architectures, read by :func:`analognasbench.space.to_indices` (an int array of
+        indices, an (n, 6) array, or any encodings; a plain tuple or list of ints is a sequence of indices; one
+        :class:`Architecture` or string is refused, not read as six indices or as characters)."""
+        try:
+            return to_indices(archs)
+        except ValueError as exc:
+            raise UnknownArchitectureError(str(exc)) from None
 
     def rows_of(self, archs: Any, *, allow_missing: bool = False) -> np.ndarray:
         """Row positions in :attr:`df` answering each architecture (-1 for unmeasured ones if ``allow_missing``)."""
-        rows = self._row_of[self._indices(archs)]
+        indices = self._indices(archs)  # once: ``archs`` may be a generator
+        rows = self._row_of[indices]
         if not allow_missing and (rows < 0).any():
-            self._row(from_index(int(self._indices(archs)[np.flatnonzero(rows < 0)[0]])))
+            self._row(from_index(int(indices[np.flatnonzero(rows < 0)[0]])))
         return rows
+
+    def _column(self, metric: str | Metric, std: bool = False) -> np.ndarray:
+        """The internal array of one metric's means (or stds) or of a derived or cost column, row-aligned."""
+        extra = _extra_column(metric)
+        if extra is None:
+            m = _parse_metric(metric)
+            return self._stds[m] if std else self._means[m]
+        if std:
+            what = "an exact count" if extra in EXTRA_NUMERIC else "a model estimate"
+            raise UnknownMetricError(f"{extra!r} is {what} and has no std")
+        if extra == "params":
+            return self._params
+        if extra == "flops":
+            return self._flops
+        return self._cost_frame()[extra].to_numpy(dtype=float)
 
     def metric_array(self, metric: str | Metric, archs: Any = None, *, std: bool = False,
                      allow_missing: bool = False) -> np.ndarray:
@@ -419,17 +510,7 @@ class AnalogNASBench:
         ``metric`` may also be ``"params"``, ``"flops"`` or a hardware-cost column ``hw_*`` (model estimates on
         the default chip, :meth:`costs`). Unmeasured architectures raise, or give NaN with ``allow_missing``.
         """
-        if isinstance(metric, str) and not isinstance(metric, Metric) and metric in EXTRA_NUMERIC:
-            if std:
-                raise UnknownMetricError(f"{metric!r} has no std")
-            column = self._params if metric == "params" else self._flops
-        elif isinstance(metric, str) and not isinstance(metric, Metric) and costs.is_cost_column(metric):
-            if std:
-                raise UnknownMetricError(f"{metric!r} is a model estimate and has no std")
-            column = self.costs()[metric].to_numpy(dtype=float)
-        else:
-            m = parse_metric(metric)
-            column = self._stds[m] if std else self._means[m]
+        column = self._column(metric, std)
         if archs is None:
             return column.copy()
         rows = self.rows_of(archs, allow_missing=allow_missing)
@@ -441,10 +522,15 @@ class AnalogNASBench:
     def query_many(self, archs: Any, metrics: Sequence[str | Metric] | None = None, *,
                    allow_missing: bool = False) -> pd.DataFrame:
         """A frame with one row per requested architecture (in order): the measured one, whether it was resolved
-        through isomorphism, and each metric's mean and std."""
+        through isomorphism, and each metric's mean and std (only the value for a derived or ``hw_*`` column).
+        ``metrics`` is a sequence of names: one name alone is refused (wrap it in a list)."""
+        if isinstance(metrics, (str, bytes)):
+            raise UnknownMetricError(f"metrics must be a sequence of metric names, got the single name {metrics!r}; "
+                                     f"wrap it in a list: metrics=[{metrics!r}]")
         indices = self._indices(archs)
         rows = self.rows_of(indices, allow_missing=allow_missing)
-        chosen = [parse_metric(m) for m in metrics] if metrics is not None else list(METRICS)
+        chosen = ([_extra_column(m) or _parse_metric(m) for m in metrics] if metrics is not None
+                  else list(METRICS))
         found = rows >= 0
         measured = np.full(len(rows), -1, dtype=np.int64)
         measured[found] = self._df["arch_index"].to_numpy(dtype=np.int64)[rows[found]]
@@ -456,8 +542,10 @@ class AnalogNASBench:
             "found": found,
         }
         for m in chosen:
-            data[m.value] = self.metric_array(m, indices, allow_missing=True)
-            data[f"{m.value}_std"] = self.metric_array(m, indices, std=True, allow_missing=True)
+            name = m.value if isinstance(m, Metric) else m
+            data[name] = self.metric_array(m, indices, allow_missing=True)
+            if isinstance(m, Metric):
+                data[f"{name}_std"] = self.metric_array(m, indices, std=True, allow_missing=True)
         return pd.DataFrame(data)
 
     # ------------------------------------------------------------------ compatibility API (original release)
@@ -466,9 +554,16 @@ class AnalogNASBench:
         for drift metrics, an int for ``params``, the tuple for ``architecture``; the string
         ``"architecture not found"`` when there is no data for it. Unknown metrics raise ``ValueError``."""
         try:
-            return self._compat[architecture][metric]
+            values = self._compat[architecture]
+            # the cache matches by equality (True == 1 == 1.0): answer from it only for the cached tuple itself
+            # or plain ints, so the answer never depends on what was asked before
+            kind = architecture.__class__
+            if (values["architecture"] is architecture or kind is Architecture
+                    or (kind is tuple and _int_ops(architecture))):
+                return values[metric]  # only the release's names are cached: others take the slow path's refusal
         except (KeyError, TypeError):
-            return self._query_metric_slow(architecture, metric)
+            pass
+        return self._query_metric_slow(architecture, metric)
 
     def _query_metric_slow(self, architecture: Any, metric: Any) -> Any:
         if isinstance(metric, Metric):

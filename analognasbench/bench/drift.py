@@ -1,20 +1,39 @@
 """``DriftMeasurement``: a mean and its spread over R programmings, as the original release returned drift metrics.
 
-Compatible with the original class (``value``, ``uncertainty``, prints ``"v ± u"``) and, beyond it, usable where
-scripts treat it as a number: it orders and converts by its mean (``sorted``, ``max``, ``float(d)``, ``f"{d:.2f}"``) and
-arithmetic with numbers acts on the mean and returns a plain float (the uncertainty is not propagated). It is immutable,
-because one instance is shared by every isomorphic architecture that resolves to the same measurement.
+Compatible with the original class (``value``, ``uncertainty``, prints ``"v ± u"``; everything the original
+offered behaves the same) and, beyond it, usable where scripts treat it as a number. One model:
+
+* **As a number it is its mean.** It orders against measurements and numbers by the mean (``sorted``, ``max``,
+  ``d > 80``), converts by it (``float(d)``, ``int(d)``, ``round(d)``, ``bool(d)``: False only for a mean of 0),
+  and arithmetic with numbers acts on the mean and returns a plain float (the uncertainty is not propagated).
+* **As a value it is the measurement.** ``==`` and ``hash`` compare value *and* uncertainty, and a measurement never
+  equals a plain number -- so ``d <= 87.49 and d >= 87.49`` can hold while ``d == 87.49`` is False: compare
+  ``d.value == x`` for the mean.
+* **As text it is both halves**, ``"v ± u"``: ``str``, ``repr`` and every format spec. A spec's number part
+  (precision, type, sign, grouping) formats each half, its fill, alignment and width the whole text:
+  ``f"{d:.2f}"`` is ``"87.49 ± 0.38"``, ``f"{d:>16.1f}"`` is ``"      87.5 ± 0.4"``; ``f"{d.value:.2f}"`` for the
+  mean alone.
+
+It is immutable, because one instance is shared by every isomorphic architecture that resolves to the same
+measurement.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from numbers import Real
 from typing import Any
 
+#: Python's format-spec mini-language, split into the whole text's layout and each number's part.
+_SPEC = re.compile(r"(?:(?P<fill>.)?(?P<align>[<>=^]))?(?P<sign>[-+ ]?)(?P<z>z?)(?P<alt>#?)(?P<zero>0?)"
+                   r"(?P<width>\d*)(?P<grouping>[,_]?)(?P<precision>(?:\.\d+)?)(?P<type>[a-zA-Z%]?)", re.DOTALL)
+
 
 class DriftMeasurement:
-    """A measured accuracy (percent) at one time after programming: ``value`` (mean) ± ``uncertainty`` (std)."""
+    """A measured accuracy (percent) at one time after programming: ``value`` (mean) ± ``uncertainty`` (std).
+
+    A number by its mean (order, conversion, arithmetic), a measurement for ``==`` and text (module docstring)."""
 
     __slots__ = ("value", "uncertainty")
     value: float
@@ -39,14 +58,31 @@ class DriftMeasurement:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
+        """``"v ± u"`` with the spec's number part applied to each half and its layout to the whole text."""
         if not spec:
             return repr(self)
-        return f"{format(self.value, spec)} ± {format(self.uncertainty, spec)}"
+        parts = _SPEC.fullmatch(spec)
+        if parts is None:
+            raise ValueError(f"invalid format specifier {spec!r} for a DriftMeasurement")
+        p = parts.groupdict()
+        number = f"{p['sign']}{p['z']}{p['alt']}{p['grouping']}{p['precision']}{p['type']}"
+        text = f"{format(self.value, number)} ± {format(self.uncertainty, number)}"
+        if p["align"] == "=" or p["zero"]:
+            raise ValueError(f"sign-aware zero padding ({spec!r}) does not apply to a DriftMeasurement, whose text is "
+                             "'v ± u'; pad with a fill and alignment instead, e.g. '0>12.2f'")
+        return format(text, f"{p['fill'] or ''}{p['align'] or '>'}{p['width']}")  # right-aligned like a number
 
     def __float__(self) -> float:
         return self.value
 
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
     def __eq__(self, other: object) -> bool:
+        """The same measurement (value and uncertainty); never equal to a plain number (see the module docstring)."""
         if isinstance(other, DriftMeasurement):
             return self.value == other.value and self.uncertainty == other.uncertainty
         return NotImplemented

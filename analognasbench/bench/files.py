@@ -38,7 +38,7 @@ from analognasbench.bench.errors import (
     DatasetNotFoundError,
 )
 from analognasbench.bench.migrate import migrate
-from analognasbench.bench.validate import OnInvalid, validate_frame
+from analognasbench.bench.validate import InvalidValuesError, OnInvalid, find_violations, validate_frame
 from analognasbench.pipeline.schema import (
     ID_COLUMNS,
     METRICS,
@@ -168,12 +168,26 @@ def _prepare_column(name: str, series: pd.Series) -> Any:
     return series
 
 
-def _to_table(df: pd.DataFrame) -> Any:
-    import pyarrow as pa
-
+def _require_columns(df: pd.DataFrame, where: str) -> None:
     missing = [c for c in all_columns() if c not in df.columns]
     if missing:
-        raise DatasetIntegrityError(f"dataset frame lacks schema columns: {', '.join(missing)}")
+        raise DatasetIntegrityError(f"{where} lacks schema columns: {', '.join(missing)}")
+
+
+def checked_frame(df: pd.DataFrame, where: str, on_invalid: OnInvalid | str = OnInvalid.RAISE,
+                  table: Any = None) -> pd.DataFrame:
+    """``df`` once it holds every schema column and its values pass
+    :func:`~analognasbench.bench.validate.validate_frame` (or without the failing rows, ``on_invalid="drop"``).
+    One check for every way a table enters the benchmark -- read from a file, or handed to
+    ``AnalogNASBench.from_frame`` -- so none serves what another refuses. ``where`` names the table in errors."""
+    _require_columns(df, where)
+    return validate_frame(df, where, on_invalid, table)
+
+
+def _to_table(df: pd.DataFrame, where: str = "dataset frame") -> Any:
+    import pyarrow as pa
+
+    _require_columns(df, where)
     types = _column_types()
     arrays, names = [], []
     for col in df.columns:
@@ -250,11 +264,14 @@ def file_sha256(path: Path) -> str:
 
 
 def write_dataset(df: pd.DataFrame, meta: DatasetMeta, path: str | os.PathLike[str], *,
-                  overwrite: bool = False) -> Path:
+                  overwrite: bool = False, check_values: bool = True) -> Path:
     """Write ``df`` as ``<path>.parquet`` and ``meta`` (with row_count and sha256 filled in) as ``<path>.json``.
 
-    Returns the Parquet path. The frame must hold every schema column; extra columns are kept. An existing file of
-    the pair raises :class:`DatasetExistsError` unless ``overwrite``. See the module docstring for the write order.
+    Returns the Parquet path. The frame must hold every schema column; extra columns are kept. Its values are
+    checked as :func:`read_dataset` checks them, so nothing is written that a reader would refuse
+    (:class:`~analognasbench.bench.validate.InvalidValuesError`, before any file is touched); ``check_values=False``
+    skips that, only to write deliberately damaged tables (tests of the read side). An existing file of the pair
+    raises :class:`DatasetExistsError` unless ``overwrite``. See the module docstring for the write order.
     """
     import pyarrow.parquet as pq
 
@@ -264,7 +281,12 @@ def write_dataset(df: pd.DataFrame, meta: DatasetMeta, path: str | os.PathLike[s
             if p.exists():
                 raise DatasetExistsError(f"{p} exists (dataset {parquet_path.name} + {meta_path.name}); refusing to "
                                          "overwrite it: choose another path, or pass --force (overwrite=True)")
-    table = _to_table(df)
+    table = _to_table(df, f"refusing to write {parquet_path}: the frame")
+    violations = find_violations(df, table) if check_values else []
+    if violations:
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        raise InvalidValuesError(f"refusing to write {parquet_path}: {violations[0]}{more}; a reader would refuse "
+                                 "this table")
     tmp_parquet = _write_temp(parquet_path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     try:
         final = dataclasses.replace(meta, row_count=len(df), sha256=file_sha256(tmp_parquet),
@@ -339,10 +361,7 @@ def read_dataset(path: str | os.PathLike[str], *, verify: bool = True,
     df = migrated
     if len(df) != meta.row_count:
         raise DatasetIntegrityError(f"{parquet_path} holds {len(df)} rows but {meta_path.name} records {meta.row_count}")
-    missing = [c for c in all_columns() if c not in df.columns]
-    if missing:
-        raise DatasetIntegrityError(f"{parquet_path} lacks schema columns: {', '.join(missing)}")
-    return validate_frame(df, str(parquet_path), on_invalid, table), meta
+    return checked_frame(df, str(parquet_path), on_invalid, table), meta
 
 
 def _verified(parquet_path: Path, meta_path: Path, meta: DatasetMeta, path: str | os.PathLike[str]) -> DatasetMeta:

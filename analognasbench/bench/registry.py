@@ -115,13 +115,17 @@ _EXPECTED = ("expected a dataset path (name.parquet next to its name.json sideca
 
 def resolve_dataset(spec: str | os.PathLike[str] | None = None) -> Path:
     """The file behind ``spec``: None (env var, then the default), an embedded name, or a path. Errors say what was
-    given, where it came from (``$ANB_DATASET`` when that is what is wrong) and what is expected."""
+    given, where it came from (``$ANB_DATASET`` when that is what is wrong) and what is expected. Anything but
+    None, a str or a path is a TypeError saying what a dataset spec is (not ``os.fspath``'s bare one)."""
+    if spec is not None and not isinstance(spec, (str, os.PathLike)):
+        raise TypeError(f"a dataset must be given as a path or an embedded name, not {type(spec).__name__} "
+                        f"{spec!r:.80}: {_EXPECTED}, or None for ${ENV_VAR} or the default ({DEFAULT_DATASET})")
     env = os.environ.get(ENV_VAR) if spec is None else None
     if env:
         return _resolve(env, f"${ENV_VAR}={env}", f"set ${ENV_VAR} to a dataset path (name.parquet next to its "
                         f"name.json sidecar, or an original-release data.anb) or an embedded name, or unset it to "
                         f"load the default ({DEFAULT_DATASET})")
-    text = DEFAULT_DATASET if spec is None else os.fspath(spec)
+    text = DEFAULT_DATASET if spec is None else os.fsdecode(spec)
     return _resolve(text, "", _EXPECTED)
 
 
@@ -167,6 +171,8 @@ def load(spec: str | os.PathLike[str] | None = None, *, verify: bool = True,
          on_invalid: str = "raise") -> tuple[pd.DataFrame, DatasetMeta, Path]:
     """``(frame, metadata, path)`` of any dataset ``spec`` names, verified (checksum unless ``verify=False``) and
     its values checked (``on_invalid="drop"`` drops failing rows instead of refusing the dataset)."""
+    if not isinstance(verify, bool):  # verify="no" is truthy: it must not silently mean "verify"
+        raise TypeError(f"verify must be True or False, got {verify!r:.80}")
     path = resolve_dataset(spec)
     if path.suffix in ORIGINAL_SUFFIXES:
         from analognasbench.bench.validate import validate_frame

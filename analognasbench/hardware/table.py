@@ -18,8 +18,9 @@ Every ``hw_*`` value is a MODEL ESTIMATE of the analytic cost model (see :data:`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ import pandas as pd
 from analognasbench.hardware.chips import DEFAULT_CHIP, ChipName, ChipPreset, get_chip
 from analognasbench.hardware.columns import COLUMN_INFO, COST_COLUMNS, MODEL_NOTE
 from analognasbench.hardware.model import LayerCost, digital_step, matrix_layer, pool3x3_ops
-from analognasbench.space import NUM_ARCHITECTURES, NUM_EDGES, NUM_OPS, Op, parse
+from analognasbench.space import NUM_ARCHITECTURES, NUM_EDGES, NUM_OPS, ArchLike, Op, to_indices
 
 if TYPE_CHECKING:  # analognasbench.nets imports torch: loaded only when a table is built
     from analognasbench.nets import NetworkConfig
@@ -142,10 +143,12 @@ def _full_table(chip: ChipPreset, config: NetworkConfig, input_size: int, includ
     return frame
 
 
-def cost_table(archs: Any = None, chip: ChipPreset | ChipName | str = DEFAULT_CHIP, C: int = 16, N: int = 5,
-               input_size: int = 32, *, num_classes: int = 10, include_unused_edges: bool = False) -> pd.DataFrame:
-    """``hw_*`` MODEL ESTIMATES (see :data:`COLUMN_INFO`) for ``archs`` (anything :func:`analognasbench.space.parse`
-    takes, or integer indices; None: all 15,625 cells in index order), one row per given architecture, with an
+def cost_table(archs: Iterable[ArchLike] | None = None, chip: ChipPreset | ChipName | str = DEFAULT_CHIP,
+               C: int = 16, N: int = 5, input_size: int = 32, *, num_classes: int = 10,
+               include_unused_edges: bool = False) -> pd.DataFrame:
+    """``hw_*`` MODEL ESTIMATES (see :data:`COLUMN_INFO`) for the sequence ``archs`` (read by
+    :func:`analognasbench.space.to_indices`: integer indices or any encodings; one architecture alone is refused, wrap
+    it in a list; None: all 15,625 cells in index order), one row per given architecture, with an
     ``arch_index`` column. ``frame.attrs`` records the chip preset and network size. The full table is built once
     per (chip, C, N, num_classes, input_size) and cached."""
     from analognasbench.nets.config import NetworkConfig, check_image_size
@@ -156,19 +159,6 @@ def cost_table(archs: Any = None, chip: ChipPreset | ChipName | str = DEFAULT_CH
     if archs is None:
         out = full.copy()
     else:
-        out = full.iloc[_indices(archs)].reset_index(drop=True)
+        out = full.iloc[to_indices(archs)].reset_index(drop=True)
     out.attrs = dict(full.attrs)
     return out
-
-
-def _indices(archs: Any) -> np.ndarray:
-    if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu":
-        idx = archs.astype(np.int64)
-    elif isinstance(archs, pd.Series) and archs.dtype.kind in "iu":
-        idx = archs.to_numpy(dtype=np.int64)
-    else:
-        idx = np.array([a if isinstance(a, (int, np.integer)) and not isinstance(a, bool) else parse(a).index
-                        for a in archs], dtype=np.int64)
-    if idx.size and (idx.min() < 0 or idx.max() >= NUM_ARCHITECTURES):
-        raise ValueError(f"architecture indices must be 0..{NUM_ARCHITECTURES - 1}")
-    return idx

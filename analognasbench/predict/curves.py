@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from analognasbench.predict.surrogates import ModelSpec, fit_predict
-from analognasbench.predict.targets import TARGETS, subset_mask
+from analognasbench.predict.targets import TARGETS, proxy_frame, subset_mask
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,13 @@ def learning_curves(targets: pd.DataFrame, proxies: pd.DataFrame | None, models:
                     skip: set[tuple] | None = None) -> pd.DataFrame:
     """Long table: pool, subset, target, model, labels, seed, kendall, spearman, n_test, seconds.
 
-    The pool is the classes of the proxy table when a model uses proxies or ``restrict_to_proxies`` is true
+    ``proxies``: a proxy table (see :func:`~analognasbench.predict.targets.proxy_frame`) or None. The pool is the
+    classes of the proxy table when a model uses proxies or ``restrict_to_proxies`` is true
     (``pool`` = ``proxy-classes`` unless the table covers every class), else every class of ``targets``
     (``all-classes``). Keys
     ``(pool, subset, target, model, labels, seed)`` in ``skip`` are not computed."""
     specs = [ModelSpec.parse(m) for m in models]
+    proxies = None if proxies is None else proxy_frame(proxies)
     pool_index = targets.index
     if restrict_to_proxies is None:
         restrict_to_proxies = any(s.uses_proxies for s in specs)

@@ -18,7 +18,7 @@ from scipy import stats
 from analognasbench.agreement import rank_agreement
 from analognasbench.agreement import top_overlap as top_overlap  # re-exported: its old home
 from analognasbench.predict.registry import COLUMN_PREFIX, get_proxy
-from analognasbench.predict.targets import TARGETS, subset_mask
+from analognasbench.predict.targets import TARGETS, proxy_frame, subset_mask
 
 
 def agreement(score: np.ndarray, target: np.ndarray, sign: int = 1) -> dict[str, float]:
@@ -38,7 +38,9 @@ def proxy_table(proxies: pd.DataFrame, targets: pd.DataFrame, *, target_names: I
                 subsets: Iterable[str] = ("all", "b80")) -> pd.DataFrame:
     """Long table: one row per (subset, target, proxy) with spearman, kendall, top10, n.
 
-    ``proxies`` is indexed by canonical_index (``zc_`` columns), ``targets`` from :func:`class_targets`."""
+    ``proxies``: a proxy table (``zc_`` columns; as :func:`~analognasbench.predict.export.load_proxies` returns it,
+    or indexed by canonical_index, see :func:`proxy_frame`), ``targets`` from :func:`class_targets`."""
+    proxies = proxy_frame(proxies)
     joined = targets.join(proxies[proxy_columns(proxies)], how="inner")
     rows = []
     for subset in subsets:
@@ -85,10 +87,11 @@ def settings_agreement(small: pd.DataFrame, full: pd.DataFrame, targets: pd.Data
                        ) -> pd.DataFrame:
     """What computing proxies on a smaller network changes, over the classes both tables hold.
 
-    ``small`` and ``full`` are proxy tables of two settings (indexed by canonical_index), e.g. the shipped table's
+    ``small`` and ``full`` are proxy tables of two settings (see :func:`proxy_frame`), e.g. the shipped table's
     C=8, N=1 network and the release's C=16, N=5 on a sample. Per proxy: n, Spearman's rho between the two
     settings' values, and per target Kendall's tau of each setting with the release on the same classes
     (``tau_<target>_small`` / ``tau_<target>_full``)."""
+    small, full = proxy_frame(small), proxy_frame(full)
     both = small.index.intersection(full.index)
     rows = []
     for col in [c for c in proxy_columns(small) if c in full.columns]:

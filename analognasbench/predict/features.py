@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analognasbench.predict.targets import proxy_frame
 from analognasbench.space import EDGES, NUM_OPS, Op, from_index
 from analognasbench.space.features import encode
 
@@ -19,7 +20,9 @@ FEATURE_SETS = ("onehot", "path", "zc", "onehot+zc", "path+zc")
 
 
 def proxy_matrix(proxies: pd.DataFrame, index: np.ndarray) -> np.ndarray:
-    """Signed-log, pool-standardised proxy features of the classes ``index`` (rows of ``proxies``)."""
+    """Signed-log, pool-standardised proxy features of the classes ``index`` (canonical indices; ``proxies`` a proxy
+    table, see :func:`~analognasbench.predict.targets.proxy_frame`)."""
+    proxies = proxy_frame(proxies)
     cols = [c for c in proxies.columns if c.startswith("zc_")]
     x = proxies.loc[index, cols].to_numpy(dtype=float)
     x = np.sign(x) * np.log1p(np.abs(x))

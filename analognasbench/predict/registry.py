@@ -10,7 +10,7 @@ with new ones (the run store keys rows by this version).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -75,15 +75,16 @@ def get_proxy(name: str) -> Proxy:
         raise ValueError(f"unknown proxy {name!r}; valid proxies: {', '.join(sorted(_REGISTRY))}") from None
 
 
-def resolve_proxies(names: str | list[str] | tuple[str, ...] | None) -> list[Proxy]:
-    """Proxies from a comma-separated string or list (None or 'all': every registered one)."""
+def resolve_proxies(names: str | Sequence[str | Proxy] | None) -> list[Proxy]:
+    """Proxies from a comma-separated string or a list of names or :class:`Proxy` objects (None or 'all': every
+    registered one). An empty selection is refused: it must never quietly mean "all" or "none"."""
     if names is None or names == "all":
         return [get_proxy(n) for n in proxy_names()]
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",") if n.strip()]
     if not names:
         raise ValueError("no proxy named; give a comma-separated list or 'all'")
-    return [get_proxy(n) for n in names]
+    return [n if isinstance(n, Proxy) else get_proxy(n) for n in names]
 
 
 def _load() -> None:

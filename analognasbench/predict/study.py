@@ -37,7 +37,7 @@ from analognasbench.predict.evaluate import (
 )
 from analognasbench.predict.registry import COLUMN_PREFIX, get_proxy
 from analognasbench.predict.surrogates import DEFAULT_MODELS
-from analognasbench.predict.targets import GOAL_TARGETS, TARGETS, class_targets, subset_mask
+from analognasbench.predict.targets import GOAL_TARGETS, TARGETS, class_targets, proxy_frame, subset_mask
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,9 @@ class StudyResult:
 
 
 def zero_label_scores(proxies: pd.DataFrame, names: tuple[str, ...] = ZERO_LABEL_COMBO) -> pd.Series:
-    """Rank average (0..1) of the named proxies, each oriented by its sign; NaN-safe (missing ranks ignored)."""
+    """Rank average (0..1) of the named proxies, each oriented by its sign; NaN-safe (missing ranks ignored).
+    Indexed by canonical_index (``proxies``: see :func:`proxy_frame`), so it joins with the targets."""
+    proxies = proxy_frame(proxies)
     cols = [COLUMN_PREFIX + n for n in names if COLUMN_PREFIX + n in proxies]
     if not cols:
         return pd.Series(np.nan, index=proxies.index)
@@ -114,7 +116,7 @@ def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Pa
               lowcost: pd.DataFrame | None = None, store_frame: pd.DataFrame | None = None,
               config: StudyConfig | None = None, resume: bool = False,
               full_network_proxies: pd.DataFrame | None = None, proxy_settings: str = "") -> StudyResult:
-    """Compute and write every table. ``proxies``: a proxy table indexed by canonical_index (None: surrogates on
+    """Compute and write every table. ``proxies``: a proxy table (see :func:`proxy_frame`; None: surrogates on
     encodings only); ``lowcost``: the low-cost dataset frame; ``store_frame``: raw store rows for the CPU/GPU
     comparison; ``full_network_proxies``: proxies of the same classes at other settings (the release's network on a
     sample), compared with ``proxies`` (:func:`settings_agreement`); ``proxy_settings``: how the proxies were computed
@@ -128,15 +130,13 @@ def run_study(release: pd.DataFrame, proxies: pd.DataFrame | None, out: str | Pa
     result = StudyResult(out)
     models = [m for m in config.models if proxies is not None or ":zc" not in m and "+zc" not in m]
     if proxies is not None:
-        proxies = proxies.set_index("canonical_index") if "canonical_index" in proxies else proxies
+        proxies = proxy_frame(proxies)
         table = proxy_table(proxies, targets, target_names=config.targets, subsets=config.subsets)
         result.tables["proxy_agreement"] = table
         result.tables["best_proxies"] = best_proxies(table)
         result.tables["zero_label"] = _zero_label(proxies, targets, config)
         if full_network_proxies is not None:
-            full = (full_network_proxies.set_index("canonical_index") if "canonical_index" in full_network_proxies
-                    else full_network_proxies)
-            result.tables["settings_agreement"] = settings_agreement(proxies, full, targets)
+            result.tables["settings_agreement"] = settings_agreement(proxies, full_network_proxies, targets)
     frames, skip = [], set()
     prior = out / "curves.csv"
     if resume and prior.is_file():

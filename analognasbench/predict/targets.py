@@ -60,6 +60,25 @@ def class_targets(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def proxy_frame(proxies: pd.DataFrame) -> pd.DataFrame:
+    """A proxy table indexed by ``canonical_index``: every consumer joins it on the class, so this is the one check.
+
+    :func:`~analognasbench.predict.export.load_proxies` returns ``canonical_index`` as a column (the stored form):
+    it becomes the index. A table already indexed by ``canonical_index`` passes as is. Anything else is refused,
+    as are repeated classes: joined on a positional index, the rows silently pair with the wrong classes."""
+    if proxies.index.name != "canonical_index":
+        if "canonical_index" not in proxies.columns:
+            raise ValueError("a proxy table must be indexed by canonical_index or hold a canonical_index column (as "
+                             f"load_proxies returns it); got index {proxies.index.name!r} and columns "
+                             f"{', '.join(map(str, proxies.columns[:8]))}")
+        proxies = proxies.set_index("canonical_index")
+    if not proxies.index.is_unique:
+        dup = proxies.index[proxies.index.duplicated()][0]
+        raise ValueError(f"a proxy table holds one row per class; canonical_index {dup} repeats (a store frame with "
+                         "several devices or configs? export it first)")
+    return proxies
+
+
 def subset_mask(targets: pd.DataFrame, subset: str) -> pd.Series:
     """``all`` or ``b80`` (class-mean baseline accuracy > 80 %)."""
     if subset == "all":

@@ -23,6 +23,12 @@ class AnalogNASConfig(MethodConfig):
     #: Fitness = objective - avm_weight * AVM (AVM: accuracy at 60 s minus at 30 days, percent points).
     avm_weight: float = 0.5
 
+    def __post_init__(self) -> None:
+        for name in ("population_size", "n_parents", "n_children"):
+            self._check(name, integer=True, low=1)
+        self._check("crossover_rate", low=0, high=1)
+        self._check("avm_weight", low=0)
+
 
 class AnalogNAS(SearchMethod):
     """AnalogNAS (Benmeziane, Lammie, Boybat, Rasch, Le Gallo, Tsai, Muralidhar, Niar, Hamza, Narayanan, Sebastian &
@@ -67,6 +73,7 @@ class AnalogNAS(SearchMethod):
             stale += key in population
             population.setdefault(int(key), (arch, fitness(arch)))
         while True:
+            ctx.next_round()
             ranked = sorted(population.values(), key=lambda item: -item[1])
             parents = [a for a, _ in ranked[: cfg.n_parents]]
             for _ in range(cfg.n_children):

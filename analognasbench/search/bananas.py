@@ -25,6 +25,12 @@ class BananasConfig(MethodConfig):
     batch_size: int = 10
     encoding: Encoding = Encoding.PATH
 
+    def __post_init__(self) -> None:
+        for name in ("n_init", "ensemble_size", "n_candidates", "n_parents", "batch_size"):
+            self._check(name, integer=True, low=1)
+        self._check_type("mlp", MLPConfig, "an MLPConfig")
+        self._check_choice("encoding", Encoding)
+
 
 class Bananas(SearchMethod):
     """BANANAS (White, Neiswanger & Savani, "BANANAS: Bayesian Optimization with Neural Architectures for Neural
@@ -54,6 +60,7 @@ class Bananas(SearchMethod):
             seen.setdefault(int(canon[arch.index]), value)
             cell_of.setdefault(int(canon[arch.index]), arch.index)
         while True:
+            ctx.next_round()
             keys = list(seen)
             ensemble = MLPEnsemble(cfg.ensemble_size, cfg.mlp, rng)
             ensemble.fit(encode(keys, cfg.encoding), np.array([seen[k] for k in keys]))

@@ -19,6 +19,9 @@ once, here, for every method:
   surrogate prediction or a noisy draw), the *measured* objective, and the incumbent (the best observed so far).
   Anytime curves and regret use the measured value of the incumbent; the final architecture is always reported
   with its measured values.
+* **Stopping.** The budget is checked in ``ctx.evaluate`` and, once per round of a method's main loop, in
+  ``ctx.next_round()``: a round that proposes nothing still stops at the time budget, and counts towards
+  ``Budget.max_stale``. Method settings are checked when their config is made (:meth:`MethodConfig._check`).
 * **Determinism.** Methods draw only from the ``numpy.random.Generator`` they are given; with an evaluation budget
   (no time budget) the same seed gives the same trajectory.
 """
@@ -28,9 +31,10 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -38,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from analognasbench.bench.errors import UnmeasuredArchitectureError
+from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import Metric
 from analognasbench.space import (
     NUM_ARCHITECTURES,
@@ -64,6 +69,62 @@ class BudgetExhausted(Exception):  # noqa: N818 - a signal, not an error
     """Raised by the context when the search must stop; :meth:`SearchMethod.run` catches it."""
 
 
+def check_number(what: str, value: Any, *, integer: bool = False, low: float | None = None,
+                 high: float | None = None, low_open: bool = False, high_open: bool = False,
+                 finite: bool = True, optional: bool = False) -> Any:
+    """``value`` if it is a number in the given range, else a TypeError (not a number; bools and numeric strings
+    are refused, so ``True`` is not taken as 1 nor ``"10"`` compared with an int deep inside a search) or a
+    ValueError (out of range, NaN, or infinite unless ``finite=False``), each naming ``what`` and what is expected.
+
+    The one check behind every configuration of the search layer (method configs, ``Objective``, ``Budget``,
+    ``CompareConfig``): a bad setting fails where it is made, not as a hang or an IndexError in a search loop.
+    numpy scalars come back as Python numbers; ``optional`` lets ``None`` through.
+    """
+    if value is None and optional:
+        return None
+    ints = (int, np.integer)
+    kinds = ints if integer else (*ints, float, np.floating)
+    expected = _expected(integer, low, high, low_open, high_open, finite)
+    if optional:
+        expected += " or None"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, kinds):
+        raise TypeError(f"{what} must be {expected}; got {type(value).__name__} {value!r}")
+    value = int(value) if isinstance(value, np.integer) else float(value) if isinstance(value, np.floating) else value
+    bad = (value != value or (finite and isinstance(value, float) and not math.isfinite(value))  # NaN, inf
+           or (low is not None and (value <= low if low_open else value < low))
+           or (high is not None and (value >= high if high_open else value > high)))
+    if bad:
+        raise ValueError(f"{what} must be {expected}; got {value!r}")
+    return value
+
+
+def _expected(integer: bool, low: float | None, high: float | None, low_open: bool, high_open: bool,
+              finite: bool) -> str:
+    """What :func:`check_number` expects, in words ("a positive integer", "a number in [0, 1]")."""
+    noun = "integer" if integer else "finite number" if finite and high is None else "number"
+    if high is None and low == 0 and low_open or high is None and integer and low == 1 and not low_open:
+        return f"a positive {noun}"
+    if high is None and low == 0:
+        return f"a non-negative {noun}"
+    noun = f"an {noun}" if integer else f"a {noun}"
+    if low is not None and high is not None:
+        return f"{noun} in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{noun} {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"{noun} {'<' if high_open else '<='} {high:g}"
+    return noun
+
+
+def check_sequence(what: str, value: Any, example: str) -> tuple[Any, ...]:
+    """``value`` as a tuple, refusing a plain string (iterating it would give one letter per element, e.g. an
+    "unknown objective 'a'") and anything that is not a collection; ``example`` shows a valid value."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable) or isinstance(value, Iterator):
+        got = f"the string {value!r}" if isinstance(value, (str, bytes)) else f"{type(value).__name__} {value!r}"
+        raise TypeError(f"{what} must be a tuple or list, e.g. {example}; got {got}")
+    return tuple(value)
+
+
 @dataclass(frozen=True)
 class Objective:
     """What to maximise: a metric of the dataset (percent accuracy), optionally under a parameter cap."""
@@ -74,8 +135,8 @@ class Objective:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metric", Metric.parse(self.metric))
-        if self.params_cap is not None and not self.params_cap > 0:
-            raise ValueError(f"params_cap must be a positive number of parameters or None; got {self.params_cap!r}")
+        object.__setattr__(self, "params_cap", check_number("Objective.params_cap", self.params_cap,
+                                                            low=0, low_open=True, finite=False, optional=True))
 
     def make_context(self, evaluator: Evaluator, budget: Budget, noise_rng: np.random.Generator) -> SearchContext:
         """The context a run searches through (a multi-objective returns its own, see ``search.multiobjective``)."""
@@ -94,12 +155,14 @@ class Budget:
     def __post_init__(self) -> None:
         if self.evaluations is None and self.seconds is None:
             raise ValueError("a budget needs evaluations and/or seconds; both are None")
-        if self.evaluations is not None and (not isinstance(self.evaluations, (int, np.integer)) or self.evaluations < 1):
-            raise ValueError(f"evaluations must be a positive integer or None; got {self.evaluations!r}")
-        if self.seconds is not None and not self.seconds > 0:
-            raise ValueError(f"seconds must be positive or None; got {self.seconds!r}")
-        if self.max_stale < 1:
-            raise ValueError(f"max_stale must be a positive integer; got {self.max_stale!r}")
+        checked = {"evaluations": check_number("Budget.evaluations", self.evaluations,
+                                               integer=True, low=1, optional=True),
+                   "seconds": check_number("Budget.seconds", self.seconds, low=0, low_open=True,
+                                           finite=False, optional=True),
+                   "max_stale": check_number("Budget.max_stale", self.max_stale,
+                                             integer=True, low=1)}
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True)
@@ -247,6 +310,8 @@ class SearchContext:
         self.trajectory: list[Evaluation] = []
         self.repeats = self.unmeasured = self.infeasible = 0
         self._stale = 0
+        self._proposals = 0  # every call of evaluate, charged or free: next_round tells idle rounds by it
+        self._proposals_at_round = -1
         self._best: tuple[float, Architecture, float] | None = None
         self.chosen: Architecture | None = None
         self._start = time.perf_counter()
@@ -369,6 +434,7 @@ class SearchContext:
         a = parse(arch)
         index = a.index
         row = int(self._row[index])
+        self._proposals += 1
         self._check_time()
         if row < 0 or not self._ok_cell[index]:
             if row < 0:
@@ -397,14 +463,25 @@ class SearchContext:
             raise BudgetExhausted(f"every candidate {self.unit} evaluated")
         return value
 
+    def next_round(self) -> None:
+        """Call at the top of every round of a method's main loop. The budget is otherwise checked only inside
+        ``evaluate``, so a round that proposes nothing (a degenerate setting, a bug in a new method) would spin
+        forever: here the time budget is checked, and a round without a single proposal since the previous one
+        counts as a free proposal towards ``Budget.max_stale``. Free: one clock read per round."""
+        self._check_time()
+        if self._proposals == self._proposals_at_round:
+            self._tick_stale(idle_round=True)
+        self._proposals_at_round = self._proposals
+
     def _check_time(self) -> None:
         if self.budget.seconds is not None and self.elapsed_s >= self.budget.seconds:
             raise BudgetExhausted("time budget spent")
 
-    def _tick_stale(self) -> None:
+    def _tick_stale(self, idle_round: bool = False) -> None:
         self._stale += 1
         if self._stale >= self.budget.max_stale:
-            raise BudgetExhausted(f"{self._stale} consecutive proposals brought no new evaluation")
+            what = "proposals and idle rounds (the last proposed nothing)" if idle_round else "proposals"
+            raise BudgetExhausted(f"{self._stale} consecutive {what} brought no new evaluation")
 
     def observed_of(self, arch: Iterable[int]) -> float | None:
         """The cached observation of an evaluated class (None if not evaluated); free."""
@@ -442,7 +519,38 @@ _REGISTRY: dict[str, type[SearchMethod]] = {}
 
 @dataclass(frozen=True)
 class MethodConfig:
-    """Base of every method's hyper-parameters (a frozen dataclass per method)."""
+    """Base of every method's hyper-parameters (a frozen dataclass per method).
+
+    A subclass checks every field in ``__post_init__`` with :meth:`_check` (numbers) or :meth:`_check_type`, so
+    a bad setting fails when the config is made, with the method, the field and what is expected, not as a
+    search loop that never evaluates or an IndexError deep inside a run (tests/test_search_audit.py passes a
+    wrong value to every field of every registered method's config).
+    """
+
+    def _what(self, name: str) -> str:
+        """How a message names a field: the methods that use this config, then ``Config.field``."""
+        methods = [m for m, cls in _REGISTRY.items() if cls.Config is type(self)]
+        label = f"{type(self).__name__}.{name}"
+        return f"search method{'s' * (len(methods) > 1)} {', '.join(methods)}: {label}" if methods else label
+
+    def _check(self, name: str, **limits: Any) -> None:
+        """Check a numeric field with :func:`check_number` (``limits`` are its keywords); numpy scalars become
+        Python numbers, so results and JSON see plain values."""
+        object.__setattr__(self, name, check_number(self._what(name), getattr(self, name), **limits))
+
+    def _check_choice(self, name: str, choices: type[ClosedSet]) -> None:
+        """Parse the field ``name`` into the closed set ``choices`` (a member or its string); the error names the
+        field and lists the valid values."""
+        try:
+            object.__setattr__(self, name, choices.parse(getattr(self, name)))
+        except ValueError as exc:
+            raise ValueError(f"{self._what(name)}: {exc}") from None
+
+    def _check_type(self, name: str, kind: type, expected: str) -> None:
+        """TypeError unless the field ``name`` is a ``kind`` (``expected`` says what to pass)."""
+        value = getattr(self, name)
+        if not isinstance(value, kind):
+            raise TypeError(f"{self._what(name)} must be {expected}; got {type(value).__name__} {value!r}")
 
 
 class SearchMethod(ABC):
@@ -481,6 +589,11 @@ class SearchMethod(ABC):
 
     def __init__(self, config: MethodConfig | None = None, **overrides: Any):
         if config is None:
+            known = [f.name for f in fields(self.Config)]
+            unknown = [k for k in overrides if k not in known]
+            if unknown:
+                raise TypeError(f"search method {self.name} has no setting {', '.join(map(repr, unknown))}; "
+                                f"its settings ({self.Config.__name__}): {', '.join(known) or 'none'}")
             config = self.Config(**overrides)
         elif overrides:
             raise ValueError("pass either a config object or keyword overrides, not both")
@@ -503,12 +616,18 @@ class SearchMethod(ABC):
         (best observed objective)."""
         return ctx.chosen if ctx.chosen is not None else ctx.incumbent
 
-    def run(self, evaluator: Evaluator, objective: Objective | None = None, budget: Budget | None = None,
-            seed: int = 0) -> Result:
-        """Search with ``evaluator`` under ``budget`` and report the final architecture's measured values."""
+    def run(self, evaluator: Evaluator, objective: Objective | Metric | str | None = None,
+            budget: Budget | int | None = None, seed: int = 0) -> Result:
+        """Search with ``evaluator`` under ``budget`` and report the final architecture's measured values.
+
+        ``evaluator`` is an :class:`Evaluator`, never a benchmark or a table: whether the search sees the table or
+        a surrogate is a choice (the paper uses both), so it is made explicitly with ``from_bench(bench)`` /
+        ``from_bench(bench, "surrogate")`` or ``TabularEvaluator(df)``. Two shorthands, as on the command line: a
+        metric name for ``objective`` means ``Objective(metric)``, and an int for ``budget`` means
+        ``Budget(evaluations)``. Anything else raises a TypeError saying what to pass.
+        """
+        objective, budget = _run_arguments(self.name, evaluator, objective, budget)
         self.check_available()
-        objective = objective or Objective()
-        budget = budget or Budget()
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
         method_rng, noise_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(2))
@@ -528,6 +647,36 @@ class SearchMethod(ABC):
                       ctx.repeats, ctx.unmeasured, ctx.infeasible, reason,
                       {f.name: getattr(self.config, f.name) for f in fields(self.config)}, ctx.pareto_frame(),
                       unit=ctx.unit)
+
+
+def _run_arguments(method: str, evaluator: Any, objective: Any, budget: Any) -> tuple[Objective, Budget]:
+    """The objective and budget of :meth:`SearchMethod.run` (a metric name and an int converted), or a TypeError
+    that says how to make the right object (instead of an AttributeError from inside the run)."""
+    where = f"{method}.run"
+    if not isinstance(evaluator, Evaluator):
+        if isinstance(evaluator, pd.DataFrame):
+            how = "TabularEvaluator(df) (the table) or make_evaluator('surrogate', df)"
+        elif hasattr(evaluator, "df"):
+            how = "from_bench(bench) (the table) or from_bench(bench, 'surrogate')"
+        else:
+            how = "from_bench(bench) or TabularEvaluator(df) (analognasbench.search)"
+        raise TypeError(f"{where}: expected an Evaluator as the first argument; got {type(evaluator).__name__}: "
+                        f"make one with {how}")
+    if objective is None:
+        objective = Objective()
+    elif isinstance(objective, str):  # a Metric is a str: the metric to maximise
+        objective = Objective(objective)
+    elif not isinstance(objective, Objective):
+        raise TypeError(f"{where}: objective must be an Objective, e.g. Objective('analog_drift_86400', "
+                        f"params_cap=None), or a metric name; got {type(objective).__name__} {objective!r}")
+    if budget is None:
+        budget = Budget()
+    elif isinstance(budget, (int, np.integer)) and not isinstance(budget, bool):
+        budget = Budget(int(budget))
+    elif not isinstance(budget, Budget):
+        raise TypeError(f"{where}: budget must be a Budget, e.g. Budget(evaluations=100, seconds=None), or a "
+                        f"number of evaluations; got {type(budget).__name__} {budget!r}")
+    return objective, budget
 
 
 def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:

@@ -26,6 +26,13 @@ class BOConfig(MethodConfig):
     #: EI exploration margin, in objective units.
     xi: float = 0.0
 
+    def __post_init__(self) -> None:
+        self._check("n_init", integer=True, low=1)  # the first GP needs a point, and EI a best value
+        self._check("n_random_candidates", integer=True, low=0)  # 0: neighbours of the best only
+        self._check("n_local_parents", integer=True, low=0)  # 0: random candidates only
+        self._check("max_train", integer=True, low=1)
+        self._check("xi", low=0)
+
 
 class BayesianOptimization(SearchMethod):
     """GP Bayesian optimisation with expected improvement (Jones, Schonlau & Welch, "Efficient Global Optimization
@@ -58,6 +65,7 @@ class BayesianOptimization(SearchMethod):
                 seen.append((arch.index, value))
         gp = HammingGP(NUM_EDGES)
         while True:
+            ctx.next_round()
             scored = _scored(ctx, seen, rng)
             train = _training_subset(scored, cfg.max_train)
             x = encode([i for i, _ in train], Encoding.ONEHOT)

@@ -34,6 +34,8 @@ from analognasbench.search.base import (
     Result,
     SearchContext,
     avm_metrics,
+    check_number,
+    check_sequence,
     get_method,
     method_names,
 )
@@ -80,6 +82,10 @@ def unavailable_methods() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class CompareConfig:
+    """What ``run_comparison`` runs. ``methods`` is a tuple or list of names (a plain string is refused, not split
+    into letters); ``objective`` an :class:`Objective` or a metric name; the counts are positive integers (bools
+    and strings refused), ``surrogate_samples`` at least 2."""
+
     methods: tuple[str, ...] = field(default_factory=default_methods)
     seeds: int = 10
     #: Evaluations per run (exhaustive search: every candidate).
@@ -92,7 +98,11 @@ class CompareConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "evaluator", EvaluatorMode.parse(self.evaluator))
-        named = tuple(self.methods)
+        # A string is refused rather than taken as one name: "random" would otherwise compare methods "r", "a", ...
+        named = check_sequence("CompareConfig.methods", self.methods, '("random", "regularized_evolution")')
+        bad = [m for m in named if not isinstance(m, str)]
+        if bad:
+            raise TypeError(f"CompareConfig.methods must hold method names (str); got {bad[0]!r}")
         methods = tuple(dict.fromkeys(named))  # a method named twice would run twice per seed
         if len(methods) != len(named):
             log.warning("methods named more than once run once each: %s", ", ".join(methods))
@@ -101,8 +111,15 @@ class CompareConfig:
             get_method(name).check_available()  # unknown names list the valid ones; a missing extra is named
         if not self.methods:
             raise ValueError("no methods to compare")
-        if self.seeds < 1 or self.budget < 1 or self.workers < 1:
-            raise ValueError(f"seeds, budget and workers must be >= 1; got {self.seeds}, {self.budget}, {self.workers}")
+        for name in ("seeds", "budget", "workers", "surrogate_samples"):
+            low = 2 if name == "surrogate_samples" else 1  # a surrogate needs two training architectures
+            object.__setattr__(self, name, check_number(f"CompareConfig.{name}", getattr(self, name), integer=True,
+                                                        low=low))
+        if isinstance(self.objective, str):  # a metric name, as SearchMethod.run takes it
+            object.__setattr__(self, "objective", Objective(self.objective))
+        if not isinstance(self.objective, Objective):
+            raise TypeError(f"CompareConfig.objective must be an Objective (or a metric name); got "
+                            f"{type(self.objective).__name__} {self.objective!r}")
 
 
 @dataclass

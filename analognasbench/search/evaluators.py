@@ -85,12 +85,14 @@ class TabularEvaluator(Evaluator):
 
     # ----- table access -----------------------------------------------------------------------------------------
     def column(self, name: str) -> np.ndarray:
-        """A numeric column as float64 (cached)."""
+        """A numeric column as float64 (cached, read-only: every search on this evaluator shares it)."""
         if name not in self._cols:
             if name not in self.df.columns:
                 have = [m.value for m in Metric if m.value in self.df.columns]
                 raise ValueError(f"the dataset has no column {name!r}; metrics present: {', '.join(have) or 'none'}")
-            self._cols[name] = self.df[name].to_numpy(dtype=np.float64)
+            values = self.df[name].to_numpy(dtype=np.float64)  # a copy when the column is not float64
+            values.setflags(write=False)
+            self._cols[name] = values
         return self._cols[name]
 
     def row_of_cells(self) -> np.ndarray:
@@ -188,9 +190,13 @@ class SurrogateEvaluator(TabularEvaluator):
         self._pred: dict[str, np.ndarray] = {}
 
     def observed(self, metric: Metric) -> np.ndarray:
+        """The cached predictions, read-only as the table's columns are: every later search on this evaluator
+        reads the same array, so a caller's in-place write must fail rather than change their results."""
         metric = Metric.parse(metric)
         if metric.value not in self._pred:
-            self._pred[metric.value] = self._fit_predict(metric)
+            pred = self._fit_predict(metric)
+            pred.setflags(write=False)
+            self._pred[metric.value] = pred
         return self._pred[metric.value]
 
     def _fit_predict(self, metric: Metric) -> np.ndarray:

@@ -18,6 +18,11 @@ class GAConfig(MethodConfig):
     #: Per-edge mutation probability.
     mutation_rate: float = 1.0 / NUM_EDGES
 
+    def __post_init__(self) -> None:
+        self._check("population_size", integer=True, low=1)
+        self._check("crossover_rate", low=0, high=1)
+        self._check("mutation_rate", low=0, high=1)
+
 
 def non_dominated_fronts(points: np.ndarray) -> list[list[int]]:
     """Fast non-dominated sorting (Deb et al. 2002) of rows of ``points``, every column maximised."""
@@ -78,6 +83,7 @@ class GeneticIMC(SearchMethod):
             stale += int(rows[arch.index]) in pop
             pop.setdefault(int(rows[arch.index]), (arch, ctx.evaluate(arch), -_params(ctx, arch)))
         while True:
+            ctx.next_round()
             members = list(pop.values())
             pts = np.array([[v, p] for _, v, p in members])
             rank, crowd = _rank_and_crowding(pts)

@@ -26,6 +26,14 @@ class GibbonConfig(MethodConfig):
     mlp: MLPConfig = field(default_factory=lambda: MLPConfig(hidden=(32,), epochs=100, learning_rate=0.01))
     encoding: Encoding = Encoding.BOTH
 
+    def __post_init__(self) -> None:
+        for name in ("population_size", "n_offspring", "n_evaluate", "ensemble_size"):
+            self._check(name, integer=True, low=1)  # n_evaluate 0: the loop would train and never evaluate
+        self._check("crossover_rate", low=0, high=1)
+        self._check("mutation_rate", low=0, high=1)
+        self._check_type("mlp", MLPConfig, "an MLPConfig")
+        self._check_choice("encoding", Encoding)
+
 
 class Gibbon(SearchMethod):
     """Gibbon (Sun, Wang, Yang, Li, Zhang, Yu, Li, Han & Li, "Gibbon: Efficient Co-Exploration of NN Model and
@@ -57,6 +65,7 @@ class Gibbon(SearchMethod):
             seen.setdefault(int(canon[arch.index]), (arch, ctx.evaluate(arch)))
         population = list(seen.values())
         while True:
+            ctx.next_round()
             keys = list(seen)
             ensemble = MLPEnsemble(cfg.ensemble_size, cfg.mlp, rng)
             ensemble.fit(encode(keys, cfg.encoding), np.array([seen[k][1] for k in keys]))

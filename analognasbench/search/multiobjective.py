@@ -30,7 +30,16 @@ import pandas as pd
 from analognasbench import hardware
 from analognasbench.enums import ClosedSet
 from analognasbench.pipeline.schema import Metric
-from analognasbench.search.base import DEFAULT_METRIC, Budget, Evaluator, Objective, Result, SearchContext
+from analognasbench.search.base import (
+    DEFAULT_METRIC,
+    Budget,
+    Evaluator,
+    Objective,
+    Result,
+    SearchContext,
+    check_number,
+    check_sequence,
+)
 from analognasbench.search.pareto import hypervolume_2d, nondominated_ranks, pareto_mask
 from analognasbench.space import Architecture, from_index, parse
 from analognasbench.space.features import cell_canonical
@@ -71,6 +80,9 @@ class ObjectiveTerm:
         """``NAME``, ``NAME:max`` or ``NAME:min`` (metrics default to max, ``hw_*`` costs to min)."""
         if isinstance(text, ObjectiveTerm):
             return text
+        if not isinstance(text, str):
+            raise TypeError(f"an objective term is a string NAME[:max|min] or an ObjectiveTerm; got "
+                            f"{type(text).__name__} {text!r}")
         name, _, direction = str(text).partition(":")
         if not direction:
             direction = "min" if name in hardware.COLUMN_INFO else "max"
@@ -78,6 +90,10 @@ class ObjectiveTerm:
 
     def __str__(self) -> str:
         return f"{self.name}:{self.direction.value}"
+
+
+#: A valid ``terms`` value, shown when a string or another non-sequence is given.
+_EXAMPLE = '("analog_drift_86400:max", "hw_energy_uj:min")'
 
 
 def _default_terms() -> tuple[ObjectiveTerm, ...]:
@@ -104,7 +120,9 @@ class MultiObjective(Objective):
     reference: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        terms = tuple(ObjectiveTerm.parse(t) for t in self.terms)
+        # A string is refused, not split into letters ("unknown objective 'a'") nor taken as one term (one term
+        # is not a multi-objective): the terms are a tuple, as the command line's --objectives list.
+        terms = tuple(ObjectiveTerm.parse(t) for t in check_sequence("MultiObjective.terms", self.terms, _EXAMPLE))
         if len(terms) < 2:
             raise ValueError(f"a multi-objective needs at least two terms; got {len(terms)}")
         names = [t.name for t in terms]
@@ -118,8 +136,9 @@ class MultiObjective(Objective):
         object.__setattr__(self, "metric", Metric.parse(first.name) if first else DEFAULT_METRIC)
         hardware.get_chip(self.chip)  # a bad preset name or file fails here, with the valid names
         if self.reference is not None:
-            ref = tuple(float(v) for v in self.reference)
-            if len(ref) != len(terms) or not np.isfinite(ref).all():
+            ref = tuple(float(check_number(f"MultiObjective.reference[{i}]", v)) for i, v in
+                        enumerate(check_sequence("MultiObjective.reference", self.reference, "(80.0, 5.0)")))
+            if len(ref) != len(terms):  # each value is finite: check_number refuses NaN and inf
                 raise ValueError(f"the hypervolume reference needs one finite value per term ({len(terms)}); "
                                  f"got {self.reference!r}")
             object.__setattr__(self, "reference", ref)
@@ -323,10 +342,13 @@ def parse_objective(terms: Sequence[str] | None, metric: str | Metric = DEFAULT_
         if reference is not None:
             raise ValueError("a hypervolume reference point needs several objectives (--objectives)")
         return Objective(metric, params_cap=params_cap)
+    terms = check_sequence("objective terms", terms, _EXAMPLE)
     if reference is not None and len(terms) != 2:
         raise ValueError(f"--hv-reference: the hypervolume is computed for exactly two objectives; got {len(terms)}")
     return MultiObjective(params_cap=params_cap, terms=tuple(ObjectiveTerm.parse(t) for t in terms), chip=chip,
-                          reference=None if reference is None else tuple(reference), **(network or {}))
+                          reference=None if reference is None else check_sequence("the hypervolume reference",
+                                                                                  reference, "(80.0, 5.0)"),
+                          **(network or {}))
 
 
 __all__ = ["Direction", "MultiObjective", "MultiObjectiveContext", "ObjectiveTerm", "check_reference", "exhaustive_front",

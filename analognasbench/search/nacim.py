@@ -20,6 +20,12 @@ class NACIMConfig(MethodConfig):
     #: Probability of replacing an edge's sampled op by a uniform one (keeps exploring after convergence).
     epsilon: float = 0.05
 
+    def __post_init__(self) -> None:
+        self._check("learning_rate", low=0, low_open=True)
+        self._check("batch_size", integer=True, low=1)  # 0: no architecture sampled, no evaluation, ever
+        self._check("baseline_decay", low=0, high=1)
+        self._check("epsilon", low=0, high=1)
+
 
 class NACIM(SearchMethod):
     """NACIM (Jiang, Lou, Yan, Hu & Shi, "Device-Circuit-Architecture Co-Exploration for Computing-in-Memory Neural
@@ -45,6 +51,7 @@ class NACIM(SearchMethod):
         logits = np.zeros((NUM_EDGES, NUM_OPS))
         baseline, spread = None, 0.05
         while True:
+            ctx.next_round()
             grads, rewards = [], []
             while len(rewards) < cfg.batch_size:
                 probs = np.exp(logits - logits.max(axis=1, keepdims=True))

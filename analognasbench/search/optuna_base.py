@@ -63,6 +63,7 @@ class OptunaSearch(SearchMethod):
         with quiet_optuna() as optuna:
             study = self.study = optuna.create_study(directions=directions, sampler=self.sampler(optuna, seed))
             while True:  # ctx.evaluate raises BudgetExhausted to stop
+                ctx.next_round()
                 trial = study.ask()
                 arch = suggest_architecture(trial)
                 repeat = ctx.is_candidate(arch) and ctx.is_evaluated(arch)

@@ -19,6 +19,11 @@ class NSGA2Config(MethodConfig):
     #: Per-parameter mutation probability; None: Optuna's default, 1 / number of parameters.
     mutation_prob: float | None = None
 
+    def __post_init__(self) -> None:
+        self._check("population_size", integer=True, low=2)  # Optuna's NSGAIISampler needs at least 2
+        self._check("crossover_prob", low=0, high=1)
+        self._check("mutation_prob", low=0, high=1, optional=True)
+
 
 class OptunaNSGA2(OptunaSearch):
     """NSGA-II through Optuna's ``NSGAIISampler`` (Deb, Pratap, Agarwal & Meyarivan, "A Fast and Elitist

@@ -17,6 +17,10 @@ class TPEConfig(MethodConfig):
     #: default).
     n_ei_candidates: int = 24
 
+    def __post_init__(self) -> None:
+        self._check("n_startup_trials", integer=True, low=0)
+        self._check("n_ei_candidates", integer=True, low=1)
+
 
 class OptunaTPE(OptunaSearch):
     """Tree-structured Parzen Estimator through Optuna's ``TPESampler`` (Bergstra, Bardenet, Bengio & Kegl,

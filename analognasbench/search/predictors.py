@@ -12,6 +12,8 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.stats import norm
 
+from analognasbench.search.base import check_number, check_sequence
+
 
 @dataclass(frozen=True)
 class MLPConfig:
@@ -21,6 +23,16 @@ class MLPConfig:
     epochs: int = 200
     learning_rate: float = 0.01
     weight_decay: float = 1e-4
+
+    def __post_init__(self) -> None:
+        """Checked with the search layer's one helper, so a method config holding a bad MLP fails when made."""
+        hidden = check_sequence("MLPConfig.hidden", self.hidden, "(32, 32)")
+        object.__setattr__(self, "hidden", tuple(check_number(f"MLPConfig.hidden[{i}]", h, integer=True, low=1)
+                                                 for i, h in enumerate(hidden)))
+        object.__setattr__(self, "epochs", check_number("MLPConfig.epochs", self.epochs, integer=True, low=1))
+        object.__setattr__(self, "learning_rate", check_number("MLPConfig.learning_rate", self.learning_rate,
+                                                               low=0, low_open=True))
+        object.__setattr__(self, "weight_decay", check_number("MLPConfig.weight_decay", self.weight_decay, low=0))
 
 
 class MLPEnsemble:

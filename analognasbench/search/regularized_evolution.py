@@ -19,6 +19,10 @@ class EvolutionConfig(MethodConfig):
     #: Tournament size: the best of this many random members is the parent.
     sample_size: int = 5
 
+    def __post_init__(self) -> None:
+        self._check("population_size", integer=True, low=1)
+        self._check("sample_size", integer=True, low=1)
+
 
 def aging_evolution(ctx: SearchContext, rng: np.random.Generator, config: EvolutionConfig, noisy: bool) -> None:
     """The loop of Real et al.: random population, then tournament -> one-edge mutation -> add child, kill oldest."""
@@ -28,6 +32,7 @@ def aging_evolution(ctx: SearchContext, rng: np.random.Generator, config: Evolut
         arch = ctx.sample(rng)
         population.append((arch, evaluate(arch)))
     while True:
+        ctx.next_round()
         picks = rng.choice(len(population), size=min(config.sample_size, len(population)), replace=False)
         if isinstance(ctx, MultiObjectiveContext):  # several objectives: the best non-dominated rank wins
             parent = ctx.best_of([population[int(i)][0] for i in picks], rng)

@@ -29,11 +29,11 @@ class ZCGuidedConfig(MethodConfig):
     proxies: str = "proxies-cifar10"
 
     def __post_init__(self) -> None:
-        if not 0 < self.warm_fraction <= 1:
-            raise ValueError(f"warm_fraction must lie in (0, 1]; got {self.warm_fraction!r}")
+        self._check("warm_fraction", low=0, high=1, low_open=True)
         for name in ("n_init", "n_candidates", "n_parents", "batch_size", "rounds"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)!r}")
+            self._check(name, integer=True, low=1)
+        self._check("n_random", integer=True, low=0)
+        self._check_type("proxies", str, 'a proxy table name or path, or "" for none')
 
 
 def _proxy_features(table: str) -> tuple[dict[int, int], np.ndarray, np.ndarray] | None:
@@ -106,6 +106,7 @@ class ZCGuided(SearchMethod):
         while len(seen) < cfg.n_init:
             evaluate(ctx.sample_unevaluated(rng).index)
         while True:
+            ctx.next_round()
             keys = list(seen)
             params = {"max_depth": 3, "eta": 0.1, "subsample": 0.8, "nthread": 1, "verbosity": 0,
                       "seed": int(rng.integers(2**31 - 1))}

@@ -16,6 +16,9 @@ Encodings (all interconvertible for every one of the 15,625 cells):
 :func:`parse` accepts any of these (and the tuple written as text, and the op matrix as nested lists) and returns an
 :class:`Architecture`. Every entry point (``AnalogNASBench.query``/``query_metric``, ``anb query``/``space``, the
 architecture files of ``anb generate``) goes through it, so they all accept exactly the same inputs.
+:data:`ArchLike` is the type of what it accepts, taken by every single-architecture helper of
+:mod:`analognasbench.space`. :func:`to_indices` is the one reader of a *sequence* of architectures: it refuses a
+single architecture given where a sequence is expected.
 
 **Digit strings: one rule.** A string of ASCII digits only (no sign, no separator) is read as
 
@@ -35,8 +38,8 @@ module.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -67,17 +70,19 @@ class Architecture(tuple):
     def __new__(cls, ops: Iterable[int]) -> Architecture:
         if isinstance(ops, Architecture):
             return ops
-        if isinstance(ops, (str, bytes)) or not isinstance(ops, Iterable):
-            raise ValueError(f"expected {_EXPECTED}; got {ops!r}")
+        if isinstance(ops, (str, bytes)) or not isinstance(ops, Iterable):  # the constructor takes op indices only
+            raise ValueError(f"Architecture() takes {NUM_EDGES} op indices 0..{NUM_OPS - 1} (e.g. a tuple); "
+                             f"got {ops!r}; read any other encoding with space.parse")
         values = tuple(ops)
         if len(values) != NUM_EDGES:
             raise ValueError(f"an architecture has {NUM_EDGES} edges, got {len(values)} ops in {values!r}")
-        checked = []
-        for v in values:
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) < NUM_OPS:
-                raise ValueError(f"op indices must be integers 0..{NUM_OPS - 1} ({', '.join(OP_NAMES)}); got {values!r}")
-            checked.append(int(v))
-        return super().__new__(cls, checked)
+        if not all(type(v) is int and 0 <= v < NUM_OPS for v in values):  # fast path: plain ints (bool is no int)
+            for v in values:
+                if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) < NUM_OPS:
+                    raise ValueError(f"op indices must be integers 0..{NUM_OPS - 1} ({', '.join(OP_NAMES)}); "
+                                     f"got {values!r}")
+            values = tuple(int(v) for v in values)
+        return super().__new__(cls, values)
 
     def __repr__(self) -> str:
         return f"Architecture({tuple(self)!r})"
@@ -108,16 +113,27 @@ class Architecture(tuple):
         return to_op_matrix(self)
 
 
-def to_index(arch: Iterable[int]) -> int:
+#: Anything :func:`parse` accepts (the type of every single-architecture argument in :mod:`analognasbench.space`):
+#: an :class:`Architecture` or 6 op indices, an index (int, numpy integer or 0-d integer array), a NAS-Bench-201
+#: string, the short form, the tuple as text, or a 4x4 op matrix (array or nested lists).
+ArchLike: TypeAlias = Architecture | Iterable[int] | int | np.integer | str | np.ndarray | Sequence[Sequence[int]]
+
+
+def to_index(arch: ArchLike) -> int:
     """The project's index: the tuple as a base-5 number, first edge most significant."""
     index = 0
-    for v in Architecture(arch):
+    for v in parse(arch):
         index = index * NUM_OPS + v
     return index
 
 
+def _is_int(value: object) -> bool:
+    """An integer index, count or seed: Python or numpy integers, never a bool (``True`` is no index)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def from_index(index: int) -> Architecture:
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= int(index) < NUM_ARCHITECTURES:
+    if not _is_int(index) or not 0 <= int(index) < NUM_ARCHITECTURES:
         raise ValueError(f"architecture index must be an integer 0..{NUM_ARCHITECTURES - 1}; got {index!r}")
     index = int(index)
     digits = []
@@ -127,8 +143,8 @@ def from_index(index: int) -> Architecture:
     return Architecture(reversed(digits))
 
 
-def to_nb201_str(arch: Iterable[int]) -> str:
-    a = Architecture(arch)
+def to_nb201_str(arch: ArchLike) -> str:
+    a = parse(arch)
     nodes = []
     for target in range(2, NUM_NODES + 1):
         edges = [f"{OP_NAMES[a[i]]}~{EDGES[i][0] - 1}" for i in _STR_ORDER if EDGES[i][1] == target]
@@ -159,8 +175,8 @@ def from_nb201_str(text: str) -> Architecture:
     return Architecture(ops[edge] for edge in EDGES)
 
 
-def to_short(arch: Iterable[int]) -> str:
-    return "".join(str(v) for v in Architecture(arch))
+def to_short(arch: ArchLike) -> str:
+    return "".join(str(v) for v in parse(arch))
 
 
 def from_short(text: str) -> Architecture:
@@ -169,10 +185,10 @@ def from_short(text: str) -> Architecture:
     return Architecture(int(c) for c in text)
 
 
-def to_op_matrix(arch: Iterable[int]) -> np.ndarray:
+def to_op_matrix(arch: ArchLike) -> np.ndarray:
     """4x4 int8 matrix: ``M[i, j]`` is the op on edge node i+1 -> node j+1 (i < j), -1 where there is no edge."""
     matrix = np.full((NUM_NODES, NUM_NODES), -1, dtype=np.int8)
-    for (src, dst), op in zip(EDGES, Architecture(arch)):
+    for (src, dst), op in zip(EDGES, parse(arch)):
         matrix[src - 1, dst - 1] = op
     return matrix
 
@@ -193,7 +209,9 @@ def from_op_matrix(matrix: Any) -> Architecture:
 
 
 _DIGITS = re.compile(r"[0-9]+")
-_TUPLE_TEXT = re.compile(r"[(\[]?\s*[0-9]+(\s*,\s*[0-9]+)*\s*,?\s*[)\]]?")
+_TUPLE_BODY = r"\s*[0-9]+(?:\s*,\s*[0-9]+)*\s*,?\s*"
+#: The tuple as text: in matching parentheses or brackets, or bare ("2, 1, 0, 2, 1, 0"); never half-bracketed.
+_TUPLE_TEXT = re.compile(rf"\({_TUPLE_BODY}\)|\[{_TUPLE_BODY}\]|{_TUPLE_BODY}")
 
 
 def parse_digits(text: str) -> Architecture:
@@ -222,7 +240,7 @@ def _parse_text(value: str) -> Architecture:
     if _DIGITS.fullmatch(text):
         return parse_digits(text)
     if _TUPLE_TEXT.fullmatch(text):
-        return Architecture(int(v) for v in re.findall(r"[0-9]+", text))
+        return Architecture(tuple(map(int, _DIGITS.findall(text))))
     raise ValueError(f"cannot read architecture {value!r}; expected {_EXPECTED} ({_DIGIT_RULE})")
 
 
@@ -230,8 +248,13 @@ def parse(value: Any) -> Architecture:
     """Any accepted encoding -> :class:`Architecture`; anything else raises ``ValueError`` saying what was expected."""
     if isinstance(value, Architecture):
         return value
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if _is_int(value):
         return from_index(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # a numpy scalar result, e.g. np.array(6930) or arr.sum()
+        if value.dtype.kind in "iu":
+            return from_index(value.item())
+        raise ValueError(f"a 0-d array is read as an index and must hold an integer; got {value!r} "
+                         f"(dtype {value.dtype}); expected {_EXPECTED}")
     if isinstance(value, np.ndarray) and value.shape == (NUM_NODES, NUM_NODES):
         return from_op_matrix(value)
     if isinstance(value, str):
@@ -242,3 +265,54 @@ def parse(value: Any) -> Architecture:
     if isinstance(value, (tuple, list, np.ndarray)):
         return Architecture(value)
     raise ValueError(f"cannot read architecture {value!r} of type {type(value).__name__}; expected {_EXPECTED}")
+
+
+_POWERS = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)
+
+
+def to_indices(archs: Iterable[ArchLike]) -> np.ndarray:
+    """Project indices (int64 array) of a *sequence* of architectures: the one reader of many architectures.
+
+    Integers (a list, tuple or 1-d integer array) are indices, an (n, 6) integer array holds one op tuple per row,
+    and every other element is read by :func:`parse`. One architecture where a sequence is expected (a string, an
+    :class:`Architecture`, a scalar or 0-d array) is refused: read as a sequence it would silently become six
+    indices or six digits. Float and bool arrays are refused rather than truncated into some cell.
+    """
+    if (isinstance(archs, (str, bytes, Architecture)) or not isinstance(archs, Iterable)
+            or (isinstance(archs, np.ndarray) and archs.ndim == 0)):
+        raise ValueError(f"expected a sequence of architectures (a list, tuple or array); got the single value "
+                         f"{archs!r}: wrap one architecture in a list, e.g. [arch]")
+    if isinstance(archs, (list, tuple)):
+        values: Any = archs
+        if all(_is_int(v) for v in archs):
+            values = np.array(archs) if archs else np.empty(0, dtype=np.int64)  # huge ints: object, parsed below
+    elif hasattr(archs, "__array__"):  # numpy arrays, pandas Series and Index
+        values = np.asarray(archs)
+    else:  # generators, sets, ...
+        values = list(archs)
+    if isinstance(values, np.ndarray):
+        kind = values.dtype.kind
+        if values.size == 0:
+            return np.empty(0, dtype=np.int64)
+        if kind in "iu" and values.ndim == 1:
+            return _checked(values, NUM_ARCHITECTURES, "architecture indices")
+        if kind in "iu" and values.ndim == 2 and values.shape[1] == NUM_EDGES:
+            return _checked(values, NUM_OPS, "op indices") @ _POWERS
+        if kind in "bfc":
+            raise ValueError(f"architecture indices and op indices must be integers; got an array of {values.dtype}"
+                             f" such as {values.flat[0].item()!r}")
+    out = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        try:
+            out[i] = parse(v).index
+        except ValueError as exc:
+            raise ValueError(f"architecture #{i} of the sequence: {exc}") from None
+    return out
+
+
+def _checked(values: np.ndarray, bound: int, what: str) -> np.ndarray:
+    """``values`` as int64, after checking every one lies in 0..bound-1 (before the cast, so no uint wraps)."""
+    bad = (values < 0) | (values >= bound)
+    if bad.any():
+        raise ValueError(f"{what} must be 0..{bound - 1}; got {values[bad].flat[0].item()!r}")
+    return values.astype(np.int64)

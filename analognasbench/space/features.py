@@ -11,13 +11,14 @@ build through isomorphism and paths. Both encodings are taken on the class repre
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from itertools import product
 
 import numpy as np
 
 from analognasbench.enums import ClosedSet
-from analognasbench.space.encodings import from_index
+from analognasbench.space.encodings import ArchLike, from_index, to_indices
 from analognasbench.space.isomorphism import canonical_index
 from analognasbench.space.ops import NUM_ARCHITECTURES, NUM_EDGES, NUM_OPS, Op
 from analognasbench.space.paths import path_op_sequences
@@ -59,10 +60,11 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
     return onehot, path
 
 
-def encode(indices: np.ndarray | list[int], encoding: Encoding | str = Encoding.BOTH) -> np.ndarray:
-    """Feature matrix (n x d, float32) of the cells with project indices ``indices``."""
+def encode(indices: Iterable[ArchLike], encoding: Encoding | str = Encoding.BOTH) -> np.ndarray:
+    """Feature matrix (n x d, float32) of the cells ``indices``: project indices or any encodings, read by
+    :func:`~analognasbench.space.encodings.to_indices` (range-checked: a bad index must not wrap to another cell)."""
     enc = Encoding.parse(encoding)
-    idx = np.asarray(indices, dtype=np.int64)
+    idx = to_indices(indices)
     onehot, path = _tables()
     if enc is Encoding.ONEHOT:
         return onehot[idx]

@@ -9,13 +9,12 @@ represented by its member with the smallest project index.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from analognasbench.space.encodings import Architecture, from_index, parse
+from analognasbench.space.encodings import Architecture, ArchLike, from_index, parse
 from analognasbench.space.ops import EDGES, NUM_ARCHITECTURES, NUM_NODES, OP_NAMES, Op
 
 NUM_CLASSES = 6466
@@ -25,7 +24,7 @@ _ZERO = "#"
 CLASS_TABLE_FILE = Path(__file__).with_name("class_table.npy")
 
 
-def canonical_string(arch: Iterable[int]) -> str:
+def canonical_string(arch: ArchLike) -> str:
     """A string equal for exactly the cells of one isomorphism class."""
     a = parse(arch)
     nodes = {1: "0"}
@@ -81,17 +80,18 @@ def class_table() -> np.ndarray:
     return _class_table()[0]
 
 
-def canonical_index(arch: Iterable[int]) -> int:
+def canonical_index(arch: ArchLike) -> int:
     """Index of the representative (smallest index) of ``arch``'s isomorphism class."""
     return int(_class_table()[0][parse(arch).index])
 
 
-def canonical(arch: Iterable[int]) -> Architecture:
+def canonical(arch: ArchLike) -> Architecture:
     """The representative architecture of ``arch``'s isomorphism class."""
     return from_index(canonical_index(arch))
 
 
-def is_isomorphic(a: Iterable[int], b: Iterable[int]) -> bool:
+def is_isomorphic(a: ArchLike, b: ArchLike) -> bool:
+    """True when ``a`` and ``b`` are the same network (same class), whatever encodings they are given in."""
     return canonical_index(a) == canonical_index(b)
 
 
@@ -106,7 +106,7 @@ def class_sizes() -> dict[int, int]:
     return {int(v): int(c) for v, c in zip(values, counts)}
 
 
-def is_degenerate(arch: Iterable[int]) -> bool:
+def is_degenerate(arch: ArchLike) -> bool:
     """True when no path of non-``none`` edges joins the cell input (node 1) to its output (node 4)."""
     a = parse(arch)
     reached = {1}

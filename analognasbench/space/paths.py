@@ -6,10 +6,9 @@ The AnalogNAS-Bench paper's "sequential patterns" are op sequences along such pa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from analognasbench.space.encodings import parse
+from analognasbench.space.encodings import ArchLike, parse
 from analognasbench.space.ops import EDGES, NUM_NODES, Op
 
 #: Every input->output path of the complete cell, as tuples of edge positions (tuple order), shortest first.
@@ -35,7 +34,7 @@ class CellPath:
         return Op.NONE not in self.ops
 
 
-def paths(arch: Iterable[int], *, live_only: bool = True) -> list[CellPath]:
+def paths(arch: ArchLike, *, live_only: bool = True) -> list[CellPath]:
     """Input->output paths of the cell; with ``live_only`` those not cut by a ``none`` edge."""
     a = parse(arch)
     result = []
@@ -47,17 +46,17 @@ def paths(arch: Iterable[int], *, live_only: bool = True) -> list[CellPath]:
     return result
 
 
-def path_op_sequences(arch: Iterable[int]) -> list[tuple[int, ...]]:
+def path_op_sequences(arch: ArchLike) -> list[tuple[int, ...]]:
     """Op sequences along the live input->output paths, e.g. ``[(2,), (2, 0), (2, 2, 4)]``."""
     return [p.ops for p in paths(arch)]
 
 
-def edge_list(arch: Iterable[int], *, include_none: bool = False) -> list[tuple[int, int, int]]:
+def edge_list(arch: ArchLike, *, include_none: bool = False) -> list[tuple[int, int, int]]:
     """The cell as (source, target, op) triples over nodes 1..4; ``none`` edges left out unless asked for."""
     return [(s, d, op) for (s, d), op in zip(EDGES, parse(arch)) if include_none or op != Op.NONE]
 
 
-def longest_path_length(arch: Iterable[int]) -> int:
+def longest_path_length(arch: ArchLike) -> int:
     """Number of edges on the longest live input->output path (0 for a degenerate cell)."""
     return max((len(p.ops) for p in paths(arch)), default=0)
 
