@@ -154,3 +154,14 @@ def test_derived_and_cost_columns_are_read_by_name_wherever_the_bench_reads_colu
 def test_help_says_what_meta_path_coverage_and_metrics_info_are():
     for name in ("meta", "path", "coverage", "metrics_info"):
         assert inspect.getdoc(getattr(AnalogNASBench, name)), name
+
+
+def test_a_record_refusing_a_derived_or_cost_column_says_where_to_read_it():
+    from analognasbench.bench import AnalogNASBench
+    from analognasbench.bench.errors import UnknownMetricError
+
+    rec = AnalogNASBench("synthetic-smoke").query(AnalogNASBench("synthetic-smoke").df["arch_index"].iat[0])
+    with pytest.raises(UnknownMetricError, match=r"rec\.params or AnalogNASBench\.value"):
+        rec["params"]
+    with pytest.raises(UnknownMetricError, match=r"'hw_energy_uj' is not a measurement: read it with AnalogNASBench"):
+        rec["hw_energy_uj"]

@@ -22,8 +22,12 @@ def parse_metric(name: str | Metric) -> Metric:
         return name
     metric = _BY_NAME.get(name) if isinstance(name, str) else None
     if metric is None:
+        hint = ""
+        if name in ("params", "flops") or (isinstance(name, str) and name.startswith("hw_")):
+            where = f"the record's attribute rec.{name} or " if name in ("params", "flops") else ""
+            hint = f"; {name!r} is not a measurement: read it with {where}AnalogNASBench.value / metric_array"
         raise UnknownMetricError(f"unknown metric {name!r}; valid metrics: {', '.join(m.value for m in METRICS)} "
-                                 f"(also the release's names {', '.join(METRIC_ALIASES)})")
+                                 f"(also the release's names {', '.join(METRIC_ALIASES)}){hint}")
     return metric
 
 
