@@ -121,7 +121,7 @@ def main() -> int:
     if args.markdown:
         drops = {k: release_drop_on(release, v["canonical_index"].unique()) for k, v in rows.items()}
         print()
-        print("\n".join(markdown_table(summary_table(table, drops))[0]))
+        print("\n".join(markdown_table(summary_table(table, drops), max_rows=None)[0]))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out / "calibration.csv", index=False)

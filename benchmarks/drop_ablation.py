@@ -7,7 +7,7 @@
 
 The base is calib-n1-fast's setting read on 1,000 test images (the cheapest calibration profile); every other
 setting changes one factor toward the release (``analognasbench.pipeline.ablation.ablation_settings``). Without
-``--store`` the table is read from the shipped records (``analognasbench/bench/drop-ablation.csv``).
+``--store`` the table is read from the shipped records (``analognasbench/fidelity/drop-ablation.csv``).
 """
 
 from __future__ import annotations
@@ -133,9 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {len(frame)} records to {SHIPPED_RECORDS}")
     table = drop_table(frame, release, [s.key for s in settings])
     if args.markdown:
+        from analognasbench.report.calibration import drop_ablation_columns
         from analognasbench.report.render import markdown_table
 
-        print("\n".join(markdown_table(table)[0]))
+        print("\n".join(markdown_table(drop_ablation_columns(table), max_rows=None)[0]))  # DATASET.md's table
     else:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(table.round(2).to_string(index=False))

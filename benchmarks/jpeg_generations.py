@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         from analognasbench.report.render import markdown_table
 
-        print("\n".join(markdown_table(table)[0]))
+        print("\n".join(markdown_table(table.round(2), max_rows=None)[0]))  # DATASET.md's table
     else:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(table.round(2).to_string(index=False))

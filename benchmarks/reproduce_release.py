@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         from analognasbench.report.render import markdown_table
 
-        print("\n".join(markdown_table(shown)[0]))
+        print("\n".join(markdown_table(shown, max_rows=None)[0]))  # DATASET.md's table
     else:
         with pd.option_context("display.width", 250, "display.max_columns", 20):
             print(shown.to_string(index=False))

@@ -158,7 +158,7 @@ def jpeg_generations_block(release: pd.DataFrame) -> str:
     if records.empty:
         return "No JPEG-generation records are shipped."
     table = generation_table(records, release)
-    lines, _ = markdown_table(table.round(2))
+    lines = markdown_table(table.round(2), max_rows=None)[0]
     return ("Per reproduce cell: digital accuracy and the unprogrammed chip's drop after +G further JPEG generations, "
             "the accuracy lost per generation and the release members' mean digital accuracy "
             "(`python benchmarks/jpeg_generations.py --markdown`).\n\n" + "\n".join(lines) + "\n\n"
@@ -175,7 +175,7 @@ def reproduction_block() -> str:
     if cmp.empty:
         return "No reproduction is shipped."
     source = "; ".join(sorted(set(cmp["source"].dropna().astype(str)) - {""}))
-    lines, _ = markdown_table(reproduction_columns(cmp))
+    lines = markdown_table(reproduction_columns(cmp), max_rows=None)[0]
     return ("Per class and metric: our value, the release's separately trained members (count, mean, standard "
             "deviation), the distance in spreads (the standard deviation, floored at one reading's binomial error) "
             "and whether it is within 3 (`pending`: not measured yet; `stages` names the stages finished and the "
@@ -193,7 +193,7 @@ def drop_ablation_block(release: pd.DataFrame) -> str:
     table = drop_table(shipped_records(), release)
     if table.empty:
         return "No ablation records are shipped."
-    lines, _ = markdown_table(drop_ablation_columns(table))
+    lines = markdown_table(drop_ablation_columns(table), max_rows=None)[0]
     return ("Per setting: classes measured, mean baseline, mean noisy drop (baseline minus the unprogrammed chip, "
             "points) and the release's on the same classes, Kendall's tau of the per-class drop with the release's "
             "(its standard error about 0.15 at n = 24), median core-seconds per architecture to train and to read "
@@ -208,7 +208,7 @@ def calibration_block(release: pd.DataFrame) -> str:
 
     rows = shipped_candidates()
     drops = {k: release_drop_on(release, v["canonical_index"].unique()) for k, v in rows.items()}
-    lines, _ = markdown_table(summary_table(calibration_table(rows, release), drops))
+    lines = markdown_table(summary_table(calibration_table(rows, release), drops), max_rows=None)[0]
     return ("Kendall's tau with the release's class means per metric (`*`: the programmed t = 0 reading against the "
             "release's unprogrammed one), median cost per architecture on one core, and the noisy drop (baseline "
             "minus noisy accuracy, median) against the release's on the same classes "
@@ -220,7 +220,7 @@ def calibration_limits_block(release: pd.DataFrame) -> str:
     from analognasbench.report.calibration import limits_table, shipped_candidates
     from analognasbench.report.render import markdown_table
 
-    lines, _ = markdown_table(limits_table(shipped_candidates(), release))
+    lines = markdown_table(limits_table(shipped_candidates(), release), max_rows=None)[0]
     return ("Kendall's tau with the release's reading (class means) of: our measured reading, our baseline alone, "
             "our loss on the chip alone (baseline minus the reading, negated), and two mixes that are analysis, "
             "not measurement: our baseline minus the release's loss, and the release's baseline minus our loss; "

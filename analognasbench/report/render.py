@@ -64,8 +64,10 @@ def _fmt_value(col: str, v: object) -> str:
     return str(v)
 
 
-def format_table(df: pd.DataFrame, max_rows: int = MAX_ROWS) -> tuple[list[str], list[list[str]], int]:
-    """Header, formatted rows (at most ``max_rows``) and the number of rows left out."""
+def format_table(df: pd.DataFrame, max_rows: int | None = MAX_ROWS) -> tuple[list[str], list[list[str]], int]:
+    """Header, formatted rows (at most ``max_rows``; None: every row) and the number of rows left out."""
+    if max_rows is None:
+        max_rows = len(df)
     head = df.head(max_rows)
     rows = [[_fmt_value(str(c), v) for c, v in zip(head.columns, r)] for r in head.itertuples(index=False)]
     return [str(c) for c in df.columns], rows, max(0, len(df) - max_rows)
@@ -116,8 +118,9 @@ def _md_cell(v: str) -> str:
     return v.replace("|", "\\|")
 
 
-def markdown_table(df: pd.DataFrame, max_rows: int = MAX_ROWS) -> tuple[list[str], int]:
-    """The lines of ``df`` as a Markdown table (values formatted as in the report), and how many rows were left out."""
+def markdown_table(df: pd.DataFrame, max_rows: int | None = MAX_ROWS) -> tuple[list[str], int]:
+    """The lines of ``df`` as a Markdown table (values formatted as in the report), and how many rows were left out
+    (``max_rows=None``: none; a document's table, such as DATASET.md's blocks, is whole)."""
     cols, rows, left = format_table(df, max_rows)
     lines = ["| " + " | ".join(_md_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
     return lines + ["| " + " | ".join(_md_cell(v) for v in r) + " |" for r in rows], left
