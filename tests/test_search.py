@@ -21,7 +21,7 @@ from analognasbench.search import (
 )
 from analognasbench.search.compare import PAPER_ORDER, unavailable_methods
 from analognasbench.search.optuna_base import OptunaSearch
-from analognasbench.search.synthetic import classes_with_ops, synthetic_frame
+from analognasbench.search.synthetic import synthetic_frame
 from analognasbench.space import (
     Architecture,
     canonical_index,
@@ -40,12 +40,6 @@ METHODS = [pytest.param(n, marks=pytest.mark.skipif(n in _MISSING, reason=_MISSI
 #: table instead.
 OPTIMUM_METHODS = [p for p in METHODS if not issubclass(get_method(p.values[0]), OptunaSearch)]
 OBJ = "analog_drift_86400"
-
-
-@pytest.fixture(scope="module")
-def small() -> TabularEvaluator:
-    """496 classes (cells built from skip, 3x3 and 1x1 convs), smooth, nearly noise-free repetitions."""
-    return TabularEvaluator(synthetic_frame(seed=3, noise_std=0.05, classes=classes_with_ops((0, 2, 3))))
 
 
 @pytest.fixture(scope="module")

@@ -32,15 +32,8 @@ from analognasbench.search import (
 from analognasbench.search.compare import CompareConfig
 from analognasbench.search.multiobjective import MultiObjective, parse_objective
 from analognasbench.search.predictors import MLPConfig
-from analognasbench.search.synthetic import classes_with_ops, synthetic_frame
 
 OBJ = "analog_drift_86400"
-
-
-@pytest.fixture(scope="module")
-def small() -> TabularEvaluator:
-    """496 classes (cells of skip, 3x3 and 1x1 convs)."""
-    return TabularEvaluator(synthetic_frame(seed=3, noise_std=0.05, classes=classes_with_ops((0, 2, 3))))
 
 
 @pytest.fixture(scope="module")
